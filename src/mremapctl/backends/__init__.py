@@ -1,0 +1,1 @@
+"""Backends: where an experiment's syscalls happen (live) or are modelled (sim)."""

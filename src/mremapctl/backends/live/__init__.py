@@ -1,0 +1,1 @@
+"""The live backend: real syscalls in a forked child, inside the lab."""

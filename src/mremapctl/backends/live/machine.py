@@ -1,0 +1,165 @@
+"""The live :class:`~mremapctl.engine.Machine`: each primitive is the real syscall."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from mremapctl import flags as F
+from mremapctl.backends.live.libc import Syscalls
+from mremapctl.backends.live.makers import Makers, meminfo
+from mremapctl.backends.live.memory import Memory
+from mremapctl.engine import MapRequest, Outcome
+from mremapctl.errors import BadInput
+from mremapctl.maps import parse_maps, parse_smaps
+from mremapctl.results import MapEntry
+from mremapctl.units import U64_MAX, format_size
+
+UFFDIO_API, UFFDIO_REGISTER, UFFD_API = 0xC018AA3F, 0xC020AA00, 0xAA
+UFFD_FEATURES_WANTED = 1 << 9 | 1 << 10 | 1 << 12  # MINOR_HUGETLBFS | MINOR_SHMEM | WP_HUGETLBFS_SHMEM
+O_NONBLOCK, O_CLOEXEC = 0o4000, 0o2000000
+CAP_VERSION_3 = 0x20080522
+RLIMITS = {"memlock": resource.RLIMIT_MEMLOCK, "address_space": resource.RLIMIT_AS, "data": resource.RLIMIT_DATA}
+SAFE_POPULATE_SHARE = 0.5  # of MemAvailable, without --force
+
+
+def _outcome(ret: int, err: int) -> Outcome:
+    return Outcome(errno=err) if ret == -1 else Outcome(value=ret)
+
+
+class LiveMachine:
+    backend = "live"
+
+    def __init__(self, sys: Syscalls, force: bool = False) -> None:
+        self.sys = sys
+        self.page_size = os.sysconf("SC_PAGE_SIZE")
+        self.kernel = platform.release()
+        self.force = force
+        self.memory = Memory(sys, self.page_size)
+        self.makers = Makers(sys)
+        self.uffd = -1
+
+    # -- regions -------------------------------------------------------------------------
+
+    def check_populate(self, size: int, why: str) -> None:
+        available = meminfo("MemAvailable")
+        if size > available * SAFE_POPULATE_SHARE and not self.force:
+            raise BadInput(
+                f"refusing to populate {format_size(size)} ({why}): more than half of MemAvailable "
+                f"({format_size(available)}); pass --force to insist"
+            )
+
+    def map_region(self, req: MapRequest) -> Outcome:
+        size = req.size or 0
+        if req.fill is not None:
+            self.check_populate(size, "fill")
+        if req.locked:
+            self.check_populate(size, "MAP_LOCKED")
+        # Filling needs write access; the requested protection is applied afterwards.
+        prot = req.prot | (F.PROT_READ | F.PROT_WRITE if req.fill is not None else 0)
+        try:
+            addr, size = self.makers.make(req, prot)
+        except OSError as err:
+            return Outcome(errno=err.errno)
+        note = None
+        if req.fill is not None:
+            pages = self.memory.write(addr, size, req.fill)
+            unfilled = sum(1 for p in pages if p != "ok")
+            if unfilled:
+                note = f"{unfilled} of {len(pages)} pages could not be filled ({pages[-1]} on access)"
+            if prot != req.prot:
+                self.sys.call("mprotect", addr, size, req.prot)
+        return Outcome(value=addr, size=size, note=note)
+
+    # -- syscalls ------------------------------------------------------------------------
+
+    def mremap(self, old: int, old_size: int, new_size: int, flags: int, new_addr: int) -> Outcome:
+        return _outcome(*self.sys.call("mremap", old, old_size, new_size, flags, new_addr))
+
+    def munmap(self, addr: int, size: int) -> Outcome:
+        return _outcome(*self.sys.call("munmap", addr, size))
+
+    def mprotect(self, addr: int, size: int, prot: int) -> Outcome:
+        return _outcome(*self.sys.call("mprotect", addr, size, prot))
+
+    def mlock(self, addr: int, size: int, onfault: bool) -> Outcome:
+        self.check_populate(size, "mlock")
+        if onfault:
+            return _outcome(*self.sys.call("mlock2", addr, size, 1))
+        return _outcome(*self.sys.call("mlock", addr, size))
+
+    def munlock(self, addr: int, size: int) -> Outcome:
+        return _outcome(*self.sys.call("munlock", addr, size))
+
+    def mseal(self, addr: int, size: int) -> Outcome:
+        return _outcome(*self.sys.call("mseal", addr, size, 0))
+
+    def madvise(self, addr: int, size: int, advice: int) -> Outcome:
+        return _outcome(*self.sys.call("madvise", addr, size, advice))
+
+    def uffd_register(self, addr: int, size: int, mode: int) -> Outcome:
+        if self.uffd < 0:
+            err = self._open_uffd()
+            if err:
+                return Outcome(errno=err, note="userfaultfd() or UFFDIO_API failed")
+        reg = bytearray(32)
+        reg[0:8] = addr.to_bytes(8, "little")
+        reg[8:16] = size.to_bytes(8, "little")
+        reg[16:24] = mode.to_bytes(8, "little")
+        ret, err = self.sys.call("ioctl", self.uffd, UFFDIO_REGISTER, self.sys.address(reg))
+        if ret == 0:
+            self.memory.uffd_armed = True
+        return _outcome(ret, err)
+
+    def _open_uffd(self) -> int:
+        for features in (UFFD_FEATURES_WANTED, 0):  # older kernels refuse features they lack
+            fd, err = self.sys.call("userfaultfd", O_CLOEXEC | O_NONBLOCK)
+            if fd == -1:
+                return err
+            api = bytearray(24)
+            api[0:8] = UFFD_API.to_bytes(8, "little")
+            api[8:16] = features.to_bytes(8, "little")
+            ret, err = self.sys.call("ioctl", fd, UFFDIO_API, self.sys.address(api))
+            if ret == 0:
+                self.uffd = fd
+                return 0
+            os.close(fd)
+        return err
+
+    def setrlimit(self, limits: Dict[str, int]) -> Outcome:
+        for name, value in limits.items():
+            limit = resource.RLIM_INFINITY if value == U64_MAX else value
+            try:
+                resource.setrlimit(RLIMITS[name], (limit, limit))
+            except (OSError, ValueError) as err:
+                return Outcome(errno=getattr(err, "errno", None) or 22)
+        return Outcome(value=0)
+
+    def drop_cap(self, cap: int) -> Outcome:
+        header = bytearray(CAP_VERSION_3.to_bytes(4, "little") + bytes(4))
+        data = bytearray(24)  # two {effective, permitted, inheritable} u32 triples
+        ret, err = self.sys.call("capget", self.sys.address(header), self.sys.address(data))
+        if ret == -1:
+            return Outcome(errno=err)
+        word, bit = divmod(cap, 32)
+        for field in (0, 1):  # effective, permitted
+            offset = word * 12 + field * 4
+            value = int.from_bytes(data[offset : offset + 4], "little") & ~(1 << bit)
+            data[offset : offset + 4] = value.to_bytes(4, "little")
+        return _outcome(*self.sys.call("capset", self.sys.address(header), self.sys.address(data)))
+
+    # -- observation ---------------------------------------------------------------------
+
+    def read_pages(self, addr: int, size: int) -> List[str]:
+        return self.memory.read_pages(addr, size)
+
+    def write(self, addr: int, size: int, byte: int) -> List[str]:
+        return self.memory.write(addr, size, byte)
+
+    def snapshot(self, window: Optional[Sequence[Tuple[int, int]]], vm_flags: bool) -> Tuple[List[MapEntry], int]:
+        path = "/proc/self/smaps" if vm_flags else "/proc/self/maps"
+        with open(path) as f:
+            text = f.read()
+        return (parse_smaps if vm_flags else parse_maps)(text, window)

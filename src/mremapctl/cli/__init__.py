@@ -1,0 +1,83 @@
+"""The command line: a thin click layer over the library.
+
+Subcommands are imported only when invoked, so ``mremapctl try`` does not pay for the
+modules of ``matrix`` or ``bench``. Every expected failure becomes one line on stderr
+with the exit code of the contract (1: could not be carried out, 2: bad input).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any, List, Optional
+
+import click
+
+from mremapctl import __version__
+from mremapctl.errors import MremapctlError
+
+COMMANDS = {
+    "try": ("mremapctl.cli.try_cmd", "try_cmd", "One experiment: map a region, mremap it, show what changed."),
+    "run": ("mremapctl.cli.run_cmd", "run_cmd", "Run a multi-step scenario file (TOML)."),
+    "kinds": ("mremapctl.cli.kinds_cmd", "kinds_cmd", "List mapping kinds, whether each works here, and its VmFlags."),
+}
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> List[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
+        if name not in COMMANDS:
+            return None
+        module, attr, _ = COMMANDS[name]
+        command: click.Command = getattr(importlib.import_module(module), attr)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, summary) for name, (_, _, summary) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, prog_name="mremapctl")
+def cli() -> None:
+    """Explore Linux mremap(2): create mappings, remap them, see the maps diff and the errno.
+
+    \b
+    Examples:
+      mremapctl try --memfd --dontunmap        # the 5.13 change: DONTUNMAP on shared memory
+      mremapctl try --anon --maymove --grow     # grow in place, or move when blocked
+      mremapctl try --perf --dontunmap          # refused: the ring buffer is VM_PFNMAP
+      mremapctl run scenario.toml --check       # a multi-step scenario with expectations
+      mremapctl kinds                           # what can be mapped here
+    """
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        code: Any = cli.main(args=args, prog_name="mremapctl", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as err:  # pragma: no cover - click >= 8.2
+        click.echo(err.ctx.get_help() if err.ctx else str(err))
+        sys.exit(0)
+    except click.UsageError as err:
+        hint = f" (see '{err.ctx.command_path} --help')" if err.ctx else ""
+        click.echo(f"mremapctl: error: {err.format_message()}{hint}", err=True)
+        sys.exit(2)
+    except click.Abort:
+        click.echo("mremapctl: interrupted", err=True)
+        sys.exit(130)
+    except MremapctlError as err:
+        click.echo(f"mremapctl: error: {err}", err=True)
+        sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        click.echo("mremapctl: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as err:
+        click.echo(f"mremapctl: error: {err.format_message()}", err=True)
+        sys.exit(err.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,68 @@
+"""Options shared by the commands that run experiments, and the consoles they print to."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PIPE_WIDTH = 132
+
+
+@dataclass
+class Output:
+    """Where and how to print: rich for people, JSON for scripts (stdout only)."""
+
+    json: bool
+    color: Optional[bool]
+    width: Optional[int] = None
+
+    def console(self) -> Any:
+        from rich.console import Console
+
+        no_color = self.color is False or (self.color is None and bool(os.environ.get("NO_COLOR")))
+        console = Console(
+            no_color=no_color,
+            force_terminal=True if self.color else None,
+            width=self.width,
+            highlight=False,
+            soft_wrap=False,
+        )
+        if self.width is None and not console.is_terminal and "COLUMNS" not in os.environ:
+            console.width = PIPE_WIDTH  # a pipe or file: keep table rows on one line each
+        return console
+
+    def emit_json(self, data: Any) -> None:
+        json.dump(data, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+
+
+def run_options(func: F) -> F:
+    """--json, --color, --timeout, --force, --full-maps: how to run and show an experiment."""
+    options = [
+        click.option("--json", "as_json", is_flag=True, help="Print the run as JSON (schema 1) instead of tables."),
+        click.option(
+            "--color/--no-color",
+            default=None,
+            help="Force colours on or off (default: when a terminal; NO_COLOR is honoured).",
+        ),
+        click.option(
+            "--timeout",
+            type=float,
+            default=10.0,
+            show_default=True,
+            metavar="SECONDS",
+            help="Kill an experiment's child that runs longer than this.",
+        ),
+        click.option("--force", is_flag=True, help="Populate memory beyond the safe share of MemAvailable."),
+        click.option("--full-maps", is_flag=True, help="Show every mapping of the process, not only the lab's."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func

@@ -1,0 +1,54 @@
+"""The part every experiment command shares: open the backend, run, render, choose the exit code."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from mremapctl.backends.base import RunOptions
+from mremapctl.cli.common import Output
+from mremapctl.results import Run
+from mremapctl.scenario.load import Scenario
+
+
+def run_options_from(opts: Dict[str, Any]) -> RunOptions:
+    return RunOptions(timeout=opts["timeout"], force=opts["force"], full_maps=opts["full_maps"])
+
+
+def run_and_show(
+    output: Output,
+    opts: Dict[str, Any],
+    make_scenario: Callable[[int], Tuple[Scenario, List[str]]],
+    read_labels: Optional[Sequence[str]] = None,
+    save: Optional[Callable[[Scenario], Any]] = None,
+    check: bool = False,
+) -> Run:
+    """Run the scenario ``make_scenario(page_size)`` builds and print it; exits 1 when it could not run."""
+    from mremapctl.backends.select import open_backend
+
+    backend = open_backend(opts.get("backend") or "live")
+    scenario, notes = make_scenario(backend.page_size)
+    if save:
+        save(scenario)
+    run = backend.run(scenario, run_options_from(opts))
+    run.notes.extend(notes)
+    if output.json:
+        from mremapctl.render.jsonout import run_json
+
+        output.emit_json(run_json(run))
+    else:
+        from mremapctl.render.text import render_experiment, render_run
+
+        console = output.console()
+        if read_labels is not None:
+            render_experiment(console, run, read_labels)
+        else:
+            render_run(console, run)
+    if run.failure:
+        print(f"mremapctl: error: the experiment could not be carried out: {run.failure}", file=sys.stderr)
+        sys.exit(1)
+    if check and not run.expectations_met:
+        missed = [s for s in run.steps if s.expect_met is False]
+        print(f"mremapctl: {len(missed)} step(s) did not meet their expect", file=sys.stderr)
+        sys.exit(1)
+    return run

@@ -1,0 +1,52 @@
+"""``mremapctl kinds``: every mapping kind, whether it can be made here, and its real VmFlags."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+import click
+
+from mremapctl.cli.common import Output
+
+
+@click.command("kinds")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--color/--no-color", default=None, help="Force colours on or off.")
+def kinds_cmd(as_json: bool, color: bool) -> None:
+    """Make one mapping of every kind (in a forked child, inside the lab) and show its VmFlags
+    as /proc/self/smaps reports them, or why the kind is unavailable here.
+
+    \b
+    Example:
+      mremapctl kinds
+    """
+    from mremapctl.backends.select import open_backend
+    from mremapctl.kind_probe import probe_kinds
+
+    rows = probe_kinds(open_backend("live"))
+    output = Output(json=as_json, color=color)
+    if as_json:
+        output.emit_json(rows)
+        return
+    _table(output, rows)
+
+
+def _table(output: Output, rows: List[Dict[str, Any]]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from mremapctl.render.text import vm_flags_text
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("kind", "here", "VmFlags", "what it is"):
+        table.add_column(column)
+    for row in rows:
+        here = Text("yes", style="green") if row["available"] else Text("no", style="red")
+        detail = row["summary"] if row["available"] else row["reason"]
+        table.add_row(
+            row["kind"],
+            here,
+            vm_flags_text(row["vm_flags"]) if row["available"] else Text(""),
+            Text(detail, style="" if row["available"] else "red"),
+        )
+    output.console().print(table)

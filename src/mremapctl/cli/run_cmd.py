@@ -1,0 +1,65 @@
+"""``mremapctl run``: a scenario file, or a bundled one by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, List, Optional, Tuple
+
+import click
+
+from mremapctl.cli.common import Output, run_options
+
+
+@click.command("run", context_settings={"max_content_width": 100})
+@click.argument("scenario", required=False, metavar="FILE.toml|NAME")
+@click.option("--check", is_flag=True, help="Exit 1 when a step's `expect` is not met.")
+@click.option("--list", "list_bundled", is_flag=True, help="List the bundled scenarios.")
+@run_options
+def run_cmd(scenario: Optional[str], check: bool, list_bundled: bool, **opts: Any) -> None:
+    """Run a multi-step scenario: each step's call and result, and the maps after each change.
+
+    \b
+    Examples:
+      mremapctl run --list                     # the bundled scenarios
+      mremapctl run dontunmap-memfd            # one of them, by name
+      mremapctl run my.toml --check            # exit 1 if an `expect` is not met
+      mremapctl try --memfd --dontunmap --save-scenario my.toml && mremapctl run my.toml
+    """
+    output = Output(json=opts["as_json"], color=opts["color"])
+    if list_bundled:
+        _list(output)
+        return
+    if scenario is None:
+        raise click.UsageError("give a scenario file or a bundled scenario name (see --list)")
+    from mremapctl.cli.execute import run_and_show
+
+    loaded = _load(scenario)
+    run_and_show(output, opts, lambda page: (loaded, []), check=check)
+
+
+def _load(name: str) -> Any:
+    from mremapctl.scenario.load import load_scenario
+
+    path = Path(name)
+    if path.suffix == ".toml" or path.exists():
+        return load_scenario(path)
+    from mremapctl.examples import load_bundled
+
+    return load_bundled(name)
+
+
+def _list(output: Output) -> None:
+    from mremapctl.examples import bundled
+
+    rows: List[Tuple[str, str]] = bundled()
+    if output.json:
+        output.emit_json([{"name": n, "description": d} for n, d in rows])
+        return
+    from rich.table import Table
+
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for name, description in rows:
+        table.add_row(name, description)
+    output.console().print(table)

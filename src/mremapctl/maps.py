@@ -1,0 +1,92 @@
+"""Parse /proc/PID/maps and smaps text into :class:`MapEntry` values.
+
+Written for robustness over speed of writing: paths may contain spaces, smaps grows new
+keys and new VmFlags mnemonics with every kernel, and only the entries inside the
+experiment's window are kept (parsing a whole Python process's smaps per experiment is
+what would make a matrix slow).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+from mremapctl.results import MapEntry
+
+Window = Sequence[Tuple[int, int]]
+
+_HEADER = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) ([-rwxsp]{4}) ([0-9a-f]+) (\S+) (\d+)\s*(.*)$")
+
+
+def _in_window(start: int, end: int, window: Optional[Window]) -> bool:
+    if window is None:
+        return True
+    return any(start < w_end and w_start < end for w_start, w_end in window)
+
+
+def parse_maps_line(line: str) -> Optional[MapEntry]:
+    """One maps (or smaps header) line; None for anything else.
+
+    >>> parse_maps_line("7f00-8000 rw-s 00001000 00:01 42   /memfd:A (deleted)").path
+    '/memfd:A (deleted)'
+    """
+    match = _HEADER.match(line)
+    if not match:
+        return None
+    start, end, perms, offset, dev, inode, path = match.groups()
+    return MapEntry(int(start, 16), int(end, 16), perms, int(offset, 16), dev, int(inode), path.rstrip("\n"))
+
+
+def parse_maps(text: str, window: Optional[Window] = None) -> Tuple[List[MapEntry], int]:
+    """Entries of a maps file inside ``window`` (all when None), and how many were left out."""
+    kept: List[MapEntry] = []
+    skipped = 0
+    for line in text.splitlines():
+        entry = parse_maps_line(line)
+        if entry is None:
+            continue
+        if _in_window(entry.start, entry.end, window):
+            kept.append(entry)
+        else:
+            skipped += 1
+    return kept, skipped
+
+
+def parse_smaps(text: str, window: Optional[Window] = None) -> Tuple[List[MapEntry], int]:
+    """Like :func:`parse_maps`, with each entry's VmFlags attached."""
+    kept: List[MapEntry] = []
+    skipped = 0
+    current: Optional[MapEntry] = None
+    for line in text.splitlines():
+        if line.startswith("VmFlags:"):
+            if current is not None:
+                kept.append(_with_flags(current, line[len("VmFlags:") :].split()))
+                current = None
+            continue
+        if ":" in line.split(" ", 1)[0]:  # a "Key:   value kB" line
+            continue
+        entry = parse_maps_line(line)
+        if entry is None:
+            continue
+        if current is not None:  # a kernel without VmFlags (before 3.8)
+            kept.append(current)
+        current = None
+        if _in_window(entry.start, entry.end, window):
+            current = entry
+        else:
+            skipped += 1
+    if current is not None:
+        kept.append(current)
+    return kept, skipped
+
+
+def _with_flags(entry: MapEntry, flags: Iterable[str]) -> MapEntry:
+    return MapEntry(entry.start, entry.end, entry.perms, entry.offset, entry.dev, entry.inode, entry.path, tuple(flags))
+
+
+def find(entries: Sequence[MapEntry], addr: int) -> Optional[MapEntry]:
+    """The entry containing addr, if any."""
+    for entry in entries:
+        if entry.start <= addr < entry.end:
+            return entry
+    return None

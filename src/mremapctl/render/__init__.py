@@ -1,0 +1,1 @@
+"""Renderers: turn a Run into rich tables, JSON, or Markdown. Nothing here runs experiments."""

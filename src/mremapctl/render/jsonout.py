@@ -1,0 +1,148 @@
+"""JSON schema 1 (DESIGN.md): one object per run. ``run_from_json`` reads it back, which is
+how runs cross process and machine boundaries (the vm backend, survey --compare).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from mremapctl.results import DiffRow, MapEntry, Run, StepResult, diff_maps
+
+SCHEMA = 1
+
+
+def _hex(value: Optional[int]) -> Optional[str]:
+    return None if value is None else hex(value)
+
+
+def entry_json(entry: MapEntry) -> Dict[str, Any]:
+    return {
+        "start": hex(entry.start),
+        "end": hex(entry.end),
+        "perms": entry.perms,
+        "offset": entry.offset,
+        "dev": entry.dev,
+        "inode": entry.inode,
+        "path": entry.path,
+        "vm_flags": list(entry.vm_flags) if entry.vm_flags is not None else None,
+        "label": entry.label,
+    }
+
+
+def diff_json(row: DiffRow) -> Dict[str, Any]:
+    return {
+        "status": row.status,
+        "before": row.before and entry_json(row.before),
+        "after": row.after and entry_json(row.after),
+    }
+
+
+def step_json(step: StepResult) -> Dict[str, Any]:
+    out: Dict[str, Any] = {
+        "index": step.index,
+        "op": step.op,
+        "status": step.status,
+        "ok": step.ok,
+        "errno": step.errno,
+        "errno_value": step.errno_value,
+        "address": _hex(step.address),
+        "rule": step.rule,
+        "explain": step.explain,
+        "call": step.call,
+    }
+    if step.name is not None:
+        out["name"] = step.name
+    if step.at is not None:
+        out["at"] = hex(step.at)
+    if step.pages is not None:
+        out["result"] = step.pages[0] if step.pages else None
+        out["pages"] = step.pages
+    if step.expect is not None:
+        out["expect"] = step.expect
+        out["expect_met"] = step.expect_met
+    if step.note is not None:
+        out["note"] = step.note
+    if step.maps_after is not None:
+        out["maps_after"] = [entry_json(e) for e in step.maps_after]
+    return out
+
+
+def run_json(run: Run) -> Dict[str, Any]:
+    return {
+        "tool": "mremapctl",
+        "schema": SCHEMA,
+        "backend": run.backend,
+        "lab": {"start": hex(run.lab_start), "end": hex(run.lab_end)},
+        "kernel": run.kernel,
+        "page_size": run.page_size,
+        "steps": [step_json(s) for s in run.steps],
+        "maps_before": [entry_json(e) for e in run.maps_before],
+        "maps_after": [entry_json(e) for e in run.maps_after],
+        "diff": [diff_json(r) for r in diff_maps(run.maps_before, run.maps_after)],
+        "other_mappings": run.other_mappings,
+        "notes": run.notes,
+        "failure": run.failure,
+    }
+
+
+def _int(value: Optional[str]) -> Optional[int]:
+    return None if value is None else int(value, 16)
+
+
+def entry_from_json(data: Dict[str, Any]) -> MapEntry:
+    flags = data.get("vm_flags")
+    return MapEntry(
+        int(data["start"], 16),
+        int(data["end"], 16),
+        data["perms"],
+        data["offset"],
+        data["dev"],
+        data["inode"],
+        data["path"],
+        tuple(flags) if flags is not None else None,
+        data.get("label"),
+    )
+
+
+def step_from_json(data: Dict[str, Any]) -> StepResult:
+    maps = data.get("maps_after")
+    return StepResult(
+        index=data["index"],
+        op=data["op"],
+        call=data["call"],
+        status=data["status"],
+        errno=data.get("errno"),
+        errno_value=data.get("errno_value"),
+        address=_int(data.get("address")),
+        at=_int(data.get("at")),
+        pages=data.get("pages"),
+        name=data.get("name"),
+        rule=data.get("rule"),
+        explain=data.get("explain"),
+        expect=data.get("expect"),
+        note=data.get("note"),
+        maps_after=[entry_from_json(e) for e in maps] if maps is not None else None,
+    )
+
+
+def run_from_json(data: Dict[str, Any]) -> Run:
+    if data.get("tool") != "mremapctl" or data.get("schema") != SCHEMA:
+        raise ValueError("not a mremapctl schema-1 run")
+    run = Run(
+        data["backend"],
+        data["kernel"],
+        data.get("page_size", 4096),
+        int(data["lab"]["start"], 16),
+        int(data["lab"]["end"], 16),
+    )
+    run.steps = [step_from_json(s) for s in data["steps"]]
+    run.maps_before = [entry_from_json(e) for e in data["maps_before"]]
+    run.maps_after = [entry_from_json(e) for e in data["maps_after"]]
+    run.other_mappings = data.get("other_mappings", 0)
+    run.notes = list(data.get("notes", []))
+    run.failure = data.get("failure")
+    return run
+
+
+def runs_json(runs: List[Run]) -> List[Dict[str, Any]]:
+    return [run_json(r) for r in runs]

@@ -1,0 +1,189 @@
+"""Rich renderings of a Run: the header, strace-style call lines, maps diffs, contents."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, List, Optional, Sequence, Tuple
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from mremapctl.engine import errno_message
+from mremapctl.flags import DONTUNMAP_BLOCKERS
+from mremapctl.results import CRASHED, SKIPPED, DiffRow, MapEntry, Run, StepResult, diff_maps
+from mremapctl.units import format_size
+
+STATUS_STYLE = {"added": "green", "removed": "red", "changed": "yellow", "unchanged": "dim"}
+
+
+def header(run: Run) -> Text:
+    text = Text()
+    text.append("backend ", style="dim").append(run.backend, style="bold")
+    text.append(" · kernel ", style="dim").append(run.kernel, style="bold")
+    text.append(" · page ", style="dim").append(format_size(run.page_size))
+    text.append(" · lab ", style="dim").append(f"{run.lab_start:#x}–{run.lab_end:#x}")
+    for note in run.notes:
+        text.append(f"\n{note}", style="dim")
+    return text
+
+
+def result_text(step: StepResult) -> Text:
+    if step.status == SKIPPED:
+        return Text(step.note or "skipped", style="dim")
+    if step.status == CRASHED:
+        return Text(f"crashed: {step.note}", style="bold red")
+    if step.errno:
+        if step.op == "write":
+            return Text(f"{step.errno} on access", style="bold red")
+        return Text(f"-1 {step.errno} ({errno_message(step.errno)})", style="bold red")
+    if step.pages is not None:
+        return Text(summarise_pages(step.pages))
+    if step.address is not None and step.op in ("mmap", "mremap"):
+        return Text(hex(step.address), style="bold green")
+    return Text("0", style="green")
+
+
+def call_line(step: StepResult, numbered: bool = True) -> Text:
+    line = Text(f"{step.index:>2} ", style="dim") if numbered else Text()
+    if step.status == SKIPPED:
+        return line.append(f"{step.op}: ").append(result_text(step))
+    line.append(step.call).append(" = ").append(result_text(step))
+    if step.expect is not None and step.expect_met is not None:
+        line.append(
+            "  ✓ expected" if step.expect_met else f"  ✗ expected {step.expect}",
+            style="green" if step.expect_met else "bold red",
+        )
+    extra = [n for n in (step.note, step.explain) if n and step.status != CRASHED]
+    for note in extra:
+        line.append(f"\n   {note}", style="dim")
+    return line
+
+
+def summarise_pages(pages: Sequence[str]) -> str:
+    """Runs of equal results: "data:A ×2, zero ×2"."""
+    runs: List[List[Any]] = []
+    for page in pages:
+        if runs and runs[-1][0] == page:
+            runs[-1][1] += 1
+        else:
+            runs.append([page, 1])
+    return ", ".join(value if count == 1 else f"{value} ×{count}" for value, count in runs) or "(nothing)"
+
+
+def vm_flags_text(flags: Optional[Iterable[str]]) -> Text:
+    text = Text()
+    if flags is None:
+        return Text("?", style="dim")
+    for i, flag in enumerate(flags):
+        if i:
+            text.append(" ")
+        text.append(flag, style="bold red" if flag in DONTUNMAP_BLOCKERS else "")
+    return text
+
+
+def backing(entry: MapEntry) -> str:
+    return entry.path or "[anon]"
+
+
+def maps_table(rows: Sequence[DiffRow], title: Optional[str] = None) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("range", "size", "perms", "offset", "backing", "region", "VmFlags", "status"):
+        table.add_column(
+            name,
+            justify="right" if name in ("size", "offset") else "left",
+            no_wrap=name in ("range", "status", "VmFlags"),
+        )
+    for row in rows:
+        entry = row.after or row.before
+        assert entry is not None
+        style = STATUS_STYLE[row.status]
+        status = row.status
+        if row.status == "changed" and row.before and row.after:
+            status = "changed " + change_summary(row.before, row.after)
+        # Text, not str: paths such as "anon_inode:[perf_event]" are not rich markup.
+        table.add_row(
+            f"{entry.start:#x}-{entry.end:#x}",
+            format_size(entry.size),
+            entry.perms,
+            hex(entry.offset),
+            Text(backing(entry)),
+            Text(entry.label or ""),
+            vm_flags_text(entry.vm_flags),
+            Text(status, style=style),
+        )
+    return table
+
+
+def change_summary(before: MapEntry, after: MapEntry) -> str:
+    """What differs, in a few words: "(size 16 KiB→32 KiB, -lo)"."""
+    parts = []
+    if (before.start, before.end) != (after.start, after.end):
+        parts.append(
+            f"size {format_size(before.size)}→{format_size(after.size)}" if before.start == after.start else "range"
+        )
+    if before.perms != after.perms:
+        parts.append(f"{before.perms}→{after.perms}")
+    if before.vm_flags is not None and after.vm_flags is not None:
+        gone = [f"-{f}" for f in before.vm_flags if f not in after.vm_flags]
+        new = [f"+{f}" for f in after.vm_flags if f not in before.vm_flags]
+        parts += gone + new
+    if before.offset != after.offset:
+        parts.append("offset")
+    return "(" + ", ".join(parts) + ")" if parts else ""
+
+
+def contents_table(reads: Sequence[Tuple[str, StepResult]]) -> Table:
+    """One row per read step, labelled ("old range", "new range")."""
+    table = Table(title="contents now", title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("read of")
+    table.add_column("at", no_wrap=True)
+    table.add_column("first byte of each page")
+    for label, step in reads:
+        if step.status == SKIPPED:
+            table.add_row(Text(label), "—", Text(step.note or "skipped", style="dim"))
+        else:
+            table.add_row(
+                Text(label), hex(step.at) if step.at is not None else "", Text(summarise_pages(step.pages or []))
+            )
+    return table
+
+
+def others_line(run: Run) -> Text:
+    return Text(
+        f"{run.other_mappings} other mappings of the process are not shown (--full-maps shows them)", style="dim"
+    )
+
+
+def render_run(console: Console, run: Run) -> None:
+    """A scenario, step by step: each call with its result, and the maps after each change."""
+    console.print(header(run))
+    previous: List[MapEntry] = []
+    for step in run.steps:
+        console.print(call_line(step))
+        if step.maps_after is not None:
+            rows = diff_maps(previous, step.maps_after)
+            if any(r.status != "unchanged" for r in rows):
+                console.print(maps_table(rows))
+            previous = step.maps_after
+    footer(console, run)
+
+
+def render_experiment(console: Console, run: Run, read_labels: Sequence[str]) -> None:
+    """``try``: header, the mremap call, the maps diff around it, and what the ranges read now."""
+    console.print(header(run))
+    for step in run.steps:
+        if step.op == "mremap" or (step.op != "read" and (not step.ok or step.note)):
+            console.print(call_line(step, numbered=False))
+    rows = diff_maps(run.maps_before, run.maps_after)
+    console.print(maps_table(rows, title="maps (lab and the experiment's ranges)"))
+    reads = list(zip(read_labels, [s for s in run.steps if s.op == "read"]))
+    if reads:
+        console.print(contents_table(reads))
+    footer(console, run)
+
+
+def footer(console: Console, run: Run) -> None:
+    console.print(others_line(run))
+    if run.failure:
+        console.print(Text(f"the run stopped early: {run.failure}", style="bold red"))

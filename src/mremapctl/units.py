@@ -1,0 +1,70 @@
+"""Sizes as users write them ("4097", "2p", "16K") and as people read them ("16 KiB").
+
+Binary units only: pages and mappings come in powers of two, and a "K" that means
+1000 would be wrong for every number this tool prints.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from mremapctl.errors import BadInput
+
+U64_MAX = (1 << 64) - 1
+
+_SUFFIX_SHIFT = {"k": 10, "m": 20, "g": 30, "t": 40}
+_TERM = re.compile(r"(?i)(0x[0-9a-f]+|\d+)(p|k|m|g|t|kib|mib|gib|tib)?")
+
+
+def host_page_size() -> int:
+    """The page size of this machine (4096 where sysconf cannot tell, e.g. off Linux)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 4096
+
+
+def parse_term(text: str, page_size: int) -> int:
+    """One number with an optional unit suffix.
+
+    >>> parse_term("2p", 4096), parse_term("16K", 4096), parse_term("0x1000", 4096)
+    (8192, 16384, 4096)
+    """
+    match = _TERM.fullmatch(text.strip())
+    if not match:
+        raise BadInput(f"bad size {text!r}: expected bytes, or a number with p, K, M, G or T")
+    digits, suffix = match.groups()
+    value = int(digits, 0) if digits.lower().startswith("0x") else int(digits)
+    if suffix:
+        suffix = suffix.lower()
+        if suffix == "p":
+            if suffix != match.group(2):  # "P" would read as peta; refuse rather than guess
+                raise BadInput(f"bad size {text!r}: pages are a lower-case p")
+            value *= page_size
+        else:
+            value <<= _SUFFIX_SHIFT[suffix[0]]
+    if value > U64_MAX:
+        raise BadInput(f"bad size {text!r}: larger than 2^64-1")
+    return value
+
+
+def format_size(n: int) -> str:
+    """A size in the largest binary unit that keeps it exact, or to one decimal.
+
+    >>> format_size(16384), format_size(4097), format_size(3 << 20), format_size(1536)
+    ('16 KiB', '4097 B', '3 MiB', '1.5 KiB')
+    """
+    for shift, unit in ((40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")):
+        if n >= 1 << shift:
+            if n % (1 << shift) == 0:
+                return f"{n >> shift} {unit}"
+            if n % (1 << (shift - 10)) == 0 or n >= 10 << shift:
+                return f"{n / (1 << shift):.1f} {unit}"
+            break
+    return f"{n} B"
+
+
+def format_addr(addr: int) -> str:
+    """Lower-case hex, as /proc/self/maps and strace print addresses."""
+    return hex(addr)
