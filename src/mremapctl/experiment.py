@@ -107,14 +107,17 @@ def build(opts: TryOptions, page_size: int) -> Tuple[Scenario, List[str]]:
     )
     if old_size is not None and old_size < 0:
         raise BadInput(f"--offset {opts.offset} is beyond the region's size")
-    new_size: Optional[int] = SizeExpr(opts.new_size).resolve(page_size) if opts.new_size is not None else old_size
+    if opts.new_size is not None:
+        new_size: Optional[int] = SizeExpr(opts.new_size).resolve(page_size)
+    else:  # old_size 0 asks for a duplicate: of the whole region unless told otherwise
+        new_size = region if old_size == 0 else old_size
     if opts.grow or opts.shrink:
         if old_size is None:
             raise BadInput(f"kind {opts.kind!r} has a kernel-chosen size: give --old-size and --new-size")
         new_size = old_size * 2 if opts.grow else max(page_size, old_size // 2 // page_size * page_size)
 
     new_address = None
-    if opts.fixed is not None:
+    if opts.fixed is not None or bits & F.MREMAP_FIXED:
         if opts.fixed:
             new_address = AddrExpr(opts.fixed)
         else:

@@ -90,9 +90,10 @@ class AddrExpr:
     def _parts(self) -> Tuple[Optional[str], list[tuple[int, str]]]:
         terms = _split_terms(self.text, "address")
         head = terms[0][1]
-        if _NAME.fullmatch(head) and not re.fullmatch(r"(?i)0x[0-9a-f]+", head):
+        if _NAME.fullmatch(head):
+            _sum_terms(terms[1:], 4096, self.text, "address")  # syntax only; pages resolve later
             return head, terms[1:]
-        _sum_terms(terms[:1], 4096, self.text, "address")
+        _sum_terms(terms, 4096, self.text, "address")
         return None, terms
 
     @property

@@ -50,7 +50,9 @@ def parse_term(text: str, page_size: int) -> int:
 
 
 def format_size(n: int) -> str:
-    """A size in the largest binary unit that keeps it exact, or to one decimal.
+    """A size in the largest binary unit that shows it exactly (to one decimal at most).
+
+    Sizes here are page-exact facts, so "1.0 GiB" for one page more than 1 GiB would mislead.
 
     >>> format_size(16384), format_size(4097), format_size(3 << 20), format_size(1536)
     ('16 KiB', '4097 B', '3 MiB', '1.5 KiB')
@@ -59,9 +61,8 @@ def format_size(n: int) -> str:
         if n >= 1 << shift:
             if n % (1 << shift) == 0:
                 return f"{n >> shift} {unit}"
-            if n % (1 << (shift - 10)) == 0 or n >= 10 << shift:
+            if (n * 10) % (1 << shift) == 0:
                 return f"{n / (1 << shift):.1f} {unit}"
-            break
     return f"{n} B"
 
 

@@ -11,7 +11,7 @@ from mremapctl.cli.common import Output, run_options
 from mremapctl.kinds import KINDS
 
 KIND_FLAGS = [
-    click.option(f"--{name}", "kind", flag_value=name, help=kind.summary + ".", default=name == "anon")
+    click.option(f"--{name}", "kind", flag_value=name, help=kind.summary + ".")
     for name, kind in KINDS.items()
     if name != "file"
 ]

@@ -28,6 +28,7 @@ from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario
 
 _LEN = struct.Struct("<I")
+_RESERVED: Optional[Lab] = None
 
 
 class LiveBackend:
@@ -42,7 +43,16 @@ class LiveBackend:
         self.page_size = os.sysconf("SC_PAGE_SIZE")
 
     def _reserve(self) -> Lab:
-        """Reserve the lab (PROT_NONE, no memory charged) so nothing of ours ever lands in it."""
+        """Reserve the lab (PROT_NONE, no memory charged) so nothing of ours ever lands in it.
+
+        Once per process: every backend object of this process shares the reservation.
+        """
+        global _RESERVED
+        if _RESERVED is None:
+            _RESERVED = self._map_lab()
+        return _RESERVED
+
+    def _map_lab(self) -> Lab:
         flags = F.MAP_PRIVATE | F.MAP_ANONYMOUS | F.MAP_NORESERVE | F.MAP_FIXED_NOREPLACE
         reasons = []
         for start in (DEFAULT_LAB_START, *FALLBACK_LAB_STARTS):

@@ -1,0 +1,31 @@
+"""Shared fixtures. Live tests need Linux and a free lab; in CI they must run, never skip."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Iterator, Optional, Tuple
+
+import pytest
+
+
+def _open_live() -> Tuple[Optional[object], Optional[str]]:
+    if not sys.platform.startswith("linux"):
+        return None, f"live backend needs Linux (this is {sys.platform})"
+    try:
+        from mremapctl.backends.live.runner import LiveBackend
+
+        return LiveBackend(), None
+    except Exception as err:  # the reason is the point: report it
+        return None, f"live backend unavailable: {err}"
+
+
+@pytest.fixture(scope="session")
+def live_backend() -> Iterator[object]:
+    """The live backend; skips with the reason off Linux, fails in CI (where live is required)."""
+    backend, reason = _open_live()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI requires live tests, but: {reason}")
+        pytest.skip(reason)
+    yield backend
