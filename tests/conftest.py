@@ -29,3 +29,22 @@ def live_backend() -> Iterator[object]:
             pytest.fail(f"CI requires live tests, but: {reason}")
         pytest.skip(reason)
     yield backend
+
+
+@pytest.fixture
+def huge_pages() -> Iterator[int]:
+    """Reserve a few 2 MiB huge pages for the test (root), and give them back afterwards."""
+    path = "/proc/sys/vm/nr_hugepages"
+    if os.geteuid() != 0:
+        if os.environ.get("CI"):
+            pytest.fail("CI runs as root so hugetlb tests can reserve pages; this run is not root")
+        pytest.skip("reserving huge pages needs root")
+    with open(path) as f:
+        before = int(f.read())
+    with open(path, "w") as f:
+        f.write(str(before + 8))
+    try:
+        yield 8
+    finally:
+        with open(path, "w") as f:
+            f.write(str(before))

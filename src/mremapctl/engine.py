@@ -22,6 +22,7 @@ from mremapctl.lab import Lab, Placer
 from mremapctl.results import CRASHED, FAILED, OK, SKIPPED, MapEntry, StepResult
 from mremapctl.scenario import steps as S
 from mremapctl.scenario.load import Scenario
+from mremapctl.units import format_size
 
 # Ops after which the maps can have changed.
 MAPPING_OPS = frozenset(
@@ -137,6 +138,14 @@ def mmap_call(req: MapRequest) -> str:
         return f"shmat(shmget(IPC_PRIVATE, {size}), {req.addr:#x})"
     prot = F.decode_flags(req.prot, F.PROT_NAMES) if req.prot else "PROT_NONE"
     return f"mmap({req.addr:#x}, {size}, {prot}, {F.decode_flags(map_flags, F.MAP_NAMES)}, {source}, 0)"
+
+
+def default_shared(step: S.Mmap) -> bool:
+    """A user's own file is mapped private unless they allowed writes: it is never written."""
+    kind = KINDS[step.kind or "anon"]
+    if kind.name == "file" and step.path:
+        return step.writable
+    return kind.default_shared
 
 
 class Engine:
@@ -264,11 +273,11 @@ class Engine:
         if kind.relocated and step.size is not None:
             raise BadInput(f"step {index}: kind {kind_name!r} has the size the kernel gives it; drop `size`")
         addr = self.addr(step.at) if step.at else self.placer.place(size or self.page)
-        self.check_inside(addr, size or self.page, f"step {index}: mmap at {addr:#x}")
+        self.check_inside(addr, size or self.page, f"step {index}: mmap of {format_size(size or 0)} at {addr:#x}")
         req = MapRequest(
             name=step.name,
             kind=kind_name,
-            shared=step.shared if step.shared is not None else kind.default_shared,
+            shared=step.shared if step.shared is not None else default_shared(step),
             size=size,
             prot=F.parse_prot(step.prot),
             addr=addr,

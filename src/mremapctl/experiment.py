@@ -14,7 +14,7 @@ from mremapctl.errors import BadInput
 from mremapctl.expr import AddrExpr, SizeExpr
 from mremapctl.kinds import KINDS
 from mremapctl.lab import GiB, align_up
-from mremapctl.scenario.load import Scenario
+from mremapctl.scenario.load import Scenario, validate
 from mremapctl.scenario.steps import Mlock, Mmap, Mremap, Mseal, Read, Step
 
 
@@ -140,6 +140,7 @@ def build(opts: TryOptions, page_size: int) -> Tuple[Scenario, List[str]]:
         )
     )
     steps += [Read(at=AddrExpr("old")), Read(at=AddrExpr("new"))]
+    validate(tuple(steps), "try")
     return Scenario(tuple(steps), description=describe(opts, bits)), notes
 
 

@@ -66,6 +66,14 @@ def format_size(n: int) -> str:
     return f"{n} B"
 
 
+def approx_size(n: int) -> str:
+    """A rounded size for messages about memory budgets ("about 23.2 GiB")."""
+    for shift, unit in ((40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")):
+        if n >= 1 << shift:
+            return f"about {n / (1 << shift):.1f} {unit}"
+    return f"{n} B"
+
+
 def format_addr(addr: int) -> str:
     """Lower-case hex, as /proc/self/maps and strace print addresses."""
     return hex(addr)

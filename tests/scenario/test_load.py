@@ -65,7 +65,7 @@ BAD = [
     ('[[step]]\nop = "mmap"\nname = "A"\nkind = "anon"\nshared = true\n', "cannot be shared"),
     ('[[step]]\nop = "mmap"\nname = "A"\nkind = "anon"\ndir = "/tmp"\n', "kind = \\\"file\\\" only"),
     ('[[step]]\nop = "mmap"\nname = "A"\nkind = "file"\npath = "/etc/hostname"\nshared = true\nfill = "A"\n',
-     "would write the file"),
+     "could write the file"),
     ('x = 1\n', "unknown top-level key 'x'"),
     ('', "no \\[\\[step\\]\\] tables"),
     ('[[step]]\nop = "mmap"\nname = "A"\nfill = "AB"\n', "bad byte 'AB'"),

@@ -176,7 +176,10 @@ def render_experiment(console: Console, run: Run, read_labels: Sequence[str]) ->
         if step.op == "mremap" or (step.op != "read" and (not step.ok or step.note)):
             console.print(call_line(step, numbered=False))
     rows = diff_maps(run.maps_before, run.maps_after)
-    console.print(maps_table(rows, title="maps (lab and the experiment's ranges)"))
+    if rows:
+        console.print(maps_table(rows, title="maps (lab and the experiment's ranges)"))
+    else:
+        console.print(Text("maps: nothing is mapped in the lab", style="dim"))
     reads = list(zip(read_labels, [s for s in run.steps if s.op == "read"]))
     if reads:
         console.print(contents_table(reads))

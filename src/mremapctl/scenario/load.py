@@ -45,7 +45,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     if not isinstance(tables, list) or not tables:
         raise BadInput(f"{source}: no [[step]] tables")
     steps = tuple(_step(table, f"{source}: step {i}") for i, table in enumerate(tables, 1))
-    check_names(steps, source)
+    validate(steps, source)
     description = document.get("description")
     if description is not None and not isinstance(description, str):
         raise BadInput(f"{source}: description must be a string")
@@ -60,10 +60,15 @@ def _step(table: Any, where: str) -> Step:
         raise BadInput(f"{where}: missing key 'op' (one of {', '.join(OPS)})")
     if op not in OPS:
         raise BadInput(f"{where}: unknown op {op!r} (one of {', '.join(OPS)})")
-    step = OPS[op].from_table(table, where)
-    if isinstance(step, Mmap):
-        _check_mmap(step, where)
-    return step
+    return OPS[op].from_table(table, where)
+
+
+def validate(steps: Tuple[Step, ...], source: str) -> None:
+    """The checks every scenario passes, from a file or built by ``try``."""
+    for i, step in enumerate(steps, 1):
+        if isinstance(step, Mmap):
+            _check_mmap(step, f"{source}: step {i}")
+    check_names(steps, source)
 
 
 def _check_mmap(step: Mmap, where: str) -> None:
@@ -76,8 +81,9 @@ def _check_mmap(step: Mmap, where: str) -> None:
         raise BadInput(f'{where}: dir, path and writable apply to kind = "file" only')
     if step.dir and step.path:
         raise BadInput(f"{where}: give dir (a new temporary file) or path (an existing file), not both")
-    if step.fill is not None and step.path and not step.writable and step.shared:
-        raise BadInput(f"{where}: filling a shared mapping of {step.path!r} would write the file; add writable = true")
+    if step.path and step.shared and not step.writable:
+        raise BadInput(f"{where}: a shared mapping of {step.path!r} could write the file; add writable = true "
+                       "(or map it private)")
 
 
 def check_names(steps: Tuple[Step, ...], source: str) -> None:

@@ -1,0 +1,85 @@
+"""The pipe trick's verdicts (SIGSEGV / SIGBUS / data) against what a real access does."""
+
+from __future__ import annotations
+
+import ctypes
+import faulthandler
+import os
+import signal
+from typing import Any, Callable
+
+import pytest
+
+from mremapctl import flags as F
+from mremapctl.backends.live.libc import Syscalls
+from mremapctl.backends.live.makers import Makers
+from mremapctl.backends.live.memory import Memory, describe_byte, page_starts
+from mremapctl.engine import MapRequest
+
+ADDR = 0x100000000000
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def in_child(live_backend: Any, setup: Callable[[Syscalls], None], addr: int) -> tuple:
+    """In a fork (the lab freed): set up, then the pipe trick's verdict and a real read's signal."""
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        try:
+            sys_ = Syscalls()
+            sys_.call("munmap", live_backend.lab.start, live_backend.lab.size)
+            setup(sys_)
+            verdict = Memory(sys_, PAGE).read_byte(addr)
+            grandchild = os.fork()
+            if grandchild == 0:
+                faulthandler.disable()  # the crash is the expected answer, not news
+                ctypes.string_at(addr, 1)
+                os._exit(0)
+            _, status = os.waitpid(grandchild, 0)
+            real = signal.Signals(os.WTERMSIG(status)).name if os.WIFSIGNALED(status) else "read"
+            os.write(wfd, f"{verdict} {real}".encode())
+        finally:
+            os._exit(0)
+    os.close(wfd)
+    out = os.read(rfd, 100).decode().split()
+    os.waitpid(pid, 0)
+    return tuple(out)
+
+
+def anon(prot: int) -> Callable[[Syscalls], None]:
+    def setup(sys_: Syscalls) -> None:
+        flags = F.MAP_PRIVATE | F.MAP_ANONYMOUS | F.MAP_FIXED_NOREPLACE
+        sys_.call("mmap", ADDR, PAGE, prot, flags, -1, 0)
+
+    return setup
+
+
+def short_file(sys_: Syscalls) -> None:
+    req = MapRequest("f", "memfd", True, 2 * PAGE, F.PROT_READ, ADDR, file_size=PAGE)
+    Makers(sys_).make(req, F.PROT_READ)
+
+
+@pytest.mark.parametrize(
+    ("setup", "addr", "expected"),
+    [
+        (anon(F.PROT_READ), ADDR, ("zero", "read")),
+        (anon(F.PROT_NONE), ADDR, ("SIGSEGV", "SIGSEGV")),
+        (anon(F.PROT_WRITE | F.PROT_READ), ADDR + PAGE, ("SIGSEGV", "SIGSEGV")),  # nothing mapped there
+        (short_file, ADDR + PAGE, ("SIGBUS", "SIGBUS")),  # past the end of the memfd
+        (short_file, ADDR, ("zero", "read")),
+    ],
+    ids=["readable", "prot-none", "unmapped", "beyond-eof", "inside-file"],
+)
+def test_verdicts_match_real_accesses(live_backend: Any, setup: Any, addr: int, expected: tuple) -> None:
+    assert in_child(live_backend, setup, addr) == expected
+
+
+def test_describe_byte() -> None:
+    assert [describe_byte(b) for b in (0, 0x41, 0x7F, 0xDE, 0x20)] == ["zero", "data:A", "data:0x7f", "data:0xde",
+                                                                       "data: "]
+
+
+def test_page_starts_cover_every_page_touched() -> None:
+    assert page_starts(0x1000, 0x2000, 0x1000) == [0x1000, 0x2000]
+    assert page_starts(0x1001, 0x1000, 0x1000) == [0x1001, 0x2000]
+    assert page_starts(0x1000, 0, 0x1000) == []
