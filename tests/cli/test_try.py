@@ -47,8 +47,8 @@ def test_unknown_bits_in_hex(cli: Any) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["--memfd", "--dontunmap"], ["--anon", "--dontunmap"], ["--perf", "--dontunmap"], ["--anon", "--maymove", "--grow"],
-     ["--vdso", "--fixed"], ["--file", "--private", "--dontunmap"]],
+    [["--memfd", "--dontunmap"], ["--anon", "--dontunmap"], ["--perf", "--dontunmap"],
+     ["--anon", "--maymove", "--grow"], ["--vdso", "--fixed"], ["--file", "--private", "--dontunmap"]],
 )
 def test_json_follows_the_schema(cli: Any, args: list) -> None:
     result = cli(["try", *args, "--json"])
@@ -74,7 +74,7 @@ def test_save_scenario_replays(cli: Any, tmp_path: Path) -> None:
     saved = tmp_path / "exp.toml"
     first = json.loads(cli(["try", "--memfd", "--dontunmap", "--save-scenario", str(saved), "--json"]).stdout)
     again = json.loads(cli(["run", str(saved), "--json"]).stdout)
-    assert [s["call"] for s in again["steps"]][0] == first["steps"][0]["call"]
+    assert next(s["call"] for s in again["steps"]) == first["steps"][0]["call"]
     assert [s.get("pages") for s in again["steps"]][2] == ["data:A"] * 4
 
 
