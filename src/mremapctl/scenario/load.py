@@ -82,8 +82,9 @@ def _check_mmap(step: Mmap, where: str) -> None:
     if step.dir and step.path:
         raise BadInput(f"{where}: give dir (a new temporary file) or path (an existing file), not both")
     if step.path and step.shared and not step.writable:
-        raise BadInput(f"{where}: a shared mapping of {step.path!r} could write the file; add writable = true "
-                       "(or map it private)")
+        raise BadInput(
+            f"{where}: a shared mapping of {step.path!r} could write the file; add writable = true (or map it private)"
+        )
 
 
 def check_names(steps: Tuple[Step, ...], source: str) -> None:
