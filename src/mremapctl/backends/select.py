@@ -1,20 +1,61 @@
-"""Pick the backend a command asked for, importing only that one."""
+"""Pick the backend a command asked for, importing only that one.
+
+``auto`` is live on Linux when the lab can be reserved, the simulation otherwise; the
+reason is recorded for the header.
+"""
 
 from __future__ import annotations
 
+import platform
 import sys
+from typing import Optional, Tuple
 
 from mremapctl.backends.base import Backend
-from mremapctl.errors import Unavailable
+from mremapctl.errors import BadInput, Unavailable
 
-BACKENDS = ("live",)
+BACKENDS = ("auto", "live", "sim")
 
 
-def open_backend(name: str = "live") -> Backend:
-    if name == "live":
-        if not sys.platform.startswith("linux"):
-            raise Unavailable(f"live backend unavailable: this is {sys.platform}, not Linux")
-        from mremapctl.backends.live.runner import LiveBackend
+def open_backend(name: str = "auto", kernel: Optional[str] = None) -> Tuple[Backend, Optional[str]]:
+    """The backend, and why it was chosen when ``auto`` chose."""
+    if name not in BACKENDS:
+        raise BadInput(f"unknown backend {name!r} (known: {', '.join(BACKENDS)})")
+    if name == "sim":
+        return open_sim(kernel), None
+    if kernel is not None and name == "auto":
+        live_version = platform.release() if sys.platform.startswith("linux") else None
+        if live_version is None or not _same_series(kernel, live_version):
+            return open_sim(kernel), f"--kernel {kernel} is not this machine's kernel: simulated"
+    try:
+        backend = open_live()
+    except Unavailable as err:
+        if name == "live":
+            raise
+        return open_sim(kernel), f"live unavailable ({err}): simulated"
+    if kernel is not None and not _same_series(kernel, backend.kernel):
+        raise BadInput(f"--backend live runs this machine's kernel ({backend.kernel}), not {kernel}; "
+                       "use --backend sim")
+    return backend, None
 
-        return LiveBackend()
-    raise Unavailable(f"unknown backend {name!r} (known: {', '.join(BACKENDS)})")
+
+def _same_series(requested: str, release: str) -> bool:
+    from mremapctl.backends.sim.versions import parse_version
+
+    return parse_version(requested) == parse_version(release)
+
+
+def open_live() -> Backend:
+    if not sys.platform.startswith("linux"):
+        raise Unavailable(f"live backend unavailable: this is {sys.platform}, not Linux")
+    from mremapctl.backends.live.runner import LiveBackend
+
+    return LiveBackend()
+
+
+def open_sim(kernel: Optional[str]) -> Backend:
+    from mremapctl.backends.sim.backend import SimBackend
+    from mremapctl.backends.sim.versions import resolve
+
+    default = platform.release() if sys.platform.startswith("linux") else None
+    model, note = resolve(kernel, default)
+    return SimBackend(model, kernel or (default if default else None), [note] if note else [])

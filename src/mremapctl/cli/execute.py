@@ -26,11 +26,15 @@ def run_and_show(
     """Run the scenario ``make_scenario(page_size)`` builds and print it; exits 1 when it could not run."""
     from mremapctl.backends.select import open_backend
 
-    backend = open_backend(opts.get("backend") or "live")
+    backend, why = open_backend(opts.get("backend") or "auto", opts.get("kernel"))
     scenario, notes = make_scenario(backend.page_size)
     if save:
         save(scenario)
     run = backend.run(scenario, run_options_from(opts))
+    if why:
+        run.notes.insert(0, why)
+    if backend.name == "live":
+        predict(run, scenario)
     run.notes.extend(notes)
     if output.json:
         from mremapctl.render.jsonout import run_json
@@ -52,3 +56,12 @@ def run_and_show(
         print(f"mremapctl: {len(missed)} step(s) did not meet their expect", file=sys.stderr)
         sys.exit(1)
     return run
+
+
+def predict(run: Run, scenario: Scenario) -> None:
+    """Annotate a live run with the model of this kernel (never fatal: the live answer stands)."""
+    from mremapctl.annotate import annotate
+    from mremapctl.backends.select import open_sim
+
+    model_run = open_sim(None).run(scenario)
+    annotate(run, model_run)

@@ -54,9 +54,10 @@ def call_line(step: StepResult, numbered: bool = True) -> Text:
             "  ✓ expected" if step.expect_met else f"  ✗ expected {step.expect}",
             style="green" if step.expect_met else "bold red",
         )
-    extra = [n for n in (step.note, step.explain) if n and step.status != CRASHED]
-    for note in extra:
-        line.append(f"\n   {note}", style="dim")
+    if step.note and step.status != CRASHED:
+        line.append(f"\n   {step.note}", style="yellow" if "⚠" in step.note else "dim")
+    if step.rule and step.op == "mremap":
+        line.append(f"\n   rule {step.rule}: ", style="dim").append(step.explain or "", style="dim")
     return line
 
 

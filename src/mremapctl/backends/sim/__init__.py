@@ -1,0 +1,1 @@
+"""The simulation backend: an address-space model of a chosen kernel version."""

@@ -1,0 +1,92 @@
+"""What each mapping kind becomes in the model: its backing object, VmFlags and maps name.
+
+Taken from what the kernel shows in smaps for each kind (checked against the live backend
+on 6.18 by the differential tests).
+"""
+
+from __future__ import annotations
+
+from typing import Dict, FrozenSet, Optional, Tuple
+
+from mremapctl import flags as F
+from mremapctl.backends.sim.space import PAGE, Obj
+from mremapctl.engine import MapRequest
+
+# Fixed VmFlags of kinds whose flags the kernel sets itself (prot bits are added to these).
+SPECIAL_FLAGS = {
+    "perf": frozenset("sh mr mw ms pf io dc de dd".split()),
+    "vdso": frozenset("mr mw me de".split()),
+    "aio": frozenset("sh mr mw ms de".split()),
+    "secretmem": frozenset("sh mr mw ms lo dd".split()),
+}
+SPECIAL_PATHS = {"perf": "anon_inode:[perf_event]", "vdso": "[vdso]", "aio": "/[aio] (deleted)",
+                 "secretmem": "/secretmem (deleted)"}
+
+
+def prot_flags(prot: int) -> FrozenSet[str]:
+    return frozenset(f for bit, f in ((F.PROT_READ, "rd"), (F.PROT_WRITE, "wr"), (F.PROT_EXEC, "ex")) if prot & bit)
+
+
+def object_for(req: MapRequest, size: int, pid: int, objects: Dict[str, Obj]) -> Optional[Obj]:
+    """The backing object a new region maps (None: private anonymous memory)."""
+    if req.same_as:
+        return objects[req.same_as]
+    kind = req.kind
+    file_size = req.file_size if req.file_size is not None else size
+    if kind == "anon":
+        return None
+    if kind == "hugetlb" or (kind == "shmem" and req.hugetlb):
+        return Obj("shmem", "/anon_hugepage (deleted)", size)
+    if kind == "shmem" or (kind == "devzero" and req.shared):
+        return Obj("shmem", "/dev/zero (deleted)", size)
+    if kind == "devzero":
+        return Obj("anonfile", "/dev/zero", 0, dev="00:05", sigbus_beyond_size=False)
+    if kind == "memfd":
+        return Obj("shmem", f"/memfd:{req.name} (deleted)", file_size)
+    if kind == "file":
+        if req.path:
+            return Obj("file", req.path, file_size)
+        directory = (req.dir or "/tmp").rstrip("/")
+        return Obj("file", f"{directory}/mremapctl.{pid}.{req.name} (deleted)", file_size)
+    if kind == "sysvshm":
+        return Obj("shmem", "/SYSV00000000 (deleted)", size)
+    if kind == "secretmem":
+        return Obj("shmem", SPECIAL_PATHS[kind], file_size)
+    return Obj("special", SPECIAL_PATHS[kind], size, pages=special_contents(kind))
+
+
+def special_contents(kind: str) -> Dict[int, int]:
+    """First bytes of kernel-owned pages: the vDSO starts with its ELF header (0x7f)."""
+    return {0: 0x7F} if kind == "vdso" else {}
+
+
+def vm_flags(req: MapRequest, prot: int, obj: Optional[Obj]) -> FrozenSet[str]:
+    """VmFlags the kernel gives a new mapping of this kind with this protection."""
+    base = prot_flags(prot)
+    if req.kind in SPECIAL_FLAGS:
+        return base | SPECIAL_FLAGS[req.kind]
+    shared = req.shared and req.kind not in ("anon", "hugetlb")
+    flags = base | {"mr", "me"}
+    if not (obj is not None and obj.kind == "file" and req.path and not req.writable and shared):
+        flags |= {"mw"}  # a shared mapping of a read-only file may never be made writable
+    if shared:
+        flags |= {"sh", "ms"}
+    elif prot & F.PROT_WRITE and req.kind != "hugetlb":
+        flags |= {"ac"}  # private writable memory is charged against the overcommit limit
+    if req.kind == "hugetlb" or req.hugetlb:
+        flags |= {"de", "ht"}
+    if req.locked:
+        flags |= {"lo"}
+    return frozenset(flags)
+
+
+def region_size(req: MapRequest, huge: int) -> Tuple[int, Optional[str]]:
+    """The size the kernel gives the region, or an errno-free reason it refuses the request."""
+    if req.kind == "vdso":
+        return 2 * PAGE, None
+    if req.kind == "aio":
+        return PAGE, None
+    size = req.size or 0
+    if req.kind == "hugetlb" or req.hugetlb:
+        return -(-size // huge) * huge, None
+    return -(-size // PAGE) * PAGE, None

@@ -1,0 +1,314 @@
+"""The simulated :class:`~mremapctl.engine.Machine`: every primitive acts on the model."""
+
+from __future__ import annotations
+
+import errno
+from dataclasses import replace
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from mremapctl import flags as F
+from mremapctl.backends.sim import kinds
+from mremapctl.backends.sim.facts import Facts
+from mremapctl.backends.sim.remap import simulate
+from mremapctl.backends.sim.space import PAGE, Obj, Pte, Space, Vma, new_anon_vma
+from mremapctl.backends.sim.versions import Version
+from mremapctl.engine import MapRequest, Outcome
+from mremapctl.results import SIGBUS, SIGSEGV, UFFD, MapEntry
+from mremapctl.rules import get
+
+SIM_PID = 4242  # the pid in simulated temporary file names
+UFFD_MODE_FLAGS = {1: "um", 2: "uw", 4: "ui"}
+ADVICE_FLAGS = {"hugepage": ("hg", "nh"), "nohugepage": ("nh", "hg"), "dontfork": ("dc", None),
+                "dofork": (None, "dc"), "wipeonfork": ("wf", None), "keeponfork": (None, "wf"),
+                "dontdump": ("dd", None), "dodump": (None, "dd")}
+
+
+def _err(name: str) -> Outcome:
+    return Outcome(errno=getattr(errno, name))
+
+
+class SimMachine:
+    backend = "sim"
+
+    def __init__(self, version: Version, facts: Optional[Facts] = None) -> None:
+        self.version = version
+        self.facts = facts or Facts()
+        self.page_size = PAGE
+        self.space = Space()
+        self.objects: Dict[str, Obj] = {}
+
+    # -- accounting the rules need ----------------------------------------------------------
+
+    def locked_bytes(self) -> int:
+        return sum(v.size for v in self.space if "lo" in v.flags)
+
+    def total_bytes(self) -> int:
+        return sum(v.size for v in self.space)
+
+    def unsplittable(self) -> Tuple[str, ...]:
+        """Special mappings whose may_split hook refuses (5.11+; the perf buffer on recent kernels)."""
+        if self.version < (5, 11):
+            return ()
+        return ("vdso", "perf") if self.version >= (6, 16) else ("vdso",)
+
+    def free_range(self, length: int, hint: int = 0) -> int:
+        """get_unmapped_area(): a free hint is honoured, else the highest gap below mmap_base."""
+        if hint and hint % PAGE == 0 and self.space.is_free(hint, hint + length):
+            return hint
+        top = self.facts.mmap_base
+        while True:
+            start = top - length
+            blocking = self.space.overlapping(start, top)
+            if not blocking:
+                return start
+            top = min(v.start for v in blocking)
+
+    def munmap_rule(self, start: int, end: int) -> Optional[str]:
+        """Why munmap of [start, end) would fail (a rule id), or None."""
+        hit = self.space.overlapping(start, end)
+        if self.version >= (6, 10) and any("sl" in v.flags for v in hit):
+            return "sealed"
+        for vma in hit:
+            if vma.special in self.unsplittable() and (start > vma.start or end < vma.end):
+                return "split-refused"
+        return None
+
+    def unmap(self, start: int, end: int) -> None:
+        self.space.unmap(start, end)
+
+    # -- regions ----------------------------------------------------------------------------
+
+    def map_region(self, req: MapRequest) -> Outcome:
+        size, _ = kinds.region_size(req, self.facts.huge)
+        if req.kind == "secretmem" and self.version < (5, 14):
+            return _err("ENOSYS")
+        end = req.addr + size
+        if not req.replace and not self.space.is_free(req.addr, end):
+            return _err("EEXIST")
+        if req.replace and self.munmap_rule(req.addr, end):
+            return _err("EPERM")
+        prot = req.prot | (F.PROT_READ | F.PROT_WRITE if req.fill is not None else 0)
+        obj = kinds.object_for(req, size, SIM_PID, self.objects)
+        if obj is not None and req.kind in ("memfd", "file", "perf", "secretmem") and not req.same_as:
+            self.objects[req.name] = obj
+        if req.replace:
+            self.unmap(req.addr, end)
+        pgoff = req.addr // PAGE if obj is None else 0
+        vma = Vma(req.addr, end, kinds.vm_flags(req, prot, obj), obj, pgoff,
+                  special=req.kind if req.kind in ("vdso", "perf", "aio") else None)
+        vma = self.space.merge_around(self.space.insert(vma))
+        note = None
+        if req.fill is not None:
+            pages = self.write(req.addr, size, req.fill)
+            bad = [p for p in pages if p != "ok"]
+            if bad:
+                note = f"{len(bad)} of {len(pages)} pages could not be filled ({pages[-1]} on access)"
+            if prot != req.prot:
+                self.mprotect(req.addr, size, req.prot)
+        return Outcome(value=req.addr, size=size, note=note)
+
+    # -- syscalls -----------------------------------------------------------------------------
+
+    def mremap(self, old: int, old_size: int, new_size: int, flags: int, new_addr: int) -> Outcome:
+        value, rule_id = simulate(self, old, old_size, new_size, flags, new_addr)
+        rule = get(rule_id)
+        if value is None:
+            return Outcome(errno=getattr(errno, rule.errno or "EINVAL"), rule=rule_id, explain=rule.text)
+        return Outcome(value=value, rule=rule_id, explain=rule.text)
+
+    def _range_ok(self, addr: int, size: int) -> Optional[Outcome]:
+        if addr % PAGE or size == 0:
+            return _err("EINVAL")
+        return None
+
+    def _covered(self, start: int, end: int) -> bool:
+        covered = start
+        for vma in self.space.overlapping(start, end):
+            if vma.start > covered:
+                return False
+            covered = vma.end
+        return covered >= end
+
+    def _set_flags(self, start: int, end: int, add: Sequence[str] = (), drop: Sequence[str] = ()) -> None:
+        for vma in self.space.isolate(start, end):
+            self.space.merge_around(self.space.replace_flags(vma, (vma.flags | set(add)) - set(drop)))
+
+    def munmap(self, addr: int, size: int) -> Outcome:
+        bad = self._range_ok(addr, size)
+        if bad:
+            return bad
+        end = addr + -(-size // PAGE) * PAGE
+        rule = self.munmap_rule(addr, end)
+        if rule:
+            return _err("EPERM" if rule == "sealed" else "EINVAL")
+        self.unmap(addr, end)
+        return Outcome(value=0)
+
+    def mprotect(self, addr: int, size: int, prot: int) -> Outcome:
+        end = addr + -(-size // PAGE) * PAGE
+        if addr % PAGE:
+            return _err("EINVAL")
+        if not self._covered(addr, end):
+            return _err("ENOMEM")
+        hit = self.space.overlapping(addr, end)
+        if self.version >= (6, 10) and any("sl" in v.flags for v in hit):
+            return _err("EPERM")
+        if prot & F.PROT_WRITE and any("mw" not in v.flags for v in hit):
+            return _err("EACCES")
+        for vma in self.space.isolate(addr, end):
+            flags = (vma.flags - {"rd", "wr", "ex"}) | kinds.prot_flags(prot)
+            if prot & F.PROT_WRITE and not vma.shared and "ht" not in vma.flags and vma.special is None:
+                flags |= {"ac"}
+            self.space.merge_around(self.space.replace_flags(vma, frozenset(flags)))
+        return Outcome(value=0)
+
+    def mlock(self, addr: int, size: int, onfault: bool) -> Outcome:
+        end = addr + -(-size // PAGE) * PAGE
+        if not self._covered(addr, end):
+            return _err("ENOMEM")
+        if "IPC_LOCK" not in self.facts.caps and self.locked_bytes() + (end - addr) > self.facts.limits["memlock"]:
+            return _err("ENOMEM" if self.facts.limits["memlock"] else "EPERM")
+        self._set_flags(addr, end, add=("lo", "lf") if onfault else ("lo",))
+        return Outcome(value=0)
+
+    def munlock(self, addr: int, size: int) -> Outcome:
+        end = addr + -(-size // PAGE) * PAGE
+        if not self._covered(addr, end):
+            return _err("ENOMEM")
+        self._set_flags(addr, end, drop=("lo", "lf"))
+        return Outcome(value=0)
+
+    def mseal(self, addr: int, size: int) -> Outcome:
+        if self.version < (6, 10):
+            return _err("ENOSYS")
+        bad = self._range_ok(addr, size)
+        if bad:
+            return bad
+        end = addr + -(-size // PAGE) * PAGE
+        if not self._covered(addr, end):
+            return _err("ENOMEM")
+        self._set_flags(addr, end, add=("sl",))
+        return Outcome(value=0)
+
+    def madvise(self, addr: int, size: int, advice: int) -> Outcome:
+        name = next(k for k, v in F.MADVISE.items() if v == advice)
+        end = addr + -(-size // PAGE) * PAGE
+        if addr % PAGE:
+            return _err("EINVAL")
+        if not self._covered(addr, end):
+            return _err("ENOMEM")
+        if name in ADVICE_FLAGS:
+            add, drop = ADVICE_FLAGS[name]
+            self._set_flags(addr, end, add=[add] if add else [], drop=[drop] if drop else [])
+        elif name in ("dontneed", "free"):
+            self.space.drop_ptes(addr, end)
+        elif name == "guard_install":
+            for vpn in range(addr // PAGE, end // PAGE):
+                self.space.ptes[vpn] = Pte(guard=True)
+            if self.version >= (6, 18):
+                self._set_flags(addr, end, add=("gu",))
+        elif name == "guard_remove":
+            for vpn in range(addr // PAGE, end // PAGE):
+                if self.space.ptes.get(vpn, Pte()).guard:
+                    del self.space.ptes[vpn]
+        return Outcome(value=0)
+
+    def uffd_register(self, addr: int, size: int, mode: int) -> Outcome:
+        end = addr + size
+        if addr % PAGE or size % PAGE or not self._covered(addr, end):
+            return _err("EINVAL")
+        if mode & 4 and any(v.obj is None or v.obj.kind != "shmem" for v in self.space.overlapping(addr, end)):
+            return _err("EINVAL")  # minor faults exist only for shmem and hugetlbfs
+        self._set_flags(addr, end, add=[f for bit, f in UFFD_MODE_FLAGS.items() if mode & bit])
+        return Outcome(value=0)
+
+    def setrlimit(self, limits: Dict[str, int]) -> Outcome:
+        self.facts.limits.update(limits)
+        return Outcome(value=0)
+
+    def drop_cap(self, cap: int) -> Outcome:
+        from mremapctl.scenario.steps import CAPABILITIES
+
+        name = next(k for k, v in CAPABILITIES.items() if v == cap)
+        self.facts.caps.discard(name)
+        return Outcome(value=0)
+
+    # -- contents -------------------------------------------------------------------------------
+
+    def _object_page(self, vma: Vma, addr: int) -> Tuple[Optional[Obj], int]:
+        return vma.obj, vma.pgoff + (addr - vma.start) // PAGE
+
+    def read_pages(self, addr: int, size: int) -> List[str]:
+        from mremapctl.backends.live.memory import describe_byte, page_starts
+
+        out = []
+        for page in page_starts(addr, size, PAGE):
+            value = self._read(page)
+            out.append(describe_byte(value) if isinstance(value, int) else value)
+        return out
+
+    def _read(self, addr: int) -> "int | str":
+        vma = self.space.find(addr)
+        if vma is None or "rd" not in vma.flags:
+            return SIGSEGV
+        vpn = addr // PAGE
+        pte = self.space.ptes.get(vpn)
+        if pte is not None and pte.guard:
+            return SIGSEGV
+        if pte is not None and pte.value is not None:
+            return pte.value
+        obj, index = self._object_page(vma, addr)
+        in_cache = obj is not None and obj.kind not in ("anonfile",) and index in obj.pages
+        if pte is None and ("um" in vma.flags and not in_cache or "ui" in vma.flags and in_cache):
+            return UFFD
+        if obj is None or obj.kind == "anonfile":
+            self.space.ptes[vpn] = Pte(value=0)
+            return 0
+        if obj.sigbus_beyond_size and index * PAGE >= obj.size:
+            return SIGBUS
+        self.space.ptes[vpn] = Pte()
+        return obj.pages.get(index, 0)
+
+    def write(self, addr: int, size: int, byte: int) -> List[str]:
+        from mremapctl.backends.live.memory import page_starts
+
+        return [self._write(page, byte, covers_first=page % PAGE == 0) for page in page_starts(addr, size, PAGE)]
+
+    def _write(self, addr: int, byte: int, covers_first: bool) -> str:
+        vma = self.space.find(addr)
+        if vma is None or "wr" not in vma.flags:
+            return SIGSEGV
+        vpn = addr // PAGE
+        pte = self.space.ptes.get(vpn)
+        if pte is not None and pte.guard:
+            return SIGSEGV
+        obj, index = self._object_page(vma, addr)
+        if obj is not None and obj.sigbus_beyond_size and index * PAGE >= obj.size and obj.kind != "special":
+            return SIGBUS
+        if obj is not None and obj.kind == "special" and vma.special == "perf" and index > 0:
+            return SIGBUS  # the ring's data pages are mapped read-only
+        if vma.shared:
+            if covers_first:
+                obj.pages[index] = byte  # type: ignore[union-attr]
+            self.space.ptes[vpn] = Pte()
+            return "ok"
+        current = pte.value if pte is not None and pte.value is not None else (
+            obj.pages.get(index, 0) if obj is not None and obj.kind != "anonfile" else 0)
+        self.space.ptes[vpn] = Pte(value=byte if covers_first else current)
+        if vma.anon_vma is None:
+            self.space.remove(vma)
+            self.space.insert(replace(vma, anon_vma=new_anon_vma()))
+        return "ok"
+
+    # -- observation ----------------------------------------------------------------------------
+
+    def snapshot(self, window: Optional[Sequence[Tuple[int, int]]], vm_flags: bool) -> Tuple[List[MapEntry], int]:
+        entries = []
+        for vma in self.space:
+            if window is not None and not any(vma.start < e and s < vma.end for s, e in window):
+                continue
+            obj = vma.obj
+            dev, inode = (obj.dev, obj.inode) if obj is not None and obj.kind != "special" else ("00:00", 0)
+            entries.append(MapEntry(vma.start, vma.end, vma.perms(), vma.offset(), dev, inode, vma.path,
+                                    vma.ordered_flags() if vm_flags else None))
+        return entries, 0

@@ -1,0 +1,213 @@
+"""The simulated address space: VMAs over backing objects, page tables, and the kernel's
+split-and-merge bookkeeping.
+
+Only what an experiment can observe is modelled: each VMA's range, VmFlags, backing and
+page offset (the maps line), and for each page the first byte a read would return.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+from typing import Dict, Iterator, List, Optional, Set
+
+PAGE = 4096
+
+# smaps prints VmFlags in bit order; these are the mnemonics in that order.
+FLAG_ORDER = ("rd wr ex sh mr mw me ms gd um pf gu uw lo io sr rr dc de lf ac nr ht sf ar wf dd sd mm hg nh mg "
+              "ui sl").split()
+SPECIAL = frozenset({"io", "de", "pf", "mm"})  # VM_SPECIAL: such VMAs never merge
+UFFD_FLAGS = frozenset({"um", "uw", "ui"})
+
+_ids = itertools.count(1)
+
+
+@dataclass(eq=False)
+class Obj:
+    """A backing object: a file, a memfd, a shmem segment. Pages hold their first byte."""
+
+    kind: str  # "file" | "shmem" | "anonfile" (private /dev/zero: reads as anonymous) | "special"
+    path: str
+    size: int
+    dev: str = "00:01"
+    inode: int = 0
+    pages: Dict[int, int] = field(default_factory=dict)
+    sigbus_beyond_size: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.inode:
+            self.inode = next(_ids)
+
+
+@dataclass(eq=False)
+class Vma:
+    start: int
+    end: int
+    flags: frozenset  # VmFlags mnemonics
+    obj: Optional[Obj]  # None: private anonymous memory
+    pgoff: int  # in pages
+    anon_vma: Optional[int] = None  # set once a private page is written (COW / anonymous fault)
+    special: Optional[str] = None  # "vdso", "perf", "aio": special-mapping rules apply
+    path_override: Optional[str] = None
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+    @property
+    def pages(self) -> int:
+        return self.size // PAGE
+
+    @property
+    def shared(self) -> bool:
+        return "sh" in self.flags
+
+    @property
+    def anonymous(self) -> bool:
+        """The kernel's vma_is_anonymous(): private memory without a page-cache object."""
+        return self.obj is None or self.obj.kind == "anonfile"
+
+    @property
+    def path(self) -> str:
+        if self.path_override is not None:
+            return self.path_override
+        return self.obj.path if self.obj is not None else ""
+
+    def perms(self) -> str:
+        return "".join((c if f in self.flags else "-") for c, f in (("r", "rd"), ("w", "wr"), ("x", "ex"))) + (
+            "s" if "ms" in self.flags else "p")
+
+    def offset(self) -> int:
+        return self.pgoff * PAGE if self.obj is not None else 0
+
+    def ordered_flags(self) -> tuple:
+        return tuple(f for f in FLAG_ORDER if f in self.flags)
+
+    def piece(self, start: int, end: int) -> "Vma":
+        """The part [start, end) of this VMA, as the kernel's split leaves it."""
+        return replace(self, start=start, end=end, pgoff=self.pgoff + (start - self.start) // PAGE)
+
+
+@dataclass
+class Pte:
+    value: Optional[int] = None  # a private page's first byte; None: maps the object's page
+    guard: bool = False
+
+
+def new_anon_vma() -> int:
+    return next(_ids)
+
+
+class Space:
+    """VMAs sorted by address, and the page table (virtual page number → Pte)."""
+
+    def __init__(self) -> None:
+        self.vmas: List[Vma] = []
+        self.ptes: Dict[int, Pte] = {}
+
+    # -- lookup ---------------------------------------------------------------------------
+
+    def find(self, addr: int) -> Optional[Vma]:
+        for vma in self.vmas:
+            if vma.start <= addr < vma.end:
+                return vma
+        return None
+
+    def overlapping(self, start: int, end: int) -> List[Vma]:
+        return [v for v in self.vmas if v.start < end and start < v.end]
+
+    def is_free(self, start: int, end: int) -> bool:
+        return not self.overlapping(start, end)
+
+    def next_after(self, vma: Vma) -> Optional[Vma]:
+        later = [v for v in self.vmas if v.start >= vma.end]
+        return later[0] if later else None
+
+    def __iter__(self) -> Iterator[Vma]:
+        return iter(self.vmas)
+
+    # -- structure ------------------------------------------------------------------------
+
+    def insert(self, vma: Vma) -> Vma:
+        self.vmas.append(vma)
+        self.vmas.sort(key=lambda v: v.start)
+        return vma
+
+    def remove(self, vma: Vma) -> None:
+        self.vmas.remove(vma)
+
+    def split(self, addr: int) -> None:
+        """Make addr a VMA boundary (if it falls inside one)."""
+        vma = self.find(addr)
+        if vma is None or vma.start == addr:
+            return
+        self.remove(vma)
+        self.insert(vma.piece(vma.start, addr))
+        self.insert(vma.piece(addr, vma.end))
+
+    def isolate(self, start: int, end: int) -> List[Vma]:
+        """Split at both ends and return the VMAs exactly covering [start, end) ∩ mapped."""
+        self.split(start)
+        self.split(end)
+        return self.overlapping(start, end)
+
+    def unmap(self, start: int, end: int) -> None:
+        for vma in self.isolate(start, end):
+            self.remove(vma)
+        for vpn in range(start // PAGE, end // PAGE):
+            self.ptes.pop(vpn, None)
+
+    def replace_flags(self, vma: Vma, flags: frozenset) -> Vma:
+        new = replace(vma, flags=flags)
+        self.remove(vma)
+        return self.insert(new)
+
+    # -- merging --------------------------------------------------------------------------
+
+    @staticmethod
+    def mergeable(a: Vma, b: Vma) -> bool:
+        """Could a and b (a directly below b) be one VMA? The kernel's vma_merge conditions."""
+        if a.end != b.start or a.flags != b.flags or a.obj is not b.obj or a.special or b.special:
+            return False
+        if a.flags & SPECIAL or a.path_override != b.path_override:
+            return False
+        if a.anon_vma is not None and b.anon_vma is not None and a.anon_vma != b.anon_vma:
+            return False
+        return a.pgoff + a.pages == b.pgoff
+
+    def merge_around(self, vma: Vma) -> Vma:
+        """Merge vma with its neighbours where the kernel would."""
+        prev = next((v for v in self.vmas if v.end == vma.start), None)
+        if prev is not None and self.mergeable(prev, vma):
+            vma = self._join(prev, vma)
+        nxt = next((v for v in self.vmas if v.start == vma.end), None)
+        if nxt is not None and self.mergeable(vma, nxt):
+            vma = self._join(vma, nxt)
+        return vma
+
+    def _join(self, a: Vma, b: Vma) -> Vma:
+        self.remove(a)
+        self.remove(b)
+        return self.insert(replace(a, end=b.end, anon_vma=a.anon_vma or b.anon_vma))
+
+    # -- pages ----------------------------------------------------------------------------
+
+    def move_ptes(self, old: int, new: int, length: int) -> None:
+        """Page tables move with the data; the old range is left without entries."""
+        moved = {}
+        for vpn in range(old // PAGE, (old + length) // PAGE):
+            pte = self.ptes.pop(vpn, None)
+            if pte is not None:
+                moved[vpn - old // PAGE + new // PAGE] = pte
+        for vpn in range(new // PAGE, (new + length) // PAGE):
+            self.ptes.pop(vpn, None)
+        self.ptes.update(moved)
+
+    def drop_ptes(self, start: int, end: int, keep_guards: bool = True) -> None:
+        for vpn in range(start // PAGE, end // PAGE):
+            pte = self.ptes.get(vpn)
+            if pte is not None and not (keep_guards and pte.guard):
+                del self.ptes[vpn]
+
+    def vmas_with_ptes(self, vma: Vma) -> Set[int]:
+        return {vpn for vpn in range(vma.start // PAGE, vma.end // PAGE) if vpn in self.ptes}
