@@ -7,6 +7,13 @@ import sys
 from typing import Iterator, Optional, Tuple
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# "ci": bounded and repeatable; "long": by hand, `pytest --hypothesis-profile=long`.
+_QUIET = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+settings.register_profile("ci", max_examples=300, deadline=None, derandomize=True, suppress_health_check=_QUIET)
+settings.register_profile("long", max_examples=5000, deadline=None, suppress_health_check=_QUIET)
+settings.load_profile("ci")
 
 
 def _open_live() -> Tuple[Optional[object], Optional[str]]:

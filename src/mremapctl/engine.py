@@ -254,7 +254,8 @@ class Engine:
     def finish(self, index: int, op: str, call: str, outcome: Outcome, name: Optional[str] = None) -> StepResult:
         result = StepResult(index, op, call, rule=outcome.rule, explain=outcome.explain, note=outcome.note, name=name)
         if outcome.ok:
-            result.address = outcome.value
+            if op in ("mmap", "mremap"):
+                result.address = outcome.value
         else:
             result.status = FAILED
             result.errno = errno_name(outcome.errno)  # type: ignore[arg-type]

@@ -40,7 +40,7 @@ def object_for(req: MapRequest, size: int, pid: int, objects: Dict[str, Obj]) ->
     if kind == "shmem" or (kind == "devzero" and req.shared):
         return Obj("shmem", "/dev/zero (deleted)", size)
     if kind == "devzero":
-        return Obj("anonfile", "/dev/zero", 0, dev="00:05", sigbus_beyond_size=False)
+        return Obj("anonfile", "/dev/zero", 0, dev="00:05", sigbus_beyond_size=False, own_placement=True)
     if kind == "memfd":
         return Obj("shmem", f"/memfd:{req.name} (deleted)", file_size)
     if kind == "file":
@@ -49,7 +49,7 @@ def object_for(req: MapRequest, size: int, pid: int, objects: Dict[str, Obj]) ->
         directory = (req.dir or "/tmp").rstrip("/")
         return Obj("file", f"{directory}/mremapctl.{pid}.{req.name} (deleted)", file_size)
     if kind == "sysvshm":
-        return Obj("shmem", "/SYSV00000000 (deleted)", size)
+        return Obj("shmem", "/SYSV00000000 (deleted)", size, own_placement=True)
     if kind == "secretmem":
         return Obj("shmem", SPECIAL_PATHS[kind], file_size)
     return Obj("special", SPECIAL_PATHS[kind], size, pages=special_contents(kind))
@@ -60,9 +60,13 @@ def special_contents(kind: str) -> Dict[int, int]:
     return {0: 0x7F} if kind == "vdso" else {}
 
 
+# Kinds the kernel creates itself come with their own protection, whatever was asked.
+KERNEL_PROT = {"vdso": F.PROT_READ | F.PROT_EXEC, "aio": F.PROT_READ | F.PROT_WRITE}
+
+
 def vm_flags(req: MapRequest, prot: int, obj: Optional[Obj]) -> FrozenSet[str]:
     """VmFlags the kernel gives a new mapping of this kind with this protection."""
-    base = prot_flags(prot)
+    base = prot_flags(KERNEL_PROT.get(req.kind, prot))
     if req.kind in SPECIAL_FLAGS:
         return base | SPECIAL_FLAGS[req.kind]
     shared = req.shared and req.kind not in ("anon", "hugetlb")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import errno
 from dataclasses import replace
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from mremapctl import flags as F
 from mremapctl.backends.sim import kinds
 from mremapctl.backends.sim.facts import Facts
 from mremapctl.backends.sim.remap import simulate
-from mremapctl.backends.sim.space import PAGE, Obj, Pte, Space, Vma, new_anon_vma
+from mremapctl.backends.sim.space import PAGE, SPECIAL, Obj, Pte, Space, Vma, new_anon_vma
 from mremapctl.backends.sim.versions import Version
 from mremapctl.engine import MapRequest, Outcome
 from mremapctl.results import SIGBUS, SIGSEGV, UFFD, MapEntry
@@ -21,6 +21,11 @@ UFFD_MODE_FLAGS = {1: "um", 2: "uw", 4: "ui"}
 ADVICE_FLAGS = {"hugepage": ("hg", "nh"), "nohugepage": ("nh", "hg"), "dontfork": ("dc", None),
                 "dofork": (None, "dc"), "wipeonfork": ("wf", None), "keeponfork": (None, "wf"),
                 "dontdump": ("dd", None), "dodump": (None, "dd")}
+
+
+def _never_locked(vma: Vma) -> bool:
+    """mlock leaves VM_SPECIAL, hugetlb and secretmem VMAs as they are (mlock_fixup())."""
+    return bool(vma.flags & SPECIAL) or "ht" in vma.flags or vma.path == "/secretmem (deleted)"
 
 
 def _err(name: str) -> Outcome:
@@ -129,9 +134,24 @@ class SimMachine:
             covered = vma.end
         return covered >= end
 
-    def _set_flags(self, start: int, end: int, add: Sequence[str] = (), drop: Sequence[str] = ()) -> None:
-        for vma in self.space.isolate(start, end):
-            self.space.merge_around(self.space.replace_flags(vma, (vma.flags | set(add)) - set(drop)))
+    def _set_flags(self, start: int, end: int, add: Sequence[str] = (), drop: Sequence[str] = (),
+                   skip: Callable[[Vma], bool] = lambda v: False) -> Optional[Outcome]:
+        """Change flags on [start, end): VMAs are split only where the flags really change.
+
+        Returns EINVAL when that needs splitting a special mapping that refuses to be split.
+        """
+        for vma in self.space.overlapping(start, end):
+            partial = start > vma.start or end < vma.end
+            if partial and vma.special in self.unsplittable() and (vma.flags | set(add)) - set(drop) != vma.flags \
+                    and not skip(vma):
+                return _err("EINVAL")
+        for vma in self.space.overlapping(start, end):
+            flags = (vma.flags | set(add)) - set(drop)
+            if flags == vma.flags or skip(vma):
+                continue
+            for piece in self.space.isolate(max(start, vma.start), min(end, vma.end)):
+                self.space.merge_around(self.space.replace_flags(piece, flags))
+        return None
 
     def munmap(self, addr: int, size: int) -> Outcome:
         bad = self._range_ok(addr, size)
@@ -155,10 +175,15 @@ class SimMachine:
             return _err("EPERM")
         if prot & F.PROT_WRITE and any("mw" not in v.flags for v in hit):
             return _err("EACCES")
+        if any(v.special in self.unsplittable() and (addr > v.start or end < v.end) for v in hit):
+            return _err("EINVAL")
         for vma in self.space.isolate(addr, end):
             flags = (vma.flags - {"rd", "wr", "ex"}) | kinds.prot_flags(prot)
-            if prot & F.PROT_WRITE and not vma.shared and "ht" not in vma.flags and vma.special is None:
-                flags |= {"ac"}
+            if prot & F.PROT_WRITE:
+                if not vma.flags & {"ac", "wr", "ht", "sh", "nr"} and vma.special is None:
+                    flags |= {"ac"}  # a private mapping made writable is charged from now on
+            elif "ac" in vma.flags and vma.anonymous and vma.anon_vma is None and self.version >= (6, 3):
+                flags -= {"ac"}  # mm/mprotect: allow unfaulted VMAs to be unaccounted on mprotect() (6.3)
             self.space.merge_around(self.space.replace_flags(vma, frozenset(flags)))
         return Outcome(value=0)
 
@@ -168,15 +193,19 @@ class SimMachine:
             return _err("ENOMEM")
         if "IPC_LOCK" not in self.facts.caps and self.locked_bytes() + (end - addr) > self.facts.limits["memlock"]:
             return _err("ENOMEM" if self.facts.limits["memlock"] else "EPERM")
-        self._set_flags(addr, end, add=("lo", "lf") if onfault else ("lo",))
+        refused = self._set_flags(addr, end, add=("lo", "lf") if onfault else ("lo",), skip=_never_locked)
+        if refused:
+            return refused
+        if not onfault and any(not {"rd", "wr", "ex"} & v.flags or v.path == "/secretmem (deleted)"
+                               for v in self.space.overlapping(addr, end)):
+            return _err("ENOMEM")  # locked, but populating failed: PROT_NONE, or secretmem (no GUP)
         return Outcome(value=0)
 
     def munlock(self, addr: int, size: int) -> Outcome:
         end = addr + -(-size // PAGE) * PAGE
         if not self._covered(addr, end):
             return _err("ENOMEM")
-        self._set_flags(addr, end, drop=("lo", "lf"))
-        return Outcome(value=0)
+        return self._set_flags(addr, end, drop=("lo", "lf"), skip=_never_locked) or Outcome(value=0)
 
     def mseal(self, addr: int, size: int) -> Outcome:
         if self.version < (6, 10):
@@ -187,8 +216,7 @@ class SimMachine:
         end = addr + -(-size // PAGE) * PAGE
         if not self._covered(addr, end):
             return _err("ENOMEM")
-        self._set_flags(addr, end, add=("sl",))
-        return Outcome(value=0)
+        return self._set_flags(addr, end, add=("sl",)) or Outcome(value=0)
 
     def madvise(self, addr: int, size: int, advice: int) -> Outcome:
         name = next(k for k, v in F.MADVISE.items() if v == advice)
@@ -199,7 +227,9 @@ class SimMachine:
             return _err("ENOMEM")
         if name in ADVICE_FLAGS:
             add, drop = ADVICE_FLAGS[name]
-            self._set_flags(addr, end, add=[add] if add else [], drop=[drop] if drop else [])
+            refused = self._set_flags(addr, end, add=[add] if add else [], drop=[drop] if drop else [])
+            if refused:
+                return refused
         elif name in ("dontneed", "free"):
             self.space.drop_ptes(addr, end)
         elif name == "guard_install":
@@ -219,8 +249,8 @@ class SimMachine:
             return _err("EINVAL")
         if mode & 4 and any(v.obj is None or v.obj.kind != "shmem" for v in self.space.overlapping(addr, end)):
             return _err("EINVAL")  # minor faults exist only for shmem and hugetlbfs
-        self._set_flags(addr, end, add=[f for bit, f in UFFD_MODE_FLAGS.items() if mode & bit])
-        return Outcome(value=0)
+        added = [f for bit, f in UFFD_MODE_FLAGS.items() if mode & bit]
+        return self._set_flags(addr, end, add=added) or Outcome(value=0)
 
     def setrlimit(self, limits: Dict[str, int]) -> Outcome:
         self.facts.limits.update(limits)

@@ -250,7 +250,7 @@ def remap_move(c: Call) -> None:
         raise Refused("multi-vma-hole" if vmas else "no-vma")
     first = None
     for i, vma in enumerate(vmas):
-        capable = not (vma.flags & UFFD_FLAGS)
+        capable = not (vma.flags & UFFD_FLAGS) and not (vma.obj is not None and vma.obj.own_placement)
         if not capable and (i > 0 or vma.end < end):
             raise Refused("multi-vma-refused")
         start, stop = max(vma.start, c.addr), min(vma.end, end)

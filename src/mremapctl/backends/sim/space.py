@@ -33,6 +33,9 @@ class Obj:
     inode: int = 0
     pages: Dict[int, int] = field(default_factory=dict)
     sigbus_beyond_size: bool = True
+    # The file places its own mappings (a get_unmapped_area hook other than shmem's, hugetlbfs'
+    # or the generic THP one): 6.17's multi-VMA moves refuse such VMAs.
+    own_placement: bool = False
 
     def __post_init__(self) -> None:
         if not self.inode:
