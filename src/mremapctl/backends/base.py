@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Optional, Protocol
 
 from mremapctl.lab import Lab
 from mremapctl.results import Run
@@ -25,4 +25,4 @@ class Backend(Protocol):
     page_size: int
     lab: Lab
 
-    def run(self, scenario: Scenario, options: RunOptions) -> Run: ...
+    def run(self, scenario: Scenario, options: Optional[RunOptions] = None) -> Run: ...

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import click
 
@@ -10,9 +10,12 @@ from mremapctl.cli.common import Output
 
 
 @click.command("kinds")
+@click.option("--backend", type=click.Choice(["auto", "live", "sim"]), default="auto", show_default=True,
+              help="live: make each kind here; sim: what the model of --kernel makes.")
+@click.option("--kernel", metavar="VERSION", help="The kernel model for --backend sim.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--color/--no-color", default=None, help="Force colours on or off.")
-def kinds_cmd(as_json: bool, color: bool) -> None:
+def kinds_cmd(backend: str, kernel: Optional[str], as_json: bool, color: Optional[bool]) -> None:
     """Make one mapping of every kind (in a forked child, inside the lab) and show its VmFlags
     as /proc/self/smaps reports them, or why the kind is unavailable here.
 
@@ -23,7 +26,8 @@ def kinds_cmd(as_json: bool, color: bool) -> None:
     from mremapctl.backends.select import open_backend
     from mremapctl.kind_probe import probe_kinds
 
-    rows = probe_kinds(open_backend("live"))
+    chosen, _ = open_backend(backend, kernel)
+    rows = probe_kinds(chosen)
     output = Output(json=as_json, color=color)
     if as_json:
         output.emit_json(rows)

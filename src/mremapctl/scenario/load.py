@@ -75,6 +75,8 @@ def _check_mmap(step: Mmap, where: str) -> None:
     kind = KINDS[step.kind or "anon"]
     if step.shared is not None and step.shared != kind.default_shared and not kind.sharing_choosable:
         raise BadInput(f"{where}: kind {kind.name!r} cannot be {'shared' if step.shared else 'private'}")
+    if step.fill is not None and not kind.fillable:
+        raise BadInput(f"{where}: kind {kind.name!r} has contents the kernel owns; drop fill")
     if step.hugetlb and not kind.huge_option:
         raise BadInput(f'{where}: hugetlb = true applies to memfd and shmem only (use kind = "hugetlb")')
     if (step.dir or step.path or step.writable) and kind.name != "file":

@@ -42,9 +42,18 @@ class Call:
         self.known_flags = 7 if self.version >= (5, 7) else 3
         self.vma: Optional[Vma] = None
 
-    maymove = property(lambda self: bool(self.flags & F.MREMAP_MAYMOVE))
-    fixed = property(lambda self: bool(self.flags & F.MREMAP_FIXED))
-    dontunmap = property(lambda self: bool(self.flags & F.MREMAP_DONTUNMAP) and self.version >= (5, 7))
+    @property
+    def maymove(self) -> bool:
+        return bool(self.flags & F.MREMAP_MAYMOVE)
+
+    @property
+    def fixed(self) -> bool:
+        return bool(self.flags & F.MREMAP_FIXED)
+
+    @property
+    def dontunmap(self) -> bool:
+        """Before 5.7 the bit means nothing (and is refused as unknown)."""
+        return bool(self.flags & F.MREMAP_DONTUNMAP) and self.version >= (5, 7)
 
     @property
     def moving(self) -> bool:
@@ -57,7 +66,7 @@ class Call:
     def check(self, rule_id: str) -> None:
         """Refuse the call if the rule applies to this kernel and its condition holds."""
         rule = get(rule_id)
-        if rule.applies(self.version) and rule.when(self):
+        if rule.applies(self.version) and bool(rule.when(self)):
             raise Refused(rule_id)
 
     def lookup(self) -> Vma:

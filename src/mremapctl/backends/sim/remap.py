@@ -8,7 +8,7 @@ knowledge this file adds (see the era notes in each function).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, List, Optional, Tuple
 
 from mremapctl.backends.sim.call import Call, Refused
 from mremapctl.backends.sim.space import PAGE, UFFD_FLAGS, Vma
@@ -25,7 +25,7 @@ class Done(Exception):
         self.value, self.rule_id = value, rule_id
 
 
-def simulate(sim: "SimMachine", addr: int, old: int, new: int, flags: int, new_addr: int) -> tuple:
+def simulate(sim: "SimMachine", addr: int, old: int, new: int, flags: int, new_addr: int) -> Tuple[Optional[int], str]:
     """(value or None, rule id): the model's answer to mremap(addr, old, new, flags, new_addr)."""
     call = Call(sim, addr, old, new, flags, new_addr)
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field, replace
-from typing import Dict, Iterator, List, Optional, Set
+from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
 PAGE = 4096
 
@@ -46,7 +46,7 @@ class Obj:
 class Vma:
     start: int
     end: int
-    flags: frozenset  # VmFlags mnemonics
+    flags: FrozenSet[str]  # VmFlags mnemonics
     obj: Optional[Obj]  # None: private anonymous memory
     pgoff: int  # in pages
     anon_vma: Optional[int] = None  # set once a private page is written (COW / anonymous fault)
@@ -83,7 +83,7 @@ class Vma:
     def offset(self) -> int:
         return self.pgoff * PAGE if self.obj is not None else 0
 
-    def ordered_flags(self) -> tuple:
+    def ordered_flags(self) -> Tuple[str, ...]:
         return tuple(f for f in FLAG_ORDER if f in self.flags)
 
     def piece(self, start: int, end: int) -> "Vma":
@@ -160,7 +160,7 @@ class Space:
         for vpn in range(start // PAGE, end // PAGE):
             self.ptes.pop(vpn, None)
 
-    def replace_flags(self, vma: Vma, flags: frozenset) -> Vma:
+    def replace_flags(self, vma: Vma, flags: FrozenSet[str]) -> Vma:
         new = replace(vma, flags=flags)
         self.remove(vma)
         return self.insert(new)

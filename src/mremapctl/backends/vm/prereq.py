@@ -58,13 +58,13 @@ def is_static_elf(path: Path) -> bool:
 def find_busybox(which: Which = shutil.which) -> Optional[Path]:
     """The busybox to put in the initramfs: $MREMAPCTL_VM_BUSYBOX, else the first static one found."""
     explicit = os.environ.get(BUSYBOX_ENV)
-    if explicit:
-        return Path(explicit)
     candidates: List[str] = []
-    found = which("busybox")
-    if found:
-        candidates.append(found)
-    candidates += ["/bin/busybox", "/usr/bin/busybox"]
+    if explicit:
+        candidates.append(explicit)
+    else:
+        found = which("busybox")
+        candidates += [found] if found else []
+        candidates += ["/bin/busybox", "/usr/bin/busybox"]
     for cand in candidates:
         path = Path(cand)
         if path.is_file() and is_static_elf(path):

@@ -1,0 +1,185 @@
+"""Name and version logic for Debian kernel packages: parse, compare, resolve a spec.
+
+Pure functions over package records, so resolution can be tested with a fake
+package list. Debian removes superseded kernel ABIs from the mirrors, so a user
+asks for "5.10" and we pick the newest 5.10 package that exists today.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import cmp_to_key
+from typing import Iterable, List, Optional, Tuple
+
+from mremapctl.backends.vm.errors import KernelNotFound, UnsupportedKernel
+
+_NAME = re.compile(r"^linux-image-(?P<abi>\d+\.\d+\S*?)-(?P<flavour>(?:cloud-|rt-)?amd64)(?P<unsigned>-unsigned)?$")
+NO_9P_FLAVOURS = {"cloud-amd64": "the cloud flavour has no 9p (CONFIG_NET_9P is not set)"}
+PLAIN_FLAVOUR = "amd64"
+
+
+@dataclass(frozen=True)
+class KernelPackage:
+    """A linux-image package a mirror (or the cache) offers."""
+
+    package: str  # linux-image-5.10.0-46-amd64
+    version: str  # Debian version, 5.10.262-1
+    upstream: str  # 5.10.262
+    release: str  # what `uname -r` will say: 5.10.0-46-amd64
+    flavour: str  # amd64, cloud-amd64, rt-amd64
+    unsigned: bool
+    suite: str = ""
+    size: int = 0  # download size in bytes, 0 if unknown
+    cached: bool = False
+
+
+def parse_name(package: str) -> Optional[Tuple[str, str, bool]]:
+    """(release, flavour, unsigned) for a versioned linux-image package name, else None.
+
+    >>> parse_name("linux-image-5.10.0-46-cloud-amd64-unsigned")
+    ('5.10.0-46-cloud-amd64', 'cloud-amd64', True)
+    >>> parse_name("linux-image-amd64") is None
+    True
+    """
+    m = _NAME.match(package)
+    if not m:
+        return None
+    return f"{m.group('abi')}-{m.group('flavour')}", m.group("flavour"), bool(m.group("unsigned"))
+
+
+def upstream_of(version: str) -> str:
+    """The upstream kernel version of a Debian version: '1:6.1.176-1~deb11u1' -> '6.1.176'.
+
+    >>> upstream_of("6.12.43-1~bpo12+1")
+    '6.12.43'
+    """
+    body = version.split(":", 1)[-1]
+    m = re.match(r"\d+(?:\.\d+)*", body)
+    return m.group(0) if m else body
+
+
+def make_package(
+    package: str, version: str, suite: str = "", size: int = 0, cached: bool = False
+) -> Optional[KernelPackage]:
+    """A KernelPackage from a name and version, or None if it is not a versioned amd64 image."""
+    parsed = parse_name(package)
+    if parsed is None:
+        return None
+    release, flavour, unsigned = parsed
+    return KernelPackage(package, version, upstream_of(version), release, flavour, unsigned, suite, size, cached)
+
+
+def _order(c: str) -> int:
+    if c == "~":
+        return -1
+    if c.isdigit() or not c:
+        return 0
+    if c.isalpha():
+        return ord(c)
+    return ord(c) + 256
+
+
+def _verrevcmp(a: str, b: str) -> int:
+    """dpkg's comparison of an upstream version or a revision."""
+    i = j = 0
+    while i < len(a) or j < len(b):
+        first_diff = 0
+        while (i < len(a) and not a[i].isdigit()) or (j < len(b) and not b[j].isdigit()):
+            ac = _order(a[i]) if i < len(a) else 0
+            bc = _order(b[j]) if j < len(b) else 0
+            if ac != bc:
+                return ac - bc
+            i += 1
+            j += 1
+        while i < len(a) and a[i] == "0":
+            i += 1
+        while j < len(b) and b[j] == "0":
+            j += 1
+        while i < len(a) and a[i].isdigit() and j < len(b) and b[j].isdigit():
+            if not first_diff:
+                first_diff = ord(a[i]) - ord(b[j])
+            i += 1
+            j += 1
+        if i < len(a) and a[i].isdigit():
+            return 1
+        if j < len(b) and b[j].isdigit():
+            return -1
+        if first_diff:
+            return first_diff
+    return 0
+
+
+def compare_versions(a: str, b: str) -> int:
+    """Compare two Debian versions the way dpkg does (<0, 0, >0).
+
+    >>> compare_versions("6.1.176-1", "6.1.176-1~deb11u1") > 0
+    True
+    """
+
+    def split(v: str) -> Tuple[int, str, str]:
+        epoch, _, rest = v.rpartition(":") if ":" in v else ("0", "", v)
+        upstream, _, revision = rest.rpartition("-") if "-" in rest else (rest, "", "")
+        return int(epoch or 0), upstream, revision
+
+    ea, ua, ra = split(a)
+    eb, ub, rb = split(b)
+    if ea != eb:
+        return ea - eb
+    return _verrevcmp(ua, ub) or _verrevcmp(ra, rb)
+
+
+def _rank(a: KernelPackage, b: KernelPackage) -> int:
+    """Newer first; among equals prefer a cached one, then the signed name (in every suite)."""
+    return (
+        -compare_versions(a.version, b.version)
+        or int(b.cached) - int(a.cached)
+        or int(a.unsigned) - int(b.unsigned)
+        or (a.package > b.package) - (a.package < b.package)
+    )
+
+
+def newest_first(packages: Iterable[KernelPackage]) -> List[KernelPackage]:
+    """Sort so that the package resolve() would pick comes first."""
+    return sorted(packages, key=cmp_to_key(_rank))
+
+
+def _refuse_flavour(pkg: KernelPackage, plain: List[KernelPackage]) -> UnsupportedKernel:
+    reason = NO_9P_FLAVOURS[pkg.flavour]
+    same = [p for p in plain if p.upstream == pkg.upstream] or plain
+    hint = f"; use {newest_first(same)[0].package}" if same else "; use a non-cloud flavour"
+    return UnsupportedKernel(f"{pkg.package}: {reason}, which the vm backend needs to share files{hint}")
+
+
+def resolve(spec: str, packages: Iterable[KernelPackage]) -> KernelPackage:
+    """The package a spec means.
+
+    spec is "5.10" (newest 5.10.x), "5.10.262" (newest build of that release), a
+    release such as "5.10.0-46-amd64", or a package name. Version specs consider
+    only the plain amd64 flavour (cloud lacks 9p, rt is a different scheduler).
+    """
+    pkgs = list(packages)
+    plain = [p for p in pkgs if p.flavour == PLAIN_FLAVOUR]
+    spec = spec.strip()
+    if re.fullmatch(r"\d+\.\d+(?:\.\d+)?", spec):
+        depth = spec.count(".") + 1
+        matches = [p for p in plain if ".".join(p.upstream.split(".")[:depth]) == spec]
+        if not matches:
+            have = sorted(
+                {".".join(p.upstream.split(".")[:2]) for p in plain}, key=lambda v: tuple(int(x) for x in v.split("."))
+            )
+            raise KernelNotFound(f"no Debian amd64 kernel {spec} is available; available: {', '.join(have) or 'none'}")
+        return newest_first(matches)[0]
+    names = {spec, f"linux-image-{spec}", f"linux-image-{spec}-unsigned"}
+    matches = [p for p in pkgs if p.package in names]
+    if not matches:
+        raise KernelNotFound(f"no Debian kernel package matches {spec!r} (try a version such as 5.10 or 6.1)")
+    best = newest_first(matches)[0]
+    if best.flavour in NO_9P_FLAVOURS:
+        raise _refuse_flavour(best, plain)
+    return best
+
+
+def mark_cached(pkg: KernelPackage, cached: bool) -> KernelPackage:
+    """A copy with the cached flag set."""
+    return replace(pkg, cached=cached)
