@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import errno as errno_module
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Protocol, Sequence, Tuple
 
 from mremapctl import flags as F
@@ -162,6 +162,7 @@ class Engine:
         self.kinds_by_region: Dict[str, str] = {}
         self.failed: set[str] = set()  # regions whose creating step did not succeed
         self.maps_before: Optional[List[MapEntry]] = None
+        self.fresh: Optional[List[MapEntry]] = None  # the last snapshot, while it is still true
         self.other_mappings = 0
 
     # -- expressions -------------------------------------------------------------------
@@ -207,9 +208,16 @@ class Engine:
         return [(self.lab.start, self.lab.end), *outside]
 
     def snapshot(self) -> List[MapEntry]:
+        """The window's maps now; reused until a step that can change them runs."""
+        if self.fresh is not None:
+            return self.fresh
         entries, others = self.machine.snapshot(self.window(), self.options.vm_flags)
         self.other_mappings = others
-        return [replace(e, label=self.label_for(e)) for e in entries]
+        self.fresh = [
+            MapEntry(e.start, e.end, e.perms, e.offset, e.dev, e.inode, e.path, e.vm_flags, self.label_for(e))
+            for e in entries
+        ]
+        return self.fresh
 
     def label_for(self, entry: MapEntry) -> Optional[str]:
         """The most recently created region that covers the entry's start."""
@@ -223,6 +231,8 @@ class Engine:
             if step.op == "mremap" and self.maps_before is None:
                 self.maps_before = self.snapshot()
             result = self.run_step(index, step)
+            if step.op in MAPPING_OPS or step.defines:
+                self.fresh = None  # the maps, or the labels and window, may have changed
             # Failed calls can change the maps too (a FIXED target unmapped, a VMA split).
             if step.op in MAPPING_OPS and result.status != SKIPPED and self.options.per_step_maps:
                 result.maps_after = self.snapshot()

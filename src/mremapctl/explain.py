@@ -22,8 +22,10 @@ def find_rules(topic: str, kernel: Optional[str] = None) -> List[Rule]:
         chosen = [all_rules()[key]]
     else:
         errnos = sorted({r.errno for r in rules if r.errno})
-        raise BadInput(f"nothing to explain for {topic!r}: give an errno ({', '.join(errnos)}), a flag "
-                       f"({', '.join(FLAGS)}) or a rule id")
+        raise BadInput(
+            f"nothing to explain for {topic!r}: give an errno ({', '.join(errnos)}), a flag "
+            f"({', '.join(FLAGS)}) or a rule id"
+        )
     if kernel is not None:
         from mremapctl.backends.sim.versions import parse_version
 

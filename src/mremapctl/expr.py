@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Optional, Tuple
 
 from mremapctl.errors import BadInput
@@ -18,7 +19,8 @@ _SPLIT = re.compile(r"\s*([+-])\s*")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _split_terms(text: str, what: str) -> list[tuple[int, str]]:
+@lru_cache(maxsize=4096)
+def _split_terms(text: str, what: str) -> Tuple[Tuple[int, str], ...]:
     """Split "a+b-c" into signed terms; the first term has sign +1."""
     pieces = _SPLIT.split(text.strip())
     if pieces[0] == "" and len(pieces) > 1:  # leading sign: "-5"
@@ -28,10 +30,11 @@ def _split_terms(text: str, what: str) -> list[tuple[int, str]]:
         terms.append((1 if pieces[i] == "+" else -1, pieces[i + 1]))
     if any(not term for _, term in terms):
         raise BadInput(f"bad {what} {text!r}: empty term")
-    return terms
+    return tuple(terms)
 
 
-def _sum_terms(terms: list[tuple[int, str]], page_size: int, text: str, what: str) -> int:
+@lru_cache(maxsize=4096)
+def _sum_terms(terms: Tuple[Tuple[int, str], ...], page_size: int, text: str, what: str) -> int:
     total = 0
     for sign, term in terms:
         try:
@@ -70,6 +73,18 @@ class SizeExpr:
         return self.text
 
 
+@lru_cache(maxsize=4096)
+def _address_parts(text: str) -> Tuple[Optional[str], Tuple[Tuple[int, str], ...]]:
+    """Split an address into its base name (None for a number) and its signed terms."""
+    terms = _split_terms(text, "address")
+    head = terms[0][1]
+    if _NAME.fullmatch(head):
+        _sum_terms(terms[1:], 4096, text, "address")  # syntax only; pages resolve later
+        return head, terms[1:]
+    _sum_terms(terms, 4096, text, "address")
+    return None, terms
+
+
 @dataclass(frozen=True)
 class AddrExpr:
     """An address: a region name, ``lab``, or a number, plus or minus sizes."""
@@ -87,14 +102,8 @@ class AddrExpr:
             raise BadInput(f"bad address {value!r}: expected a region name, lab, or a number")
         return cls(hex(value) if isinstance(value, int) else value)
 
-    def _parts(self) -> Tuple[Optional[str], list[tuple[int, str]]]:
-        terms = _split_terms(self.text, "address")
-        head = terms[0][1]
-        if _NAME.fullmatch(head):
-            _sum_terms(terms[1:], 4096, self.text, "address")  # syntax only; pages resolve later
-            return head, terms[1:]
-        _sum_terms(terms, 4096, self.text, "address")
-        return None, terms
+    def _parts(self) -> Tuple[Optional[str], Tuple[Tuple[int, str], ...]]:
+        return _address_parts(self.text)
 
     @property
     def base_name(self) -> Optional[str]:

@@ -20,7 +20,11 @@ COMMANDS = {
     "try": ("mremapctl.cli.try_cmd", "try_cmd", "One experiment: map a region, mremap it, show what changed."),
     "run": ("mremapctl.cli.run_cmd", "run_cmd", "Run a multi-step scenario file (TOML)."),
     "kinds": ("mremapctl.cli.kinds_cmd", "kinds_cmd", "List mapping kinds, whether each works here, and its VmFlags."),
-    "explain": ("mremapctl.cli.explain_cmd", "explain_cmd", "The rules behind an errno or a flag, with kernel versions."),
+    "explain": (
+        "mremapctl.cli.explain_cmd",
+        "explain_cmd",
+        "The rules behind an errno or a flag, with kernel versions.",
+    ),
     "kernels": ("mremapctl.cli.kernels_cmd", "kernels_cmd", "The kernel models and what changed in each."),
 }
 

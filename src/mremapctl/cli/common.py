@@ -46,10 +46,18 @@ class Output:
 def run_options(func: F) -> F:
     """--json, --color, --timeout, --force, --full-maps: how to run and show an experiment."""
     options = [
-        click.option("--backend", type=click.Choice(["auto", "live", "sim"]), default="auto", show_default=True,
-                     help="live: real syscalls here; sim: a model of --kernel; auto: live when possible."),
-        click.option("--kernel", metavar="VERSION", help="The kernel to simulate, e.g. 5.12 (default: this "
-                     "machine's, else the newest model)."),
+        click.option(
+            "--backend",
+            type=click.Choice(["auto", "live", "sim"]),
+            default="auto",
+            show_default=True,
+            help="live: real syscalls here; sim: a model of --kernel; auto: live when possible.",
+        ),
+        click.option(
+            "--kernel",
+            metavar="VERSION",
+            help="The kernel to simulate, e.g. 5.12 (default: this machine's, else the newest model).",
+        ),
         click.option("--json", "as_json", is_flag=True, help="Print the run as JSON (schema 1) instead of tables."),
         click.option(
             "--color/--no-color",

@@ -30,8 +30,9 @@ def explain_cmd(topic: str, kernel: Optional[str], as_json: bool, color: Optiona
     rules = find_rules(topic, kernel)
     output = Output(json=as_json, color=color)
     if as_json:
-        output.emit_json([{"id": r.id, "errno": r.errno, "versions": r.versions, "text": r.text,
-                           "change": r.change} for r in rules])
+        output.emit_json(
+            [{"id": r.id, "errno": r.errno, "versions": r.versions, "text": r.text, "change": r.change} for r in rules]
+        )
         return
     console = output.console()
     from rich.table import Table
@@ -41,7 +42,7 @@ def explain_cmd(topic: str, kernel: Optional[str], as_json: bool, color: Optiona
     for column in ("rule", "errno", "kernels", "what the kernel checks or does"):
         table.add_column(column, no_wrap=column != "what the kernel checks or does")
     for r in rules:
-        table.add_row(r.id, r.errno or "—", r.versions, Text(f"{r.text}\n") .append(r.change, style="dim"))
+        table.add_row(r.id, r.errno or "—", r.versions, Text(f"{r.text}\n").append(r.change, style="dim"))
     console.print(table)
     history: List[Any] = flag_history(topic)
     if history:

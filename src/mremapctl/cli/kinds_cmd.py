@@ -10,8 +10,13 @@ from mremapctl.cli.common import Output
 
 
 @click.command("kinds")
-@click.option("--backend", type=click.Choice(["auto", "live", "sim"]), default="auto", show_default=True,
-              help="live: make each kind here; sim: what the model of --kernel makes.")
+@click.option(
+    "--backend",
+    type=click.Choice(["auto", "live", "sim"]),
+    default="auto",
+    show_default=True,
+    help="live: make each kind here; sim: what the model of --kernel makes.",
+)
 @click.option("--kernel", metavar="VERSION", help="The kernel model for --backend sim.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--color/--no-color", default=None, help="Force colours on or off.")

@@ -8,6 +8,7 @@ live result is annotated with the rule the model predicts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from typing import Any, Callable, Dict, Optional, Tuple
 
 Version = Tuple[int, int]
@@ -48,12 +49,18 @@ def rule(**kwargs: Any) -> Rule:
 
 
 def get(rule_id: str) -> Rule:
-    from mremapctl.rules import mremap  # noqa: F401 - registers the rules
-
+    if not RULES:
+        all_rules()
     return RULES[rule_id]
 
 
+@cache
+def active_rules(version: Version) -> Dict[str, Rule]:
+    """The rules that hold in one kernel version (the simulator asks these only)."""
+    return {rule_id: r for rule_id, r in all_rules().items() if r.applies(version)}
+
+
 def all_rules() -> Dict[str, Rule]:
-    from mremapctl.rules import mremap  # noqa: F401
+    from mremapctl.rules import mremap  # noqa: F401 - importing it registers the rules
 
     return RULES

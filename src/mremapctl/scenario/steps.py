@@ -155,7 +155,15 @@ class Step:
         return table
 
     def region_refs(self) -> List[str]:
-        """Region names this step's addresses depend on."""
+        """Region names this step's addresses depend on (computed once per step)."""
+        cached: Optional[List[str]] = self.__dict__.get("_refs")
+        if cached is not None:
+            return cached
+        refs = self._region_refs()
+        self.__dict__["_refs"] = refs
+        return refs
+
+    def _region_refs(self) -> List[str]:
         refs = []
         for f in fields(self):  # type: ignore[arg-type]
             value = getattr(self, f.name)

@@ -16,31 +16,12 @@ from typing import List, Optional
 
 from mremapctl.backends.live.libc import Syscalls
 from mremapctl.maps import find, parse_maps
-from mremapctl.results import SIGBUS, SIGSEGV, UFFD, ZERO
+from mremapctl.pages import describe_byte, page_starts
+from mremapctl.results import SIGBUS, SIGSEGV, UFFD
 
 F_SETPIPE_SZ = 1031
 PM_GUARD_REGION = 1 << 58  # /proc/PID/pagemap bit, 6.14+: a MADV_GUARD_INSTALL page
 UFFD_WAIT_SECONDS = 0.3
-
-
-def describe_byte(value: int) -> str:
-    """What the contract calls a page's content: "zero", "data:A" or "data:0xNN"."""
-    if value == 0:
-        return ZERO
-    char = chr(value)
-    return f"data:{char}" if char.isprintable() and value < 0x7F else f"data:0x{value:02x}"
-
-
-def page_starts(addr: int, size: int, page: int) -> List[int]:
-    """addr, then every page boundary in (addr, addr+size): one probe per page touched."""
-    if size <= 0:
-        return []
-    starts = [addr]
-    nxt = (addr // page + 1) * page
-    while nxt < addr + size:
-        starts.append(nxt)
-        nxt += page
-    return starts
 
 
 class Memory:

@@ -14,13 +14,17 @@ from mremapctl.engine import MapRequest
 
 # Fixed VmFlags of kinds whose flags the kernel sets itself (prot bits are added to these).
 SPECIAL_FLAGS = {
-    "perf": frozenset("sh mr mw ms pf io dc de dd".split()),
-    "vdso": frozenset("mr mw me de".split()),
-    "aio": frozenset("sh mr mw ms de".split()),
-    "secretmem": frozenset("sh mr mw ms lo dd".split()),
+    "perf": frozenset(["sh", "mr", "mw", "ms", "pf", "io", "dc", "de", "dd"]),
+    "vdso": frozenset(["mr", "mw", "me", "de"]),
+    "aio": frozenset(["sh", "mr", "mw", "ms", "de"]),
+    "secretmem": frozenset(["sh", "mr", "mw", "ms", "lo", "dd"]),
 }
-SPECIAL_PATHS = {"perf": "anon_inode:[perf_event]", "vdso": "[vdso]", "aio": "/[aio] (deleted)",
-                 "secretmem": "/secretmem (deleted)"}
+SPECIAL_PATHS = {
+    "perf": "anon_inode:[perf_event]",
+    "vdso": "[vdso]",
+    "aio": "/[aio] (deleted)",
+    "secretmem": "/secretmem (deleted)",
+}
 
 
 def prot_flags(prot: int) -> FrozenSet[str]:

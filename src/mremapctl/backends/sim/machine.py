@@ -8,19 +8,29 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from mremapctl import flags as F
 from mremapctl.backends.sim import kinds
+from mremapctl.backends.sim.call import Refused
 from mremapctl.backends.sim.facts import Facts
 from mremapctl.backends.sim.remap import simulate
 from mremapctl.backends.sim.space import PAGE, SPECIAL, Obj, Pte, Space, Vma, new_anon_vma
 from mremapctl.backends.sim.versions import Version
 from mremapctl.engine import MapRequest, Outcome
+from mremapctl.pages import describe_byte, page_starts
 from mremapctl.results import SIGBUS, SIGSEGV, UFFD, MapEntry
-from mremapctl.rules import get
+from mremapctl.rules import active_rules, get
 
-SIM_PID = 4242  # the pid in simulated temporary file names
+SIM_PID = 4242
+MMAP_MIN_ADDR = 0x10000  # vm.mmap_min_addr: nothing is placed below it  # the pid in simulated temporary file names
 UFFD_MODE_FLAGS = {1: "um", 2: "uw", 4: "ui"}
-ADVICE_FLAGS = {"hugepage": ("hg", "nh"), "nohugepage": ("nh", "hg"), "dontfork": ("dc", None),
-                "dofork": (None, "dc"), "wipeonfork": ("wf", None), "keeponfork": (None, "wf"),
-                "dontdump": ("dd", None), "dodump": (None, "dd")}
+ADVICE_FLAGS = {
+    "hugepage": ("hg", "nh"),
+    "nohugepage": ("nh", "hg"),
+    "dontfork": ("dc", None),
+    "dofork": (None, "dc"),
+    "wipeonfork": ("wf", None),
+    "keeponfork": (None, "wf"),
+    "dontdump": ("dd", None),
+    "dodump": (None, "dd"),
+}
 
 
 def _never_locked(vma: Vma) -> bool:
@@ -41,6 +51,7 @@ class SimMachine:
         self.page_size = PAGE
         self.space = Space()
         self.objects: Dict[str, Obj] = {}
+        self.rules = active_rules(version)
 
     # -- accounting the rules need ----------------------------------------------------------
 
@@ -63,10 +74,14 @@ class SimMachine:
         top = self.facts.mmap_base
         while True:
             start = top - length
-            blocking = self.space.overlapping(start, top)
+            if start < MMAP_MIN_ADDR:
+                raise Refused("no-room")
+            blocking = self.space.overlapping(start - PAGE, top)
             if not blocking:
+                # One free page below: in a real process the neighbour there is unknowable, so
+                # the model never lets kernel-placed copies merge with each other either.
                 return start
-            top = min(v.start for v in blocking)
+            top = min(v.start for v in blocking) - PAGE
 
     def munmap_rule(self, start: int, end: int) -> Optional[str]:
         """Why munmap of [start, end) would fail (a rule id), or None."""
@@ -99,8 +114,14 @@ class SimMachine:
         if req.replace:
             self.unmap(req.addr, end)
         pgoff = req.addr // PAGE if obj is None else 0
-        vma = Vma(req.addr, end, kinds.vm_flags(req, prot, obj), obj, pgoff,
-                  special=req.kind if req.kind in ("vdso", "perf", "aio") else None)
+        vma = Vma(
+            req.addr,
+            end,
+            kinds.vm_flags(req, prot, obj),
+            obj,
+            pgoff,
+            special=req.kind if req.kind in ("vdso", "perf", "aio") else None,
+        )
         vma = self.space.merge_around(self.space.insert(vma))
         note = None
         if req.fill is not None:
@@ -134,16 +155,26 @@ class SimMachine:
             covered = vma.end
         return covered >= end
 
-    def _set_flags(self, start: int, end: int, add: Sequence[str] = (), drop: Sequence[str] = (),
-                   skip: Callable[[Vma], bool] = lambda v: False) -> Optional[Outcome]:
+    def _set_flags(
+        self,
+        start: int,
+        end: int,
+        add: Sequence[str] = (),
+        drop: Sequence[str] = (),
+        skip: Callable[[Vma], bool] = lambda v: False,
+    ) -> Optional[Outcome]:
         """Change flags on [start, end): VMAs are split only where the flags really change.
 
         Returns EINVAL when that needs splitting a special mapping that refuses to be split.
         """
         for vma in self.space.overlapping(start, end):
             partial = start > vma.start or end < vma.end
-            if partial and vma.special in self.unsplittable() and (vma.flags | set(add)) - set(drop) != vma.flags \
-                    and not skip(vma):
+            if (
+                partial
+                and vma.special in self.unsplittable()
+                and (vma.flags | set(add)) - set(drop) != vma.flags
+                and not skip(vma)
+            ):
                 return _err("EINVAL")
         for vma in self.space.overlapping(start, end):
             flags = (vma.flags | set(add)) - set(drop)
@@ -196,8 +227,10 @@ class SimMachine:
         refused = self._set_flags(addr, end, add=("lo", "lf") if onfault else ("lo",), skip=_never_locked)
         if refused:
             return refused
-        if not onfault and any(not {"rd", "wr", "ex"} & v.flags or v.path == "/secretmem (deleted)"
-                               for v in self.space.overlapping(addr, end)):
+        if not onfault and any(
+            not {"rd", "wr", "ex"} & v.flags or v.path == "/secretmem (deleted)"
+            for v in self.space.overlapping(addr, end)
+        ):
             return _err("ENOMEM")  # locked, but populating failed: PROT_NONE, or secretmem (no GUP)
         return Outcome(value=0)
 
@@ -269,15 +302,13 @@ class SimMachine:
         return vma.obj, vma.pgoff + (addr - vma.start) // PAGE
 
     def read_pages(self, addr: int, size: int) -> List[str]:
-        from mremapctl.backends.live.memory import describe_byte, page_starts
-
         out = []
         for page in page_starts(addr, size, PAGE):
             value = self._read(page)
             out.append(describe_byte(value) if isinstance(value, int) else value)
         return out
 
-    def _read(self, addr: int) -> "int | str":
+    def _read(self, addr: int) -> int | str:
         vma = self.space.find(addr)
         if vma is None or "rd" not in vma.flags:
             return SIGSEGV
@@ -289,7 +320,7 @@ class SimMachine:
             return pte.value
         obj, index = self._object_page(vma, addr)
         in_cache = obj is not None and obj.kind not in ("anonfile",) and index in obj.pages
-        if pte is None and ("um" in vma.flags and not in_cache or "ui" in vma.flags and in_cache):
+        if pte is None and (("um" in vma.flags and not in_cache) or ("ui" in vma.flags and in_cache)):
             return UFFD
         if obj is None or obj.kind == "anonfile":
             self.space.ptes[vpn] = Pte(value=0)
@@ -300,8 +331,6 @@ class SimMachine:
         return obj.pages.get(index, 0)
 
     def write(self, addr: int, size: int, byte: int) -> List[str]:
-        from mremapctl.backends.live.memory import page_starts
-
         return [self._write(page, byte, covers_first=page % PAGE == 0) for page in page_starts(addr, size, PAGE)]
 
     def _write(self, addr: int, byte: int, covers_first: bool) -> str:
@@ -322,8 +351,11 @@ class SimMachine:
                 obj.pages[index] = byte  # type: ignore[union-attr]
             self.space.ptes[vpn] = Pte()
             return "ok"
-        current = pte.value if pte is not None and pte.value is not None else (
-            obj.pages.get(index, 0) if obj is not None and obj.kind != "anonfile" else 0)
+        current = (
+            pte.value
+            if pte is not None and pte.value is not None
+            else (obj.pages.get(index, 0) if obj is not None and obj.kind != "anonfile" else 0)
+        )
         self.space.ptes[vpn] = Pte(value=byte if covers_first else current)
         if vma.anon_vma is None:
             self.space.remove(vma)
@@ -339,6 +371,16 @@ class SimMachine:
                 continue
             obj = vma.obj
             dev, inode = (obj.dev, obj.inode) if obj is not None and obj.kind != "special" else ("00:00", 0)
-            entries.append(MapEntry(vma.start, vma.end, vma.perms(), vma.offset(), dev, inode, vma.path,
-                                    vma.ordered_flags() if vm_flags else None))
+            entries.append(
+                MapEntry(
+                    vma.start,
+                    vma.end,
+                    vma.perms(),
+                    vma.offset(),
+                    dev,
+                    inode,
+                    vma.path,
+                    vma.ordered_flags() if vm_flags else None,
+                )
+            )
         return entries, 0

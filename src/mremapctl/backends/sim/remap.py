@@ -25,7 +25,7 @@ class Done(Exception):
         self.value, self.rule_id = value, rule_id
 
 
-def simulate(sim: "SimMachine", addr: int, old: int, new: int, flags: int, new_addr: int) -> Tuple[Optional[int], str]:
+def simulate(sim: SimMachine, addr: int, old: int, new: int, flags: int, new_addr: int) -> Tuple[Optional[int], str]:
     """(value or None, rule id): the model's answer to mremap(addr, old, new, flags, new_addr)."""
     call = Call(sim, addr, old, new, flags, new_addr)
     try:
@@ -196,8 +196,11 @@ def mremap_to(c: Call, checked: bool = False) -> None:
 
 def grow(c: Call, vma: Vma) -> None:
     """A call that grows: in place if it can, else move (MAYMOVE) or ENOMEM."""
-    if c.addr + c.old_len == vma.end and c.space.is_free(vma.end, vma.end + c.new_len - c.old_len) and \
-            c.addr + c.new_len <= c.sim.facts.task_size:
+    if (
+        c.addr + c.old_len == vma.end
+        and c.space.is_free(vma.end, vma.end + c.new_len - c.old_len)
+        and c.addr + c.new_len <= c.sim.facts.task_size
+    ):
         grown = replace(vma, end=vma.start + (c.addr - vma.start) + c.new_len)
         c.space.remove(vma)
         c.space.insert(grown)
@@ -218,7 +221,9 @@ def move_vma(c: Call, vma: Vma, dest: int) -> None:
     pgoff = vma.pgoff + (c.addr - vma.start) // PAGE
     if vma.anonymous and vma.anon_vma is None:
         pgoff = dest // PAGE  # an unfaulted anonymous VMA is rebased to its new address
-    new = replace(vma, start=dest, end=dest + c.new_len, pgoff=pgoff)
+    # Without UFFD_FEATURE_EVENT_REMAP (the model's userfaultfd never asks for it) the copy
+    # leaves the registration behind: it stays with the old range.
+    new = replace(vma, start=dest, end=dest + c.new_len, pgoff=pgoff, flags=vma.flags - UFFD_FLAGS)
     old_len = c.old_len
     c.space.move_ptes(c.addr, dest, old_len)
     if c.dontunmap:
@@ -263,5 +268,7 @@ def remap_move(c: Call) -> None:
             mremap_to(piece, checked=True)
         except Done as done:
             first = done.value if first is None else first
-    raise Done(c.new_addr, "multi-vma-move" if len(vmas) > 1 or vmas[0].end < end else
-               ("dontunmap-move" if c.dontunmap else "move-fixed"))
+    raise Done(
+        c.new_addr,
+        "multi-vma-move" if len(vmas) > 1 or vmas[0].end < end else ("dontunmap-move" if c.dontunmap else "move-fixed"),
+    )

@@ -9,17 +9,57 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
 PAGE = 4096
 
 # smaps prints VmFlags in bit order; these are the mnemonics in that order.
-FLAG_ORDER = ("rd wr ex sh mr mw me ms gd um pf gu uw lo io sr rr dc de lf ac nr ht sf ar wf dd sd mm hg nh mg "
-              "ui sl").split()
+FLAG_ORDER = [
+    "rd",
+    "wr",
+    "ex",
+    "sh",
+    "mr",
+    "mw",
+    "me",
+    "ms",
+    "gd",
+    "um",
+    "pf",
+    "gu",
+    "uw",
+    "lo",
+    "io",
+    "sr",
+    "rr",
+    "dc",
+    "de",
+    "lf",
+    "ac",
+    "nr",
+    "ht",
+    "sf",
+    "ar",
+    "wf",
+    "dd",
+    "sd",
+    "mm",
+    "hg",
+    "nh",
+    "mg",
+    "ui",
+    "sl",
+]
 SPECIAL = frozenset({"io", "de", "pf", "mm"})  # VM_SPECIAL: such VMAs never merge
 UFFD_FLAGS = frozenset({"um", "uw", "ui"})
 
 _ids = itertools.count(1)
+
+
+@lru_cache(maxsize=1024)
+def _ordered(flags: FrozenSet[str]) -> Tuple[str, ...]:
+    return tuple(f for f in FLAG_ORDER if f in flags)
 
 
 @dataclass(eq=False)
@@ -78,15 +118,16 @@ class Vma:
 
     def perms(self) -> str:
         return "".join((c if f in self.flags else "-") for c, f in (("r", "rd"), ("w", "wr"), ("x", "ex"))) + (
-            "s" if "ms" in self.flags else "p")
+            "s" if "ms" in self.flags else "p"
+        )
 
     def offset(self) -> int:
         return self.pgoff * PAGE if self.obj is not None else 0
 
     def ordered_flags(self) -> Tuple[str, ...]:
-        return tuple(f for f in FLAG_ORDER if f in self.flags)
+        return _ordered(self.flags)
 
-    def piece(self, start: int, end: int) -> "Vma":
+    def piece(self, start: int, end: int) -> Vma:
         """The part [start, end) of this VMA, as the kernel's split leaves it."""
         return replace(self, start=start, end=end, pgoff=self.pgoff + (start - self.start) // PAGE)
 

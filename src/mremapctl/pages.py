@@ -1,0 +1,27 @@
+"""Pages as the contract reports them: which pages a range touches, and what a byte reads as."""
+
+from __future__ import annotations
+
+from typing import List
+
+from mremapctl.results import ZERO
+
+
+def describe_byte(value: int) -> str:
+    """What the contract calls a page's content: "zero", "data:A" or "data:0xNN"."""
+    if value == 0:
+        return ZERO
+    char = chr(value)
+    return f"data:{char}" if char.isprintable() and value < 0x7F else f"data:0x{value:02x}"
+
+
+def page_starts(addr: int, size: int, page: int) -> List[int]:
+    """addr, then every page boundary in (addr, addr+size): one probe per page touched."""
+    if size <= 0:
+        return []
+    starts = [addr]
+    nxt = (addr // page + 1) * page
+    while nxt < addr + size:
+        starts.append(nxt)
+        nxt += page
+    return starts
