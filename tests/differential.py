@@ -14,10 +14,19 @@ from hypothesis import strategies as st
 from mremapctl.results import MapEntry, Run
 
 KIND_CHOICES = [
-    {"kind": "anon"}, {"kind": "shmem"}, {"kind": "memfd"}, {"kind": "memfd", "shared": False},
-    {"kind": "file"}, {"kind": "file", "shared": False}, {"kind": "file", "dir": "/dev/shm"},
-    {"kind": "devzero"}, {"kind": "devzero", "shared": True}, {"kind": "sysvshm"}, {"kind": "secretmem"},
-    {"kind": "perf", "size": "3p", "fill": None}, {"kind": "vdso", "size": None, "fill": None},
+    {"kind": "anon"},
+    {"kind": "shmem"},
+    {"kind": "memfd"},
+    {"kind": "memfd", "shared": False},
+    {"kind": "file"},
+    {"kind": "file", "shared": False},
+    {"kind": "file", "dir": "/dev/shm"},
+    {"kind": "devzero"},
+    {"kind": "devzero", "shared": True},
+    {"kind": "sysvshm"},
+    {"kind": "secretmem"},
+    {"kind": "perf", "size": "3p", "fill": None},
+    {"kind": "vdso", "size": None, "fill": None},
     {"kind": "aio", "size": None, "fill": None},
 ]
 FLAG_BITS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0xB, 0xD, 0xF]
@@ -61,8 +70,16 @@ def regions(draw: Any) -> List[Dict[str, Any]]:
             n["kind"] = a["kind"]
         steps.append(n)
     if draw(st.booleans()):
-        steps.append({"op": "mmap", "name": "T", "kind": draw(st.sampled_from(["anon", "shmem"])),
-                      "size": f"{draw(st.integers(1, 8))}p", "at": "lab+1G", "fill": "T"})
+        steps.append(
+            {
+                "op": "mmap",
+                "name": "T",
+                "kind": draw(st.sampled_from(["anon", "shmem"])),
+                "size": f"{draw(st.integers(1, 8))}p",
+                "at": "lab+1G",
+                "fill": "T",
+            }
+        )
     modifier = draw(st.sampled_from(["", "", "", "mlock", "mseal", "mprotect-split", "uffd"]))
     if modifier == "mlock":
         steps.append({"op": "mlock", "at": "A", "size": f"{size}p"})
@@ -77,10 +94,23 @@ def regions(draw: Any) -> List[Dict[str, Any]]:
 
 @st.composite
 def size_expr(draw: Any, pages: int) -> str:
-    return draw(st.sampled_from([
-        f"{pages}p", "0", "1p", f"{pages + 1}p", f"{2 * pages}p", f"{max(1, pages // 2)}p", "4097", "1",
-        f"{pages}p+1", "2M", "18446744073709551615",
-    ]))
+    return draw(
+        st.sampled_from(
+            [
+                f"{pages}p",
+                "0",
+                "1p",
+                f"{pages + 1}p",
+                f"{2 * pages}p",
+                f"{max(1, pages // 2)}p",
+                "4097",
+                "1",
+                f"{pages}p+1",
+                "2M",
+                "18446744073709551615",
+            ]
+        )
+    )
 
 
 @st.composite
@@ -90,11 +120,20 @@ def scenarios(draw: Any) -> str:
     names = [s["name"] for s in steps if s["op"] == "mmap"]
     for _ in range(draw(st.integers(1, 2))):
         offset = draw(st.sampled_from(["", "", "+1p", "+1", "-1p"]))
-        mremap: Dict[str, Any] = {"op": "mremap", "old": f"A{offset}" if offset != "-1p" or names[-1] else "A",
-                                  "old_size": draw(size_expr(pages)), "new_size": draw(size_expr(pages)),
-                                  "raw": draw(st.sampled_from(FLAG_BITS))}
-        target = draw(st.sampled_from(["", "lab+1G", "lab+2G", "A+1p", "lab+1G+1", "lab+3G"] +
-                                      (["T"] if "T" in names else []) + (["N"] if "N" in names else [])))
+        mremap: Dict[str, Any] = {
+            "op": "mremap",
+            "old": f"A{offset}" if offset != "-1p" or names[-1] else "A",
+            "old_size": draw(size_expr(pages)),
+            "new_size": draw(size_expr(pages)),
+            "raw": draw(st.sampled_from(FLAG_BITS)),
+        }
+        target = draw(
+            st.sampled_from(
+                ["", "lab+1G", "lab+2G", "A+1p", "lab+1G+1", "lab+3G"]
+                + (["T"] if "T" in names else [])
+                + (["N"] if "N" in names else [])
+            )
+        )
         if target:
             mremap["new_address"] = target
         if offset == "-1p":
@@ -123,8 +162,16 @@ def normal_entry(run: Run, entry: MapEntry) -> Tuple[Any, ...]:
     """What must agree: exact placement inside the lab; shape only for a kernel-chosen place."""
     path = _PID.sub("mremapctl.<pid>.", entry.path)
     if _in_lab(run, entry.start):
-        return ("lab", entry.start - run.lab_start, entry.size, entry.perms, entry.offset, path, entry.vm_flags,
-                entry.label)
+        return (
+            "lab",
+            entry.start - run.lab_start,
+            entry.size,
+            entry.perms,
+            entry.offset,
+            path,
+            entry.vm_flags,
+            entry.label,
+        )
     return ("out", entry.size, entry.perms, path, entry.vm_flags, entry.label)
 
 
@@ -153,6 +200,10 @@ def differences(live: Run, sim: Run) -> List[str]:
     la = sorted(normal_entry(live, e) for e in live.maps_after)
     sa = sorted(normal_entry(sim, e) for e in sim.maps_after)
     if la != sa:
-        out.append("maps after differ:\n  live " + "\n       ".join(map(str, la)) +
-                   "\n  sim  " + "\n       ".join(map(str, sa)))
+        out.append(
+            "maps after differ:\n  live "
+            + "\n       ".join(map(str, la))
+            + "\n  sim  "
+            + "\n       ".join(map(str, sa))
+        )
     return out

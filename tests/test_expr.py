@@ -6,9 +6,7 @@ from mremapctl.expr import AddrExpr, SizeExpr
 REGIONS = {"A": 0x100000000000, "lab": 0x100000000000, "B": 0x100040000000}
 
 
-@pytest.mark.parametrize(
-    ("text", "value"), [("2p+1", 8193), ("4p - 1p", 12288), ("1M+2p", (1 << 20) + 8192), ("0", 0)]
-)
+@pytest.mark.parametrize(("text", "value"), [("2p+1", 8193), ("4p - 1p", 12288), ("1M+2p", (1 << 20) + 8192), ("0", 0)])
 def test_size_sums(text: str, value: int) -> None:
     assert SizeExpr(text).resolve(4096) == value
 
@@ -21,8 +19,13 @@ def test_bad_sizes(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("A", 0x100000000000), ("A+2p+1", 0x100000000000 + 8193), ("B-1p", 0x100040000000 - 4096),
-     ("lab+16p", 0x100000000000 + 65536), ("0x100000001000", 0x100000001000)],
+    [
+        ("A", 0x100000000000),
+        ("A+2p+1", 0x100000000000 + 8193),
+        ("B-1p", 0x100040000000 - 4096),
+        ("lab+16p", 0x100000000000 + 65536),
+        ("0x100000001000", 0x100000001000),
+    ],
 )
 def test_addresses(text: str, value: int) -> None:
     assert AddrExpr(text).resolve(REGIONS.__getitem__, 4096) == value

@@ -20,7 +20,9 @@ def test_grow_is_one_changed_row() -> None:
 
 def test_move_is_removed_plus_added() -> None:
     assert statuses([entry(0x1000, 0x2000)], [entry(0x9000, 0xA000, label="A2")]) == [
-        ("removed", 0x1000), ("added", 0x9000)]
+        ("removed", 0x1000),
+        ("added", 0x9000),
+    ]
 
 
 def test_flag_change_is_changed() -> None:

@@ -6,8 +6,19 @@ from mremapctl.units import format_size, parse_term
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("4097", 4097), ("2p", 8192), ("16K", 16384), ("16k", 16384), ("2M", 2 << 20), ("1G", 1 << 30),
-     ("1T", 1 << 40), ("0x1000", 4096), ("0", 0), ("3KiB", 3072), ("18446744073709551615", 2**64 - 1)],
+    [
+        ("4097", 4097),
+        ("2p", 8192),
+        ("16K", 16384),
+        ("16k", 16384),
+        ("2M", 2 << 20),
+        ("1G", 1 << 30),
+        ("1T", 1 << 40),
+        ("0x1000", 4096),
+        ("0", 0),
+        ("3KiB", 3072),
+        ("18446744073709551615", 2**64 - 1),
+    ],
 )
 def test_parse_term(text: str, value: int) -> None:
     assert parse_term(text, 4096) == value
@@ -25,8 +36,16 @@ def test_bad_terms_name_the_value(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("n", "text"),
-    [(0, "0 B"), (4097, "4097 B"), (4096, "4 KiB"), (1536, "1.5 KiB"), (3 << 20, "3 MiB"), (1 << 30, "1 GiB"),
-     ((1 << 30) + 4096, "1048580 KiB"), (1 << 40, "1 TiB")],
+    [
+        (0, "0 B"),
+        (4097, "4097 B"),
+        (4096, "4 KiB"),
+        (1536, "1.5 KiB"),
+        (3 << 20, "3 MiB"),
+        (1 << 30, "1 GiB"),
+        ((1 << 30) + 4096, "1048580 KiB"),
+        (1 << 40, "1 TiB"),
+    ],
 )
 def test_format_size_binary_units(n: int, text: str) -> None:
     assert format_size(n) == text

@@ -31,8 +31,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("args", "message"), [c for c in CASES if c[1]], ids=lambda v: " ".join(v) if
-                         isinstance(v, list) else "")
+@pytest.mark.parametrize(
+    ("args", "message"), [c for c in CASES if c[1]], ids=lambda v: " ".join(v) if isinstance(v, list) else ""
+)
 def test_one_line_exit_2(cli: Any, args: List[str], message: str) -> None:
     result = cli(args)
     assert result.exit_code == 2, (result.stdout, result.stderr)
@@ -46,7 +47,7 @@ SCENARIOS = [
     ('[[step]]\nop = "mmap"\nname = "A"\n[[step]]\nop = "mmap"\nname = "A"\n', "already defined"),
     ('[[step]]\nop = "jump"\n', "unknown op 'jump'"),
     ('[[step]]\nop = "mmap"\nname = "A"\nwhen = 1\n', "unknown key 'when'"),
-    ('[[step]\n', "TOML syntax error"),
+    ("[[step]\n", "TOML syntax error"),
     ('[[step]]\nop = "mmap"\nname = "A"\nat = "0x7f0000000000"\n', "outside the lab"),
     ('[[step]]\nop = "mmap"\nname = "A"\n[[step]]\nop = "munmap"\nat = "A-1p"\nsize = "1p"\n', "outside the lab"),
     ('[[step]]\nop = "read"\nat = "Z"\n', "unknown region 'Z'"),

@@ -21,11 +21,15 @@ def test_memfd_dontunmap_tables(cli: Any) -> None:
     assert "lab 0x100000000000–0x100800000000" in lines[0]
     assert any("--dontunmap implies MREMAP_MAYMOVE" in line for line in lines)
     call = next(line for line in lines if line.startswith("mremap("))
-    assert re.fullmatch(r"mremap\(0x100000000000, 16384, 16384, MREMAP_MAYMOVE\|MREMAP_DONTUNMAP, 0\) = 0x7f[0-9a-f]+",
-                        call)
-    table = result.stdout[result.stdout.index("maps (lab"):result.stdout.index("contents now")]
-    assert re.search(r"0x100000000000-0x100000004000\s+16 KiB\s+rw-s\s+0x0\s+/memfd:old \(deleted\)\s+old\s+"
-                     r"rd wr sh mr mw me ms\s+unchanged", table)
+    assert re.fullmatch(
+        r"mremap\(0x100000000000, 16384, 16384, MREMAP_MAYMOVE\|MREMAP_DONTUNMAP, 0\) = 0x7f[0-9a-f]+", call
+    )
+    table = result.stdout[result.stdout.index("maps (lab") : result.stdout.index("contents now")]
+    assert re.search(
+        r"0x100000000000-0x100000004000\s+16 KiB\s+rw-s\s+0x0\s+/memfd:old \(deleted\)\s+old\s+"
+        r"rd wr sh mr mw me ms\s+unchanged",
+        table,
+    )
     assert re.search(r"0x7f[0-9a-f]+-0x7f[0-9a-f]+\s+16 KiB\s+rw-s .* new .* added", table)
     assert re.search(r"old range\s+0x100000000000\s+data:A ×4", result.stdout)
     assert re.search(r"new range\s+0x7f[0-9a-f]+\s+data:A ×4", result.stdout)
@@ -47,8 +51,14 @@ def test_unknown_bits_in_hex(cli: Any) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["--memfd", "--dontunmap"], ["--anon", "--dontunmap"], ["--perf", "--dontunmap"],
-     ["--anon", "--maymove", "--grow"], ["--vdso", "--fixed"], ["--file", "--private", "--dontunmap"]],
+    [
+        ["--memfd", "--dontunmap"],
+        ["--anon", "--dontunmap"],
+        ["--perf", "--dontunmap"],
+        ["--anon", "--maymove", "--grow"],
+        ["--vdso", "--fixed"],
+        ["--file", "--private", "--dontunmap"],
+    ],
 )
 def test_json_follows_the_schema(cli: Any, args: list) -> None:
     result = cli(["try", *args, "--json"])

@@ -10,7 +10,10 @@ def test_round_trip_keeps_every_step() -> None:
 
 
 def test_try_scenarios_round_trip() -> None:
-    for opts in (TryOptions(kind="memfd", dontunmap=True), TryOptions(raw_flags=0x9, offset="1p", old_size="4097"),
-                 TryOptions(kind="perf", fixed="", fill=None)):
+    for opts in (
+        TryOptions(kind="memfd", dontunmap=True),
+        TryOptions(raw_flags=0x9, offset="1p", old_size="4097"),
+        TryOptions(kind="perf", fixed="", fill=None),
+    ):
         scenario, _ = build(opts, 4096)
         assert parse_scenario(dump_scenario(scenario)) == scenario

@@ -58,16 +58,20 @@ BAD = [
     ('[[step]]\nop = "mmap"\nname = "A"\nsize = "1Q"\n', "bad size '1Q'"),
     ('[[step]]\nop = "mmap"\nname = "A"\nsize = -5\n', "must not be negative"),
     ('[[step]]\nop = "read"\nat = "B"\n', "unknown region 'B'"),
-    ('[[step]]\nop = "mmap"\nname = "A"\n[[step]]\nop = "mremap"\nold = "A"\nflags = ["MOVE"]\n',
-     "unknown mremap flag 'MOVE'"),
+    (
+        '[[step]]\nop = "mmap"\nname = "A"\n[[step]]\nop = "mremap"\nold = "A"\nflags = ["MOVE"]\n',
+        "unknown mremap flag 'MOVE'",
+    ),
     ('[[step]\nop = "mmap"\n', "TOML syntax error"),
     ('[[step]]\nop = "mmap"\nname = "lab"\n', "'lab' is reserved"),
     ('[[step]]\nop = "mmap"\nname = "A"\nkind = "anon"\nshared = true\n', "cannot be shared"),
-    ('[[step]]\nop = "mmap"\nname = "A"\nkind = "anon"\ndir = "/tmp"\n', "kind = \\\"file\\\" only"),
-    ('[[step]]\nop = "mmap"\nname = "A"\nkind = "file"\npath = "/etc/hostname"\nshared = true\nfill = "A"\n',
-     "could write the file"),
-    ('x = 1\n', "unknown top-level key 'x'"),
-    ('', "no \\[\\[step\\]\\] tables"),
+    ('[[step]]\nop = "mmap"\nname = "A"\nkind = "anon"\ndir = "/tmp"\n', 'kind = \\"file\\" only'),
+    (
+        '[[step]]\nop = "mmap"\nname = "A"\nkind = "file"\npath = "/etc/hostname"\nshared = true\nfill = "A"\n',
+        "could write the file",
+    ),
+    ("x = 1\n", "unknown top-level key 'x'"),
+    ("", "no \\[\\[step\\]\\] tables"),
     ('[[step]]\nop = "mmap"\nname = "A"\nfill = "AB"\n', "bad byte 'AB'"),
 ]
 

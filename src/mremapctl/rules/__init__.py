@@ -8,7 +8,7 @@ live result is annotated with the rule the model predicts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any, Callable, Dict, Optional, Tuple
 
 Version = Tuple[int, int]

@@ -19,7 +19,7 @@ class Outcome:
 
     @property
     def result(self) -> str:
-        """"ok" or the errno name."""
+        """ "ok" or the errno name."""
         return self.mremap.outcome
 
     @property

@@ -75,8 +75,13 @@ def test_verdicts_match_real_accesses(live_backend: Any, setup: Any, addr: int, 
 
 
 def test_describe_byte() -> None:
-    assert [describe_byte(b) for b in (0, 0x41, 0x7F, 0xDE, 0x20)] == ["zero", "data:A", "data:0x7f", "data:0xde",
-                                                                       "data: "]
+    assert [describe_byte(b) for b in (0, 0x41, 0x7F, 0xDE, 0x20)] == [
+        "zero",
+        "data:A",
+        "data:0x7f",
+        "data:0xde",
+        "data: ",
+    ]
 
 
 def test_page_starts_cover_every_page_touched() -> None:

@@ -23,7 +23,10 @@ MMAP_A = '[[step]]\nop = "mmap"\nname = "A"\nsize = "4p"\nfill = "A"\n'
 
 
 def test_write_read_munmap_mprotect(live_backend: Any) -> None:
-    result = run(live_backend, MMAP_A + """
+    result = run(
+        live_backend,
+        MMAP_A
+        + """
 [[step]]
 op = "write"
 at = "A+1p"
@@ -49,7 +52,8 @@ size = "1"
 [[step]]
 op = "read"
 at = "A"
-""")
+""",
+    )
     assert outcomes(result) == ["ok", "ok", "data:B", "ok", "ok", "SIGSEGV", "data:A"]
     assert result.steps[-1].pages == ["data:A", "data:B", "data:A", "SIGSEGV"]
     perms = [e.perms for e in result.maps_after]
@@ -57,7 +61,10 @@ at = "A"
 
 
 def test_mlock_limits_and_capabilities(live_backend: Any) -> None:
-    result = run(live_backend, MMAP_A + """
+    result = run(
+        live_backend,
+        MMAP_A
+        + """
 [[step]]
 op = "mlock"
 at = "A"
@@ -80,13 +87,17 @@ op = "mremap"
 old = "A"
 new_size = "8p"
 expect = "ok"
-""")
+""",
+    )
     assert outcomes(result) == ["ok", "ok", "ok", "ok", "EAGAIN", "ok", "ok"]
     assert result.expectations_met
 
 
 def test_address_space_limit(live_backend: Any) -> None:
-    result = run(live_backend, MMAP_A + """
+    result = run(
+        live_backend,
+        MMAP_A
+        + """
 [[step]]
 op = "setrlimit"
 as = "1G"
@@ -95,12 +106,16 @@ op = "mremap"
 old = "A"
 new_size = "2G"
 expect = "ENOMEM"
-""")
+""",
+    )
     assert result.expectations_met, outcomes(result)
 
 
 def test_mseal_and_madvise(live_backend: Any) -> None:
-    result = run(live_backend, MMAP_A + """
+    result = run(
+        live_backend,
+        MMAP_A
+        + """
 [[step]]
 op = "madvise"
 at = "A+1p"
@@ -125,7 +140,8 @@ at = "A"
 op = "munmap"
 at = "A"
 expect = "EPERM"
-""")
+""",
+    )
     assert result.steps[2].pages == ["data:A", "SIGSEGV", "data:A", "data:A"]  # a guard page
     assert result.steps[4].pages == ["zero"]
     assert result.expectations_met
@@ -133,7 +149,10 @@ expect = "EPERM"
 
 
 def test_userfaultfd_stays_with_the_old_range(live_backend: Any) -> None:
-    result = run(live_backend, MMAP_A + """
+    result = run(
+        live_backend,
+        MMAP_A
+        + """
 [[step]]
 op = "uffd_register"
 at = "A"
@@ -151,7 +170,8 @@ size = "1p"
 op = "read"
 at = "B"
 size = "1p"
-""")
+""",
+    )
     assert outcomes(result) == ["ok", "ok", "ok", "uffd", "data:A"]
     old = next(e for e in result.maps_after if e.label == "A")
     new = next(e for e in result.maps_after if e.label == "B")
@@ -159,7 +179,9 @@ size = "1p"
 
 
 def test_skipped_steps_and_same_as(live_backend: Any) -> None:
-    result = run(live_backend, """
+    result = run(
+        live_backend,
+        """
 [[step]]
 op = "mmap"
 name = "M"
@@ -184,7 +206,8 @@ name = "gone"
 op = "read"
 at = "gone"
 expect = "zero"
-""")
+""",
+    )
     assert outcomes(result) == ["ok", "ok", "data:M", "EINVAL", "skipped"]
     assert result.steps[4].expect_met is None
     assert result.maps_after[1].path == "/memfd:M (deleted)"
