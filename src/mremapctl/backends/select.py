@@ -34,7 +34,7 @@ def open_backend(name: str = "auto", kernel: Optional[str] = None) -> Tuple[Back
         return open_sim(kernel), f"live unavailable ({err}): simulated"
     if kernel is not None and not _same_series(kernel, backend.kernel):
         raise BadInput(f"--backend live runs this machine's kernel ({backend.kernel}), not {kernel}; use --backend sim")
-    return backend, None
+    return backend, "auto: live, real syscalls on this machine" if name == "auto" else None
 
 
 def _same_series(requested: str, release: str) -> bool:

@@ -14,6 +14,7 @@ from mremapctl.backends.sim.remap import simulate
 from mremapctl.backends.sim.space import PAGE, SPECIAL, Obj, Pte, Space, Vma, new_anon_vma
 from mremapctl.backends.sim.versions import Version
 from mremapctl.engine import MapRequest, Outcome
+from mremapctl.errors import BadInput
 from mremapctl.pages import describe_byte, page_starts
 from mremapctl.results import SIGBUS, SIGSEGV, UFFD, MapEntry
 from mremapctl.rules import active_rules, get
@@ -21,6 +22,26 @@ from mremapctl.rules import active_rules, get
 SIM_PID = 4242
 MMAP_MIN_ADDR = 0x10000  # vm.mmap_min_addr: nothing is placed below it  # the pid in simulated temporary file names
 UFFD_MODE_FLAGS = {1: "um", 2: "uw", 4: "ui"}
+MODELLED_ADVICE = frozenset(
+    {
+        "normal",
+        "random",
+        "sequential",
+        "willneed",
+        "dontneed",
+        "free",
+        "hugepage",
+        "nohugepage",
+        "dontfork",
+        "dofork",
+        "wipeonfork",
+        "keeponfork",
+        "dontdump",
+        "dodump",
+        "guard_install",
+        "guard_remove",
+    }
+)
 ADVICE_FLAGS = {
     "hugepage": ("hg", "nh"),
     "nohugepage": ("nh", "hg"),
@@ -253,6 +274,13 @@ class SimMachine:
 
     def madvise(self, addr: int, size: int, advice: int) -> Outcome:
         name = next(k for k, v in F.MADVISE.items() if v == advice)
+        if name not in MODELLED_ADVICE:
+            raise BadInput(
+                f"madvise {name!r} is not modelled by the simulator (model {self.version[0]}."
+                f"{self.version[1]}); modelled: {', '.join(sorted(MODELLED_ADVICE))} — run it live"
+            )
+        if name.startswith("guard_") and self.version < (6, 13):
+            return _err("EINVAL")  # guard regions arrived in 6.13 (mm: madvise: implement lightweight guard pages)
         end = addr + -(-size // PAGE) * PAGE
         if addr % PAGE:
             return _err("EINVAL")
@@ -277,6 +305,11 @@ class SimMachine:
         return Outcome(value=0)
 
     def uffd_register(self, addr: int, size: int, mode: int) -> Outcome:
+        if (mode & 2 and self.version < (5, 7)) or (mode & 4 and self.version < (5, 14)):
+            raise BadInput(
+                f"userfaultfd {'wp' if mode & 2 else 'minor'} mode is not modelled before "
+                f"{'5.7' if mode & 2 else '5.14'} (model {self.version[0]}.{self.version[1]})"
+            )
         end = addr + size
         if addr % PAGE or size % PAGE or not self._covered(addr, end):
             return _err("EINVAL")

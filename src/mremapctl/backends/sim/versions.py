@@ -131,7 +131,7 @@ def model_names() -> str:
 
 def resolve(text: Optional[str], default: Optional[str] = None) -> Tuple[Model, Optional[str]]:
     """The model for a version, and a note when it is not an exact model (or was defaulted)."""
-    requested = text or default
+    requested = text if text is not None else default
     if requested is None:
         return MODELS[-1], f"no kernel given: the newest model, {MODELS[-1].name}"
     version = parse_version(requested)
