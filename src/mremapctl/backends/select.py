@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import platform
 import sys
-from typing import Optional, Tuple
+from typing import TYPE_CHECKING, Optional, Tuple
 
 from mremapctl.backends.base import Backend
 from mremapctl.errors import BadInput, Unavailable
 
-BACKENDS = ("auto", "live", "sim")
+if TYPE_CHECKING:
+    from mremapctl.backends.sim.backend import SimBackend
+
+BACKENDS = ("auto", "live", "sim", "vm")
 
 
 def open_backend(name: str = "auto", kernel: Optional[str] = None) -> Tuple[Backend, Optional[str]]:
@@ -22,6 +25,12 @@ def open_backend(name: str = "auto", kernel: Optional[str] = None) -> Tuple[Back
         raise BadInput(f"unknown backend {name!r} (known: {', '.join(BACKENDS)})")
     if name == "sim":
         return open_sim(kernel), None
+    if name == "vm":
+        if kernel is None:
+            raise BadInput("--backend vm needs --kernel VERSION (e.g. 5.10; `mremapctl vm list` shows them)")
+        from mremapctl.backends.vm.backend import VmBackend
+
+        return VmBackend(kernel, progress=_progress), None
     if kernel is not None and name == "auto":
         live_version = platform.release() if sys.platform.startswith("linux") else None
         if live_version is None or not _same_series(kernel, live_version):
@@ -35,6 +44,10 @@ def open_backend(name: str = "auto", kernel: Optional[str] = None) -> Tuple[Back
     if kernel is not None and not _same_series(kernel, backend.kernel):
         raise BadInput(f"--backend live runs this machine's kernel ({backend.kernel}), not {kernel}; use --backend sim")
     return backend, "auto: live, real syscalls on this machine" if name == "auto" else None
+
+
+def _progress(line: str) -> None:
+    print(f"  {line}", file=sys.stderr)
 
 
 def _same_series(requested: str, release: str) -> bool:
@@ -51,7 +64,7 @@ def open_live() -> Backend:
     return LiveBackend()
 
 
-def open_sim(kernel: Optional[str]) -> Backend:
+def open_sim(kernel: Optional[str]) -> SimBackend:
     from mremapctl.backends.sim.backend import SimBackend
     from mremapctl.backends.sim.versions import resolve
 

@@ -25,6 +25,8 @@ COMMANDS = {
         "explain_cmd",
         "The rules behind an errno or a flag, with kernel versions.",
     ),
+    "vm": ("mremapctl.cli.vm_cmd", "vm_cmd", "Real Debian kernels under qemu: list, fetch, clean."),
+    "batch": ("mremapctl.cli.batch_cmd", "batch_cmd", ""),
     "kernels": ("mremapctl.cli.kernels_cmd", "kernels_cmd", "The kernel models and what changed in each."),
 }
 
@@ -43,7 +45,7 @@ class LazyGroup(click.Group):
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, summary) for name, (_, _, summary) in COMMANDS.items()]
+        rows = [(name, summary) for name, (_, _, summary) in COMMANDS.items() if summary]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 

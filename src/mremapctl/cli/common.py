@@ -48,10 +48,11 @@ def run_options(func: F) -> F:
     options = [
         click.option(
             "--backend",
-            type=click.Choice(["auto", "live", "sim"]),
+            type=click.Choice(["auto", "live", "sim", "vm"]),
             default="auto",
             show_default=True,
-            help="live: real syscalls here; sim: a model of --kernel; auto: live when possible.",
+            help="live: real syscalls here; sim: a model of --kernel; vm: a real Debian --kernel under qemu; "
+            "auto: live when possible.",
         ),
         click.option(
             "--kernel",

@@ -33,7 +33,7 @@ def run_and_show(
     run = backend.run(scenario, run_options_from(opts))
     if why:
         run.notes.insert(0, why)
-    if backend.name == "live":
+    if backend.name in ("live", "vm"):
         predict(run, scenario)
     run.notes.extend(notes)
     if output.json:
@@ -63,5 +63,6 @@ def predict(run: Run, scenario: Scenario) -> None:
     from mremapctl.annotate import annotate
     from mremapctl.backends.select import open_sim
 
-    model_run = open_sim(None).run(scenario)
-    annotate(run, model_run)
+    model = open_sim(run.kernel)
+    model.facts.soft_dirty = any("sd" in (e.vm_flags or ()) for e in run.maps_after)
+    annotate(run, model.run(scenario))

@@ -281,9 +281,15 @@ rule(
     id="split-refused",
     errno="EINVAL",
     since=(5, 11),
-    text="a special mapping (vDSO, vvar, perf ring buffer) refuses to be split: move or unmap it whole",
+    text="a special mapping (vDSO, vvar) refuses to be split: move or unmap it whole",
     change="mm: forbid splitting special mappings; mremap: check if it's possible to split original vma (5.11)",
     when=lambda c: False,
+)
+rule(
+    id="perf-split-refused",
+    errno="EINVAL",
+    text="the perf ring buffer cannot be split: shrink, partial move or partial unmap are refused",
+    change="perf's buffer mapping refuses partial unmaps (observed on 5.10, 6.1, 6.12 and 6.18)",
 )
 rule(
     id="special-move-hook",

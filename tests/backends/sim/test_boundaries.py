@@ -107,6 +107,10 @@ CASES: Dict[str, Tuple[str, Dict[str, Tuple[str, str]]]] = {
         mmap(kind="vdso", size="", fill=False) + mremap(old="A", old_size="2p", new_size="1p"),
         {"5.10": ("ok", "shrink"), "5.11": ("EINVAL", "split-refused")},
     ),
+    "perf-split-refused": (
+        mmap(kind="perf", size="3p", fill=False) + mremap(old="A", old_size="3p", new_size="1p"),
+        {"5.10": ("EINVAL", "perf-split-refused"), "6.18": ("EINVAL", "perf-split-refused")},
+    ),
     "special-move-hook": (
         mmap(kind="vdso", size="", fill=False)
         + mremap(old="A", old_size="1p", new_size="1p", raw=3, new_address="lab+1G"),

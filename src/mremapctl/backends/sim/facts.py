@@ -6,6 +6,7 @@ read so that a simulation of this machine's kernel can match it exactly.
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass, field
 from typing import Dict, Set
 
@@ -22,6 +23,7 @@ class Facts:
     total_ram: int = 24 << 30
     mmap_base: int = 0x7F0000000000  # top of the kernel's top-down placement (out of the lab)
     vdso_pages: int = 2
+    soft_dirty: bool = False  # CONFIG_MEM_SOFT_DIRTY: new VMAs carry "sd" (Debian kernels have it)
     limits: Dict[str, int] = field(default_factory=lambda: {"memlock": U64, "address_space": U64, "data": U64})
     caps: Set[str] = field(default_factory=lambda: {"IPC_LOCK", "SYS_RESOURCE"})  # as root
 
@@ -41,4 +43,13 @@ def host_facts() -> Facts:
                 facts.task_size = (1 << 56) - 4096
     except OSError:
         pass
+    facts.soft_dirty = "CONFIG_MEM_SOFT_DIRTY=y" in _kernel_config()
     return facts
+
+
+def _kernel_config() -> str:
+    try:
+        with gzip.open("/proc/config.gz", "rt") as f:
+            return f.read()
+    except OSError:
+        return ""

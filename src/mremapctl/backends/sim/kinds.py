@@ -14,11 +14,19 @@ from mremapctl.engine import MapRequest
 
 # Fixed VmFlags of kinds whose flags the kernel sets itself (prot bits are added to these).
 SPECIAL_FLAGS = {
-    "perf": frozenset(["sh", "mr", "mw", "ms", "pf", "io", "dc", "de", "dd"]),
+    "perf": frozenset(["sh", "mr", "mw", "me", "ms", "dc", "de", "dd"]),
     "vdso": frozenset(["mr", "mw", "me", "de"]),
     "aio": frozenset(["sh", "mr", "mw", "ms", "de"]),
-    "secretmem": frozenset(["sh", "mr", "mw", "ms", "lo", "dd"]),
+    "secretmem": frozenset(["sh", "mr", "mw", "ms", "dd"]),
 }
+# Seen on 6.18.44 but not on Debian's 6.12.118 (the release in between is not pinned down; the
+# models place it at 6.16): the perf ring buffer is mapped as PFNs (pf io, and no longer me), and
+# secretmem is VM_LOCKED (lo).
+RECENT_FLAGS = {
+    "perf": (frozenset({"pf", "io"}), frozenset({"me"})),
+    "secretmem": (frozenset({"lo"}), frozenset()),
+}
+RECENT = (6, 16)
 SPECIAL_PATHS = {
     "perf": "anon_inode:[perf_event]",
     "vdso": "[vdso]",
@@ -68,11 +76,15 @@ def special_contents(kind: str) -> Dict[int, int]:
 KERNEL_PROT = {"vdso": F.PROT_READ | F.PROT_EXEC, "aio": F.PROT_READ | F.PROT_WRITE}
 
 
-def vm_flags(req: MapRequest, prot: int, obj: Optional[Obj]) -> FrozenSet[str]:
+def vm_flags(req: MapRequest, prot: int, obj: Optional[Obj], version: Tuple[int, int]) -> FrozenSet[str]:
     """VmFlags the kernel gives a new mapping of this kind with this protection."""
     base = prot_flags(KERNEL_PROT.get(req.kind, prot))
     if req.kind in SPECIAL_FLAGS:
-        return base | SPECIAL_FLAGS[req.kind]
+        flags = base | SPECIAL_FLAGS[req.kind]
+        if req.kind in RECENT_FLAGS and version >= RECENT:
+            added, removed = RECENT_FLAGS[req.kind]
+            flags = (flags | added) - removed
+        return frozenset(flags)
     shared = req.shared and req.kind not in ("anon", "hugetlb")
     flags = base | {"mr", "me"}
     if not (obj is not None and obj.kind == "file" and req.path and not req.writable and shared):

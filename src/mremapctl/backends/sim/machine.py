@@ -11,10 +11,10 @@ from mremapctl.backends.sim import kinds
 from mremapctl.backends.sim.call import Refused
 from mremapctl.backends.sim.facts import Facts
 from mremapctl.backends.sim.remap import simulate
-from mremapctl.backends.sim.space import PAGE, SPECIAL, Obj, Pte, Space, Vma, new_anon_vma
+from mremapctl.backends.sim.space import PAGE, SOFT_DIRTY, SPECIAL, Obj, Pte, Space, Vma, new_anon_vma
 from mremapctl.backends.sim.versions import Version
 from mremapctl.engine import MapRequest, Outcome
-from mremapctl.errors import BadInput
+from mremapctl.errors import BadInput, Unavailable
 from mremapctl.pages import describe_byte, page_starts
 from mremapctl.results import SIGBUS, SIGSEGV, UFFD, MapEntry
 from mremapctl.rules import active_rules, get
@@ -54,6 +54,11 @@ ADVICE_FLAGS = {
 }
 
 
+def split_rule(vma: Vma) -> str:
+    """The rule that refuses splitting this VMA."""
+    return "perf-split-refused" if vma.special == "perf" else "split-refused"
+
+
 def _never_locked(vma: Vma) -> bool:
     """mlock leaves VM_SPECIAL, hugetlb and secretmem VMAs as they are (mlock_fixup())."""
     return bool(vma.flags & SPECIAL) or "ht" in vma.flags or vma.path == "/secretmem (deleted)"
@@ -83,10 +88,9 @@ class SimMachine:
         return sum(v.size for v in self.space)
 
     def unsplittable(self) -> Tuple[str, ...]:
-        """Special mappings whose may_split hook refuses (5.11+; the perf buffer on recent kernels)."""
-        if self.version < (5, 11):
-            return ()
-        return ("vdso", "perf") if self.version >= (6, 16) else ("vdso",)
+        """Mappings that refuse to be split: the perf ring buffer always (seen on 5.10, 6.1, 6.12
+        and 6.18), special mappings such as the vDSO from 5.11."""
+        return ("vdso", "perf") if self.version >= (5, 11) else ("perf",)
 
     def free_range(self, length: int, hint: int = 0) -> int:
         """get_unmapped_area(): a free hint is honoured, else the highest gap below mmap_base."""
@@ -111,7 +115,7 @@ class SimMachine:
             return "sealed"
         for vma in hit:
             if vma.special in self.unsplittable() and (start > vma.start or end < vma.end):
-                return "split-refused"
+                return split_rule(vma)
         return None
 
     def unmap(self, start: int, end: int) -> None:
@@ -121,8 +125,13 @@ class SimMachine:
 
     def map_region(self, req: MapRequest) -> Outcome:
         size, _ = kinds.region_size(req, self.facts.huge)
-        if req.kind == "secretmem" and self.version < (5, 14):
-            return _err("ENOSYS")
+        if req.kind == "secretmem" and self.version < (6, 5):
+            # memfd_secret() exists from 5.14 but answers ENOSYS unless booted with
+            # secretmem.enable=1, until 'mm/secretmem: make it on by default' (6.5).
+            raise Unavailable(
+                "secretmem unavailable: memfd_secret() failed: kernel without CONFIG_SECRETMEM, or "
+                "booted without secretmem.enable"
+            )
         end = req.addr + size
         if not req.replace and not self.space.is_free(req.addr, end):
             return _err("EEXIST")
@@ -138,7 +147,7 @@ class SimMachine:
         vma = Vma(
             req.addr,
             end,
-            kinds.vm_flags(req, prot, obj),
+            kinds.vm_flags(req, prot, obj, self.version) | (SOFT_DIRTY if self.facts.soft_dirty else frozenset()),
             obj,
             pgoff,
             special=req.kind if req.kind in ("vdso", "perf", "aio") else None,

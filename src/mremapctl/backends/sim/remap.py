@@ -215,7 +215,7 @@ def move_vma(c: Call, vma: Vma, dest: int) -> None:
     c.check("map-count")
     whole = c.addr == vma.start and c.addr + c.old_len == vma.end
     if not whole and vma.special in c.sim.unsplittable() and c.old_len:
-        raise Refused("split-refused")
+        raise Refused("perf-split-refused" if vma.special == "perf" else "split-refused")
     if vma.special == "vdso" and not whole:
         raise Refused("special-move-hook")
     pgoff = vma.pgoff + (c.addr - vma.start) // PAGE

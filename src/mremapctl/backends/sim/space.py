@@ -53,6 +53,7 @@ FLAG_ORDER = [
 ]
 SPECIAL = frozenset({"io", "de", "pf", "mm"})  # VM_SPECIAL: such VMAs never merge
 UFFD_FLAGS = frozenset({"um", "uw", "ui"})
+SOFT_DIRTY = frozenset({"sd"})  # ignored when merging
 
 _ids = itertools.count(1)
 
@@ -211,7 +212,9 @@ class Space:
     @staticmethod
     def mergeable(a: Vma, b: Vma) -> bool:
         """Could a and b (a directly below b) be one VMA? The kernel's vma_merge conditions."""
-        if a.end != b.start or a.flags != b.flags or a.obj is not b.obj or a.special or b.special:
+        if a.end != b.start or a.flags - SOFT_DIRTY != b.flags - SOFT_DIRTY or a.obj is not b.obj:
+            return False
+        if a.special or b.special:
             return False
         if a.flags & SPECIAL or a.path_override != b.path_override:
             return False

@@ -1,0 +1,77 @@
+"""``mremapctl vm``: the real kernels the vm backend can boot here."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import click
+
+from mremapctl.cli.common import Output
+
+
+def _progress(line: str) -> None:
+    click.echo(f"  {line}", err=True)
+
+
+@click.group("vm")
+def vm_cmd() -> None:
+    """Real Debian kernels booted under qemu: list, fetch ahead of time, free the cache.
+
+    \b
+    Examples:
+      mremapctl vm list
+      mremapctl vm fetch 5.10
+      mremapctl try --memfd --dontunmap --backend vm --kernel 5.10
+    """
+
+
+@vm_cmd.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--color/--no-color", default=None, help="Force colours on or off.")
+def vm_list(as_json: bool, color: Optional[bool]) -> None:
+    """The kernels obtainable here (newest first) and which are cached."""
+    from mremapctl.backends import vm
+
+    packages = vm.available(progress=_progress)
+    output = Output(json=as_json, color=color)
+    if as_json:
+        output.emit_json(
+            [
+                {
+                    "package": p.package,
+                    "upstream": p.upstream,
+                    "release": p.release,
+                    "suite": p.suite,
+                    "cached": p.cached,
+                }
+                for p in packages
+            ]
+        )
+        return
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("kernel", "release", "package", "suite", "cached"):
+        table.add_column(column)
+    for p in packages:
+        table.add_row(p.upstream, p.release, p.package, p.suite, "yes" if p.cached else "")
+    output.console().print(table)
+
+
+@vm_cmd.command("fetch")
+@click.argument("kernel", metavar="VERSION")
+def vm_fetch(kernel: str) -> None:
+    """Download and prepare a kernel (the newest package of that major.minor)."""
+    from mremapctl.backends import vm
+
+    booted = vm.get(kernel, progress=_progress)
+    click.echo(f"ready: {booted.release} ({booted.package}) in {booted.directory}")
+
+
+@vm_cmd.command("clean")
+def vm_clean() -> None:
+    """Delete the kernel cache."""
+    from mremapctl.backends import vm
+
+    freed = vm.clean()
+    click.echo(f"freed {freed / (1 << 20):.0f} MiB ({vm.cache_dir()})")

@@ -1,0 +1,61 @@
+"""The batch of scenarios booted in every real kernel: kinds × flag sets × size relations."""
+
+from __future__ import annotations
+
+from typing import Dict, List, Tuple
+
+from mremapctl.scenario import parse_scenario
+from mremapctl.scenario.load import Scenario
+
+KINDS: List[Tuple[str, str]] = [
+    ("anon", 'kind = "anon"\nfill = "A"'),
+    ("shmem", 'kind = "shmem"\nfill = "A"'),
+    ("memfd", 'kind = "memfd"\nfill = "A"'),
+    ("memfd-private", 'kind = "memfd"\nshared = false\nfill = "A"'),
+    ("file", 'kind = "file"\nfill = "A"'),
+    ("file-private", 'kind = "file"\nshared = false\nfill = "A"'),
+    ("file-tmpfs", 'kind = "file"\ndir = "/dev/shm"\nfill = "A"'),
+    ("devzero", 'kind = "devzero"\nfill = "A"'),
+    ("devzero-shared", 'kind = "devzero"\nshared = true\nfill = "A"'),
+    ("sysvshm", 'kind = "sysvshm"\nfill = "A"'),
+    ("perf", 'kind = "perf"'),
+    ("vdso", 'kind = "vdso"'),
+    ("aio", 'kind = "aio"'),
+    ("anon-locked", 'kind = "anon"\nlocked = true\nfill = "A"'),
+]
+SECRETMEM = ("secretmem", 'kind = "secretmem"\nfill = "A"')
+# (label, raw flags, old size, new size, new address)
+CALLS = [
+    ("same", 0, "S", "S", None),
+    ("maymove", 1, "S", "S", None),
+    ("grow", 0, "S", "2S", None),
+    ("grow-maymove", 1, "S", "2S", None),
+    ("shrink", 0, "S", "1p", None),
+    ("fixed", 3, "S", "S", "lab+1G"),
+    ("dontunmap", 5, "S", "S", None),
+    ("fixed-dontunmap", 7, "S", "S", "lab+1G"),
+    ("dontunmap-hint", 5, "S", "S", "lab+2G"),
+    ("old-size-0", 1, "0", "S", None),
+    ("undefined-bit", 9, "S", "S", None),
+]
+SIZES = {"perf": 3, "vdso": 2, "aio": 1}
+
+
+def scenarios(version: Tuple[int, int]) -> Dict[str, Scenario]:
+    kinds = KINDS + ([SECRETMEM] if version >= (5, 14) else [])
+    out = {}
+    for kind, keys in kinds:
+        pages = SIZES.get(kind, 2)
+        size_line = f'size = "{pages}p"\n' if kind not in ("vdso", "aio") else ""
+        for label, raw, old, new, target in CALLS:
+
+            def size(expr: str) -> str:
+                return expr.replace("2S", f"{2 * pages}p").replace("S", f"{pages}p")
+
+            text = f'[[step]]\nop = "mmap"\nname = "A"\n{size_line}{keys}\n\n'
+            text += f'[[step]]\nop = "mremap"\nold = "A"\nold_size = "{size(old)}"\nnew_size = "{size(new)}"\n'
+            text += f'raw = {raw}\nname = "B"\n' + (f'new_address = "{target}"\n' if target else "") + "\n"
+            if kind != "vdso":  # its code bytes are build-specific, not modelled
+                text += '[[step]]\nop = "read"\nat = "A"\nsize = "1p"\n\n[[step]]\nop = "read"\nat = "B"\n'
+            out[f"{kind}/{label}"] = parse_scenario(text, f"{kind}/{label}")
+    return out
