@@ -41,6 +41,11 @@ CALLS = [
 SIZES = {"perf": 3, "vdso": 2, "aio": 1}
 
 
+def _size(expr: str, pages: int) -> str:
+    """ "S" is the region's size in pages, "2S" twice that."""
+    return expr.replace("2S", f"{2 * pages}p").replace("S", f"{pages}p")
+
+
 def scenarios(version: Tuple[int, int]) -> Dict[str, Scenario]:
     kinds = KINDS + ([SECRETMEM] if version >= (5, 14) else [])
     out = {}
@@ -48,12 +53,9 @@ def scenarios(version: Tuple[int, int]) -> Dict[str, Scenario]:
         pages = SIZES.get(kind, 2)
         size_line = f'size = "{pages}p"\n' if kind not in ("vdso", "aio") else ""
         for label, raw, old, new, target in CALLS:
-
-            def size(expr: str) -> str:
-                return expr.replace("2S", f"{2 * pages}p").replace("S", f"{pages}p")
-
             text = f'[[step]]\nop = "mmap"\nname = "A"\n{size_line}{keys}\n\n'
-            text += f'[[step]]\nop = "mremap"\nold = "A"\nold_size = "{size(old)}"\nnew_size = "{size(new)}"\n'
+            text += f'[[step]]\nop = "mremap"\nold = "A"\nold_size = "{_size(old, pages)}"\n'
+            text += f'new_size = "{_size(new, pages)}"\n'
             text += f'raw = {raw}\nname = "B"\n' + (f'new_address = "{target}"\n' if target else "") + "\n"
             if kind != "vdso":  # its code bytes are build-specific, not modelled
                 text += '[[step]]\nop = "read"\nat = "A"\nsize = "1p"\n\n[[step]]\nop = "read"\nat = "B"\n'
