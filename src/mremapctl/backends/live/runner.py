@@ -8,6 +8,7 @@ happened (the signal, or a time-out) as the run's failure.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import pickle
 import platform
@@ -89,6 +90,7 @@ class LiveBackend:
             from mremapctl.backends.live.machine import LiveMachine
 
             signal.signal(signal.SIGINT, signal.SIG_DFL)
+            faulthandler.disable()  # a crash is reported by the parent, in one line
             self.sys.call("munmap", self.lab.start, self.lab.size)  # the lab is free for the experiment
             machine = LiveMachine(self.sys, force=options.force)
             engine = Engine(machine, scenario, self.lab, options)
