@@ -7,12 +7,19 @@ from typing import List
 from mremapctl.results import ZERO
 
 
-def describe_byte(value: int) -> str:
-    """What the contract calls a page's content: "zero", "data:A" or "data:0xNN"."""
+def _describe(value: int) -> str:
     if value == 0:
         return ZERO
     char = chr(value)
     return f"data:{char}" if char.isprintable() and value < 0x7F else f"data:0x{value:02x}"
+
+
+_DESCRIPTIONS = tuple(_describe(v) for v in range(256))
+
+
+def describe_byte(value: int) -> str:
+    """What the contract calls a page's content: "zero", "data:A" or "data:0xNN"."""
+    return _DESCRIPTIONS[value]
 
 
 def page_starts(addr: int, size: int, page: int) -> List[int]:

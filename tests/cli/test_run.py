@@ -49,8 +49,10 @@ def test_per_step_tables_and_json(cli: Any) -> None:
 def test_a_hanging_child_is_killed_and_reported(cli: Any, tmp_path: Path) -> None:
     """A write into a userfaultfd-registered range waits forever for a handler: a time-out."""
     path = tmp_path / "hang.toml"
-    path.write_text('[[step]]\nop = "mmap"\nname = "A"\n[[step]]\nop = "uffd_register"\nat = "A"\n'
-                    '[[step]]\nop = "write"\nat = "A"\nsize = "1"\n')
+    path.write_text(
+        '[[step]]\nop = "mmap"\nname = "A"\n[[step]]\nop = "uffd_register"\nat = "A"\n'
+        '[[step]]\nop = "write"\nat = "A"\nsize = "1"\n'
+    )
     result = cli(["run", str(path), "--timeout", "1.5", "--backend", "live"])
     assert result.exit_code == 1
     assert "timed out after 1.5 s (killed)" in result.stderr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-from dataclasses import replace
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from mremapctl import flags as F
@@ -400,8 +399,7 @@ class SimMachine:
         )
         self.space.ptes[vpn] = Pte(value=byte if covers_first else current)
         if vma.anon_vma is None:
-            self.space.remove(vma)
-            self.space.insert(replace(vma, anon_vma=new_anon_vma()))
+            vma.anon_vma = new_anon_vma()
         return "ok"
 
     # -- observation ----------------------------------------------------------------------------

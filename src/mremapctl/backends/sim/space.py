@@ -203,9 +203,8 @@ class Space:
             self.ptes.pop(vpn, None)
 
     def replace_flags(self, vma: Vma, flags: FrozenSet[str]) -> Vma:
-        new = replace(vma, flags=flags)
-        self.remove(vma)
-        return self.insert(new)
+        vma.flags = flags
+        return vma
 
     # -- merging --------------------------------------------------------------------------
 
