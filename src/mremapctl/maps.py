@@ -37,18 +37,32 @@ def parse_maps_line(line: str) -> Optional[MapEntry]:
     return MapEntry(int(start, 16), int(end, 16), perms, int(offset, 16), dev, int(inode), path.rstrip("\n"))
 
 
+def _range(line: str) -> Optional[Tuple[int, int]]:
+    """The address range of a maps line, read cheaply (most lines are then skipped)."""
+    dash = line.find("-")
+    space = line.find(" ", dash)
+    if dash <= 0 or space < 0:
+        return None
+    try:
+        return int(line[:dash], 16), int(line[dash + 1 : space], 16)
+    except ValueError:
+        return None
+
+
 def parse_maps(text: str, window: Optional[Window] = None) -> Tuple[List[MapEntry], int]:
     """Entries of a maps file inside ``window`` (all when None), and how many were left out."""
     kept: List[MapEntry] = []
     skipped = 0
     for line in text.splitlines():
-        entry = parse_maps_line(line)
-        if entry is None:
+        bounds = _range(line)
+        if bounds is None:
             continue
-        if _in_window(entry.start, entry.end, window):
-            kept.append(entry)
-        else:
+        if not _in_window(bounds[0], bounds[1], window):
             skipped += 1
+            continue
+        entry = parse_maps_line(line)
+        if entry is not None:
+            kept.append(entry)
     return kept, skipped
 
 
@@ -65,14 +79,14 @@ def parse_smaps(text: str, window: Optional[Window] = None) -> Tuple[List[MapEnt
             continue
         if ":" in line.split(" ", 1)[0]:  # a "Key:   value kB" line
             continue
-        entry = parse_maps_line(line)
-        if entry is None:
+        bounds = _range(line)
+        if bounds is None:
             continue
         if current is not None:  # a kernel without VmFlags (before 3.8)
             kept.append(current)
         current = None
-        if _in_window(entry.start, entry.end, window):
-            current = entry
+        if _in_window(bounds[0], bounds[1], window):
+            current = parse_maps_line(line)
         else:
             skipped += 1
     if current is not None:

@@ -22,6 +22,7 @@ from typing import Any, List, Optional, Tuple
 from mremapctl import flags as F
 from mremapctl.backends.base import RunOptions
 from mremapctl.backends.live.libc import Syscalls
+from mremapctl.backends.live.machine import LiveMachine  # imported here, not in every child
 from mremapctl.engine import Engine, crashed_step
 from mremapctl.errors import BadInput, MremapctlError, Unavailable
 from mremapctl.lab import DEFAULT_LAB_START, FALLBACK_LAB_STARTS, LAB_SIZE, Lab
@@ -87,8 +88,6 @@ class LiveBackend:
     def _child(self, wfd: int, scenario: Scenario, options: RunOptions) -> None:  # pragma: no cover
         code = 0
         try:
-            from mremapctl.backends.live.machine import LiveMachine
-
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             faulthandler.disable()  # a crash is reported by the parent, in one line
             self.sys.call("munmap", self.lab.start, self.lab.size)  # the lab is free for the experiment

@@ -23,6 +23,15 @@ from mremapctl.scenario.load import Scenario
 GUEST_SECONDS_PER_SCENARIO = 0.5  # generous: TCG runs the forked experiments slowly
 
 
+def _import_paths() -> List[str]:
+    """Where this Python finds mremapctl and its dependencies: the guest must see them too
+    (its /tmp is a fresh tmpfs; a checkout under /tmp is bound back over it)."""
+    import mremapctl
+
+    package_root = str(Path(mremapctl.__file__).resolve().parent.parent)
+    return sorted({package_root, *(p for p in sys.path if p and Path(p).is_dir())})
+
+
 class VmBackend:
     name = "vm"
     page_size = 4096
@@ -58,9 +67,8 @@ class VmBackend:
             )
             argv = [sys.executable, "-m", "mremapctl", "batch", str(batch)]
             timeout = 60 + GUEST_SECONDS_PER_SCENARIO * len(scenarios) + options.timeout
-            result = vm.run_in_kernel(
-                self.booted, argv, cwd=folder, timeout=timeout, keep=[str(folder)], progress=self.progress
-            )
+            keep = [str(folder), *_import_paths()]
+            result = vm.run_in_kernel(self.booted, argv, cwd=folder, timeout=timeout, keep=keep, progress=self.progress)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         if result.returncode != 0:
