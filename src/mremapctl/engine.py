@@ -228,7 +228,7 @@ class Engine:
 
     def run(self) -> Iterator[StepResult]:
         for index, step in enumerate(self.scenario.steps, 1):
-            if step.op == "mremap" and self.maps_before is None:
+            if step.op == "mremap" and self.maps_before is None and self.options.snapshots:
                 self.maps_before = self.snapshot()
             result = self.run_step(index, step)
             if step.op in MAPPING_OPS or step.defines:
@@ -239,6 +239,8 @@ class Engine:
             yield result
 
     def final_maps(self) -> Tuple[List[MapEntry], List[MapEntry]]:
+        if not self.options.snapshots:
+            return [], []
         after = self.snapshot()
         return (self.maps_before if self.maps_before is not None else []), after
 

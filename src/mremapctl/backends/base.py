@@ -17,6 +17,7 @@ class RunOptions:
     force: bool = False  # populate beyond the safe share of MemAvailable
     per_step_maps: bool = True  # a maps snapshot after every step that can change them
     full_maps: bool = False  # the whole process, not only the lab and the experiment's ranges
+    snapshots: bool = True  # False: no maps at all (a matrix needs only each call's result)
 
 
 class Backend(Protocol):

@@ -25,6 +25,12 @@ COMMANDS = {
         "explain_cmd",
         "The rules behind an errno or a flag, with kernel versions.",
     ),
+    "matrix": ("mremapctl.cli.matrix_cmd", "matrix_cmd", "Every kind × flag set as one grid, across kernels."),
+    "survey": (
+        "mremapctl.cli.survey_cmd",
+        "survey_cmd",
+        "This kernel against every model: 'behaves like', deviations.",
+    ),
     "vm": ("mremapctl.cli.vm_cmd", "vm_cmd", "Real Debian kernels under qemu: list, fetch, clean."),
     "batch": ("mremapctl.cli.batch_cmd", "batch_cmd", ""),
     "kernels": ("mremapctl.cli.kernels_cmd", "kernels_cmd", "The kernel models and what changed in each."),

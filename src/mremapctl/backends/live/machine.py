@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import platform
 import resource
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -15,7 +14,7 @@ from mremapctl.engine import MapRequest, Outcome
 from mremapctl.errors import BadInput
 from mremapctl.maps import parse_maps, parse_smaps
 from mremapctl.results import MapEntry
-from mremapctl.units import U64_MAX, format_size
+from mremapctl.units import U64_MAX, approx_size, format_size
 
 UFFDIO_API, UFFDIO_REGISTER, UFFD_API = 0xC018AA3F, 0xC020AA00, 0xAA
 UFFD_FEATURES_WANTED = 1 << 9 | 1 << 10 | 1 << 12  # MINOR_HUGETLBFS | MINOR_SHMEM | WP_HUGETLBFS_SHMEM
@@ -23,6 +22,7 @@ O_NONBLOCK, O_CLOEXEC = 0o4000, 0o2000000
 CAP_VERSION_3 = 0x20080522
 RLIMITS = {"memlock": resource.RLIMIT_MEMLOCK, "address_space": resource.RLIMIT_AS, "data": resource.RLIMIT_DATA}
 SAFE_POPULATE_SHARE = 0.5  # of MemAvailable, without --force
+SMALL_POPULATE = 64 << 20
 
 
 def _outcome(ret: int, err: int) -> Outcome:
@@ -35,7 +35,6 @@ class LiveMachine:
     def __init__(self, sys: Syscalls, force: bool = False) -> None:
         self.sys = sys
         self.page_size = os.sysconf("SC_PAGE_SIZE")
-        self.kernel = platform.release()
         self.force = force
         self.memory = Memory(sys, self.page_size)
         self.makers = Makers(sys)
@@ -44,11 +43,13 @@ class LiveMachine:
     # -- regions -------------------------------------------------------------------------
 
     def check_populate(self, size: int, why: str) -> None:
+        if size <= SMALL_POPULATE:
+            return  # not worth reading /proc/meminfo for (every matrix cell populates a few pages)
         available = meminfo("MemAvailable")
         if size > available * SAFE_POPULATE_SHARE and not self.force:
             raise BadInput(
                 f"refusing to populate {format_size(size)} ({why}): more than half of MemAvailable "
-                f"({format_size(available)}); pass --force to insist"
+                f"({approx_size(available)}); pass --force to insist"
             )
 
     def map_region(self, req: MapRequest) -> Outcome:

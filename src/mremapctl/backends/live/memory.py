@@ -9,7 +9,6 @@ it would have been is decided from the mapping, as the kernel's fault handler de
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import threading
 from typing import List, Optional
@@ -19,7 +18,6 @@ from mremapctl.maps import find, parse_maps
 from mremapctl.pages import describe_byte, page_starts
 from mremapctl.results import SIGBUS, SIGSEGV, UFFD
 
-F_SETPIPE_SZ = 1031
 PM_GUARD_REGION = 1 << 58  # /proc/PID/pagemap bit, 6.14+: a MADV_GUARD_INSTALL page
 UFFD_WAIT_SECONDS = 0.3
 
@@ -28,12 +26,7 @@ class Memory:
     def __init__(self, sys: Syscalls, page_size: int) -> None:
         self.sys = sys
         self.page = page_size
-        self.rfd, self.wfd = os.pipe()
-        try:
-            fcntl.fcntl(self.wfd, F_SETPIPE_SZ, 1 << 20)
-            self.chunk = 1 << 20
-        except OSError:
-            self.chunk = 1 << 16
+        self.rfd, self.wfd = os.pipe()  # one page at a time: the default pipe size is enough
         self.uffd_armed = False  # a read may block in a userfaultfd: probe from a thread
 
     def fault_kind(self, addr: int, writing: bool) -> str:

@@ -17,7 +17,7 @@ import signal
 import struct
 import time
 import traceback
-from typing import Any, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from mremapctl import flags as F
 from mremapctl.backends.base import RunOptions
@@ -68,7 +68,46 @@ class LiveBackend:
         raise Unavailable("live backend unavailable: cannot reserve the lab (" + "; ".join(reasons) + ")")
 
     def run(self, scenario: Scenario, options: Optional[RunOptions] = None) -> Run:
+        return self.run_many([scenario], options)[0]
+
+    def run_many(
+        self,
+        scenarios: Sequence[Scenario],
+        options: Optional[RunOptions] = None,
+        parallel: int = 1,
+        on_result: Optional[Callable[[int, Run], None]] = None,
+        errors: str = "raise",
+    ) -> List[Run]:
+        """Each scenario in its own child, up to ``parallel`` at a time; results in scenario order.
+
+        ``errors="record"``: a scenario that cannot be carried out (an unavailable kind) becomes
+        a run whose failure says so, instead of stopping the batch. Ctrl-C kills the children
+        and raises Interrupted with the runs finished so far.
+        """
         options = options or RunOptions()
+        runs: List[Optional[Run]] = [None] * len(scenarios)
+        waiting = list(enumerate(scenarios))
+        active: Dict[int, _Child] = {}
+        try:
+            while waiting or active:
+                while waiting and len(active) < max(1, parallel):
+                    index, scenario = waiting.pop(0)
+                    child = self._start(index, scenario, options)
+                    child.record_errors = errors == "record"
+                    active[child.rfd] = child
+                for child in _wait(list(active.values())):
+                    if child.done:
+                        del active[child.rfd]
+                        runs[child.index] = child.run
+                        if on_result:
+                            on_result(child.index, child.run)
+        except KeyboardInterrupt:
+            for child in active.values():
+                child.kill()
+            raise Interrupted(runs) from None
+        return [r for r in runs if r is not None]
+
+    def _start(self, index: int, scenario: Scenario, options: RunOptions) -> _Child:
         run = Run("live", self.kernel, self.page_size, self.lab.start, self.lab.end)
         run.notes.append(f"syscalls through {self.sys.flavour}")
         rfd, wfd = os.pipe()
@@ -77,11 +116,7 @@ class LiveBackend:
             os.close(rfd)
             self._child(wfd, scenario, options)
         os.close(wfd)
-        try:
-            self._collect(pid, rfd, run, scenario, options.timeout)
-        finally:
-            os.close(rfd)
-        return run
+        return _Child(index, pid, rfd, run, scenario, time.monotonic() + options.timeout, options.timeout)
 
     # -- child ---------------------------------------------------------------------------
 
@@ -105,58 +140,100 @@ class LiveBackend:
         finally:
             os._exit(code)
 
-    # -- parent --------------------------------------------------------------------------
 
-    def _collect(self, pid: int, rfd: int, run: Run, scenario: Scenario, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        buffer = b""
-        ended = False
-        try:
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    self._fail(run, scenario, f"timed out after {timeout:g} s (killed)")
-                    os.kill(pid, signal.SIGKILL)
-                    break
-                ready, _, _ = select.select([rfd], [], [], remaining)
-                if not ready:
-                    continue
-                chunk = os.read(rfd, 1 << 20)
-                if not chunk:
-                    break
-                buffer += chunk
-                messages, buffer = _frames(buffer)
-                for message in messages:
-                    ended |= self._apply(run, message)
-        except KeyboardInterrupt:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            raise
-        _, status = os.waitpid(pid, 0)
-        if os.WIFSIGNALED(status) and not run.failure:
-            sig = signal.Signals(os.WTERMSIG(status)).name
-            self._fail(run, scenario, f"the experiment's child died of {sig}")
-        elif not ended and not run.failure:
-            self._fail(run, scenario, "the experiment's child exited without reporting")
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a batch: carries the runs, by scenario index (None: not finished)."""
 
-    def _apply(self, run: Run, message: Tuple[Any, ...]) -> bool:
+    def __init__(self, runs: List[Optional[Run]]) -> None:
+        super().__init__()
+        self.runs = runs
+
+
+class _Child:
+    """One experiment's child, seen from the parent: its pipe, its deadline, its Run so far."""
+
+    def __init__(
+        self, index: int, pid: int, rfd: int, run: Run, scenario: Scenario, deadline: float, timeout: float
+    ) -> None:
+        self.index, self.pid, self.rfd, self.run, self.scenario = index, pid, rfd, run, scenario
+        self.deadline, self.timeout = deadline, timeout
+        self.buffer = b""
+        self.ended = False
+        self.done = False
+        self.record_errors = False
+
+    def feed(self) -> None:
+        chunk = os.read(self.rfd, 1 << 20)
+        if not chunk:
+            self.finish()
+            return
+        self.buffer += chunk
+        messages, self.buffer = _frames(self.buffer)
+        for message in messages:
+            self.apply(message)
+
+    def apply(self, message: Tuple[Any, ...]) -> None:
         tag = message[0]
         if tag == "step":
-            run.steps.append(message[1])
+            self.run.steps.append(message[1])
         elif tag == "end":
-            run.maps_before, run.maps_after, run.other_mappings = message[1], message[2], message[3]
-            return True
+            self.run.maps_before, self.run.maps_after, self.run.other_mappings = message[1], message[2], message[3]
+            self.ended = True
+        elif tag == "error" and self.record_errors:
+            self.run.failure = f"{'unavailable' if message[1] == 'Unavailable' else 'bad input'}: {message[2]}"
+            self.ended = True
         elif tag == "error":
+            self.kill()
             raise (BadInput if message[1] == "BadInput" else Unavailable)(message[2])
         elif tag == "bug":
+            self.kill()
             raise RuntimeError("the live child hit a bug:\n" + message[1])
-        return False
 
-    def _fail(self, run: Run, scenario: Scenario, reason: str) -> None:
-        run.failure = reason
-        index = len(run.steps) + 1
-        if index <= len(scenario.steps):
-            run.steps.append(crashed_step(index, scenario.steps[index - 1].op, reason))
+    def finish(self) -> None:
+        _, status = os.waitpid(self.pid, 0)
+        os.close(self.rfd)
+        self.done = True
+        if os.WIFSIGNALED(status) and not self.run.failure:
+            self.fail(f"the experiment's child died of {signal.Signals(os.WTERMSIG(status)).name}")
+        elif not self.ended and not self.run.failure:
+            self.fail("the experiment's child exited without reporting")
+
+    def time_out(self) -> None:
+        self.fail(f"timed out after {self.timeout:g} s (killed)")
+        os.kill(self.pid, signal.SIGKILL)
+        self.finish()
+
+    def kill(self) -> None:
+        if not self.done:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            os.close(self.rfd)
+            self.done = True
+
+    def fail(self, reason: str) -> None:
+        self.run.failure = reason
+        index = len(self.run.steps) + 1
+        if index <= len(self.scenario.steps):
+            self.run.steps.append(crashed_step(index, self.scenario.steps[index - 1].op, reason))
+
+
+def _wait(children: List[_Child]) -> List[_Child]:
+    """Feed the children that have data; time out the late ones. Returns the children touched."""
+    now = time.monotonic()
+    late = [c for c in children if c.deadline <= now]
+    for child in late:
+        child.time_out()
+    alive = [c for c in children if not c.done]
+    if not alive:
+        return late
+    timeout = max(0.0, min(c.deadline for c in alive) - now)
+    ready, _, _ = select.select([c.rfd for c in alive], [], [], timeout)
+    touched = list(late)
+    for child in alive:
+        if child.rfd in ready:
+            child.feed()
+            touched.append(child)
+    return touched
 
 
 def _send(fd: int, message: Tuple[Any, ...]) -> None:  # pragma: no cover - child side

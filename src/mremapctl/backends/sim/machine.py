@@ -19,7 +19,8 @@ from mremapctl.results import SIGBUS, SIGSEGV, UFFD, MapEntry
 from mremapctl.rules import active_rules, get
 
 SIM_PID = 4242
-MMAP_MIN_ADDR = 0x10000  # vm.mmap_min_addr: nothing is placed below it  # the pid in simulated temporary file names
+MMAP_MIN_ADDR = 0x10000
+_NO_PTE = Pte()  # vm.mmap_min_addr: nothing is placed below it  # the pid in simulated temporary file names
 UFFD_MODE_FLAGS = {1: "um", 2: "uw", 4: "ui"}
 MODELLED_ADVICE = frozenset(
     {
@@ -372,7 +373,31 @@ class SimMachine:
         return obj.pages.get(index, 0)
 
     def write(self, addr: int, size: int, byte: int) -> List[str]:
+        bulk = self._bulk_write(addr, size, byte)
+        if bulk is not None:
+            return bulk
         return [self._write(page, byte, covers_first=page % PAGE == 0) for page in page_starts(addr, size, PAGE)]
+
+    def _bulk_write(self, addr: int, size: int, byte: int) -> Optional[List[str]]:
+        """Whole pages inside one plain writable VMA (a fill): one update, not one per page."""
+        vma = self.space.find(addr)
+        if vma is None or addr % PAGE or size % PAGE or addr + size > vma.end or "wr" not in vma.flags:
+            return None
+        first, last = addr // PAGE, (addr + size) // PAGE
+        if vma.special or any(self.space.ptes.get(v, _NO_PTE).guard for v in range(first, last)):
+            return None
+        obj = vma.obj
+        index = vma.pgoff + (addr - vma.start) // PAGE
+        if obj is not None and obj.sigbus_beyond_size and (index + last - first) * PAGE > obj.size:
+            return None
+        if vma.shared:
+            obj.pages.update(dict.fromkeys(range(index, index + last - first), byte))  # type: ignore[union-attr]
+            self.space.ptes.update(dict.fromkeys(range(first, last), Pte()))
+        else:
+            self.space.ptes.update(dict.fromkeys(range(first, last), Pte(value=byte)))  # Ptes are never mutated
+            if vma.anon_vma is None:
+                vma.anon_vma = new_anon_vma()
+        return ["ok"] * (last - first)
 
     def _write(self, addr: int, byte: int, covers_first: bool) -> str:
         vma = self.space.find(addr)

@@ -1,0 +1,145 @@
+"""``mremapctl matrix``: every kind × flag set, on one or more kernels and backends."""
+
+from __future__ import annotations
+
+from typing import Any, List, Optional, Tuple
+
+import click
+
+from mremapctl.cli.common import Output
+
+
+@click.command("matrix", context_settings={"max_content_width": 100})
+@click.option("--kinds", multiple=True, metavar="K,K", help="Rows: mapping kinds (default: all).")
+@click.option(
+    "--variants",
+    multiple=True,
+    metavar="V,V",
+    help="Row variants: plain, unpopulated, mlocked, sealed, prot-none (default: all).",
+)
+@click.option(
+    "--flags",
+    multiple=True,
+    metavar="F,F",
+    help="Columns by flag set: none, MAYMOVE, FIXED, DONTUNMAP, FIXED|DONTUNMAP (default: all).",
+)
+@click.option(
+    "--sizes",
+    multiple=True,
+    metavar="S,S",
+    help="Columns by size relation: same, grow, shrink, zero (old_size 0), onto (FIXED onto a mapping).",
+)
+@click.option(
+    "--backend",
+    "backends",
+    default="auto",
+    show_default=True,
+    metavar="B,B",
+    help="live, sim, vm, auto, or several (live,sim) to put them side by side.",
+)
+@click.option("--kernel", "kernels", multiple=True, metavar="VERSION", help="A kernel (repeatable) for sim and vm.")
+@click.option("--kernels", "kernel_range", metavar="A..B", help="Every model from A to B, e.g. 5.4..6.18.")
+@click.option("--changes-only", is_flag=True, help="Only the rows whose cells differ across the groups.")
+@click.option("--parallel", default=2, show_default=True, help="Live experiments at a time.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: {kind: matrix, cells, summary}.")
+@click.option("--color/--no-color", default=None, help="Force colours on or off.")
+def matrix_cmd(
+    kinds: Tuple[str, ...],
+    variants: Tuple[str, ...],
+    flags: Tuple[str, ...],
+    sizes: Tuple[str, ...],
+    backends: str,
+    kernels: Tuple[str, ...],
+    kernel_range: Optional[str],
+    changes_only: bool,
+    parallel: int,
+    as_json: bool,
+    color: Optional[bool],
+) -> None:
+    """Run every mapping kind (rows) against every flag set and size relation (columns), each
+    cell one experiment in its own forked child, and print the grid: ✓ moved, ✓ in place, or
+    the errno. Several kernels or backends become one grid per column, differences marked.
+
+    \b
+    Examples:
+      mremapctl matrix                                   # live, here
+      mremapctl matrix --kernel 5.12 --kernel 5.13 --flags DONTUNMAP --variants plain
+      mremapctl matrix --kernels 5.4..6.18 --changes-only --sizes same
+      mremapctl matrix --backend live,sim --kinds memfd,perf
+      mremapctl matrix --json > here.json
+    """
+    from mremapctl.survey import grid
+    from mremapctl.survey.matrix import run_matrix
+
+    rows = grid.rows_for(_kinds(kinds), _variants(variants))
+    columns = grid.columns_for(
+        grid.select(flags, list(grid.FLAG_SETS), "flag set"), grid.select(sizes, grid.SIZES, "size relation")
+    )
+    groups = open_groups(backends, list(kernels), kernel_range)
+    output = Output(json=as_json, color=color)
+    matrix = _with_progress(
+        output, lambda progress: run_matrix(groups, rows, columns, progress), len(rows) * len(columns) * len(groups)
+    )
+    if as_json:
+        output.emit_json(matrix.to_json())
+        return
+    from mremapctl.render.matrix import differing_rows, render_matrix
+
+    console = output.console()
+    shown = differing_rows(matrix.cells, rows, columns) if changes_only else rows
+    render_matrix(console, matrix.cells, shown, columns)
+    rate = len(matrix.cells) / matrix.seconds if matrix.seconds else 0
+    console.print(f"[dim]{len(matrix.cells)} experiments in {matrix.seconds:.2f} s ({rate:,.0f}/s)[/dim]")
+    if matrix.interrupted:
+        console.print("[bold red]interrupted: the cells above are the ones finished[/bold red]")
+
+
+def _kinds(kinds: Tuple[str, ...]) -> List[str]:
+    from mremapctl.kinds import KINDS
+    from mremapctl.survey.grid import select
+
+    return select(kinds, list(KINDS), "kind")
+
+
+def _variants(variants: Tuple[str, ...]) -> List[str]:
+    from mremapctl.survey.grid import VARIANTS, select
+
+    return select(variants, VARIANTS, "variant")
+
+
+def open_groups(backends: str, kernels: List[str], kernel_range: Optional[str]) -> List[Any]:
+    """One backend object per column group: live here, sim or vm per kernel."""
+    from mremapctl.backends.select import open_backend
+    from mremapctl.backends.sim.versions import models_between
+    from mremapctl.errors import BadInput
+
+    if kernel_range:
+        if ".." not in kernel_range:
+            raise BadInput(f"bad --kernels {kernel_range!r}: expected A..B, e.g. 5.4..6.18")
+        low, high = kernel_range.split("..", 1)
+        kernels = kernels + [m.name for m in models_between(low, high)]
+        if not kernels:
+            raise BadInput(f"--kernels {kernel_range!r} holds no model")
+    names = [b.strip() for b in backends.split(",") if b.strip()]
+    groups = []
+    for name in names:
+        if name in ("live",) or (name == "auto" and not kernels):
+            groups.append(open_backend(name)[0])
+        else:
+            for kernel in kernels or [None]:  # type: ignore[list-item]
+                groups.append(open_backend("sim" if name == "auto" else name, kernel)[0])
+    return groups
+
+
+def _with_progress(output: Output, work: Any, total: int) -> Any:
+    """A progress bar on stderr while the experiments run (not in JSON mode, not on a pipe)."""
+    import sys
+
+    if output.json or not sys.stderr.isatty():
+        return work(None)
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("experiments", total=total)
+        return work(lambda n: progress.advance(task, n))

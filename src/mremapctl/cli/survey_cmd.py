@@ -1,0 +1,87 @@
+"""``mremapctl survey``: this machine's kernel against every model, in about a minute or less."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Tuple
+
+import click
+
+from mremapctl.cli.common import Output
+
+
+@click.command("survey", context_settings={"max_content_width": 100})
+@click.option("--markdown", is_flag=True, help="Print Markdown, for a bug report.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: {kind: survey, kernel, behaves_like, …}.")
+@click.option(
+    "--compare",
+    nargs=2,
+    type=click.Path(path_type=Path),
+    metavar="A.json B.json",
+    help="Compare two saved surveys (two machines) instead of running one.",
+)
+@click.option("--parallel", default=2, show_default=True, help="Live experiments at a time.")
+@click.option("--color/--no-color", default=None, help="Force colours on or off.")
+def survey_cmd(
+    markdown: bool, as_json: bool, compare: Optional[Tuple[Path, Path]], parallel: int, color: Optional[bool]
+) -> None:
+    """Run the whole matrix live here, compare it with every kernel model, and say which
+    mainline release this kernel behaves like, and every experiment where it differs.
+
+    \b
+    Examples:
+      mremapctl survey
+      mremapctl survey --markdown > report.md
+      mremapctl survey --json > phone.json && mremapctl survey --compare phone.json laptop.json
+    """
+    output = Output(json=as_json, color=color)
+    if compare:
+        _compare(output, *compare)
+        return
+    from mremapctl.backends.select import open_live, open_sim
+    from mremapctl.backends.sim.versions import MODELS
+    from mremapctl.cli.matrix_cmd import _with_progress
+    from mremapctl.kinds import KINDS
+    from mremapctl.survey import grid
+    from mremapctl.survey.matrix import run_matrix
+    from mremapctl.survey.survey import survey
+
+    rows = grid.rows_for(list(KINDS), grid.VARIANTS)
+    live = open_live()
+    matrix = _with_progress(
+        output, lambda progress: run_matrix([live], rows, grid.COLUMNS, progress), len(rows) * len(grid.COLUMNS)
+    )
+    models = {m.name: run_matrix([open_sim(m.name)], rows, grid.COLUMNS).cells for m in MODELS}
+    result = survey(live.kernel, matrix.cells, models, matrix.seconds)
+    if as_json:
+        output.emit_json(result.to_json())
+    elif markdown:
+        from mremapctl.render.survey import survey_markdown
+
+        click.echo(survey_markdown(result))
+    else:
+        from mremapctl.render.survey import render_survey
+
+        render_survey(output.console(), result)
+
+
+def _compare(output: Output, a: Path, b: Path) -> None:
+    from mremapctl.survey.survey import compare_surveys, load_survey
+
+    left, right = load_survey(a), load_survey(b)
+    diff = compare_surveys(left, right)
+    if output.json:
+        output.emit_json(
+            {
+                "tool": "mremapctl",
+                "schema": 1,
+                "kind": "survey-comparison",
+                "a": left["kernel"],
+                "b": right["kernel"],
+                "differences": diff,
+            }
+        )
+        return
+    from mremapctl.render.survey import render_comparison
+
+    render_comparison(output.console(), left, right, diff)

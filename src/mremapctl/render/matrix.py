@@ -1,0 +1,106 @@
+"""The matrix as coloured grids: one grid for a single kernel/backend, and one grid per
+flag set when several are compared (rows × kernels), with the differences marked."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Dict, List, Sequence, Tuple
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from mremapctl.survey.grid import Column, Row
+from mremapctl.survey.matrix import Cell
+
+LEGEND = "✓ moved · ✓ in place · errno: refused · — unavailable here · ✗ the experiment failed (child died, time-out)"
+Group = Tuple[str, str]  # (backend, kernel)
+
+
+def cell_text(cell: Cell, differs: bool = False) -> Text:
+    if cell.result == "ok":
+        text = Text("✓ moved" if cell.moved else "✓ in place", style="green" if cell.moved else "cyan")
+    elif cell.result == "unavailable":
+        text = Text("—", style="dim")
+    elif cell.result == "failed":
+        text = Text("✗ failed", style="bold magenta")
+    else:
+        text = Text(cell.result, style="red")
+    if differs:
+        text.stylize("bold reverse")
+    return text
+
+
+def groups_of(cells: Sequence[Cell]) -> List[Group]:
+    return list(OrderedDict.fromkeys((c.backend, c.kernel) for c in cells))
+
+
+def index(cells: Sequence[Cell]) -> Dict[Tuple[Group, Row, Column], Cell]:
+    out = {}
+    for c in cells:
+        column = Column("|".join(c.flags) or "none", c.size_rel)
+        out[((c.backend, c.kernel), Row(c.kind, c.variant), column)] = c
+    return out
+
+
+def differing_rows(cells: Sequence[Cell], rows: Sequence[Row], columns: Sequence[Column]) -> List[Row]:
+    """Rows whose answer to some column is not the same in every group."""
+    by = index(cells)
+    groups = groups_of(cells)
+    keep = []
+    for row in rows:
+        for column in columns:
+            answers = {by[(g, row, column)].answer for g in groups if (g, row, column) in by}
+            if len(answers) > 1:
+                keep.append(row)
+                break
+    return keep
+
+
+def render_matrix(console: Console, cells: Sequence[Cell], rows: Sequence[Row], columns: Sequence[Column]) -> None:
+    groups = groups_of(cells)
+    by = index(cells)
+    if len(groups) == 1:
+        table = Table(
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            header_style="bold",
+            title=f"{groups[0][0]} · {groups[0][1]}",
+            title_justify="left",
+        )
+        table.add_column("kind")
+        for column in columns:
+            table.add_column(column.label.replace(" ", "\n", 1), no_wrap=True)
+        for row in rows:
+            table.add_row(
+                row.label,
+                *[cell_text(by[(groups[0], row, c)]) if (groups[0], row, c) in by else Text("") for c in columns],
+            )
+        console.print(table)
+    else:
+        for column in columns:
+            table = Table(
+                box=box.SIMPLE_HEAD,
+                pad_edge=False,
+                header_style="bold",
+                title=column.label,
+                title_justify="left",
+                title_style="bold",
+            )
+            table.add_column("kind")
+            for backend, kernel in groups:
+                table.add_column(f"{backend}\n{kernel}", no_wrap=True)
+            for row in rows:
+                present = [by.get((g, row, column)) for g in groups]
+                answers = {c.answer for c in present if c is not None}
+                table.add_row(row.label, *[cell_text(c, len(answers) > 1) if c else Text("") for c in present])
+            console.print(table)
+    console.print(Text(LEGEND, style="dim"))
+    unavailable = OrderedDict(
+        (c.kind, c.reason)
+        for c in cells
+        if c.result == "unavailable" and c.reason and c.reason.startswith("unavailable:")
+    )
+    for kind, reason in unavailable.items():
+        console.print(Text(f"{kind}: {reason}", style="dim"))

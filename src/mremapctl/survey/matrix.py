@@ -1,0 +1,154 @@
+"""Run the grid on one or more (backend, kernel) groups and collect one Cell per experiment."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from mremapctl.backends.base import RunOptions
+from mremapctl.errors import BadInput, Unavailable
+from mremapctl.results import Run
+from mremapctl.survey.grid import Column, Row, scenario_for
+
+FAST = RunOptions(per_step_maps=False, vm_flags=False, snapshots=False, timeout=10.0)
+Progress = Callable[[int], None]  # called with the number of experiments just finished
+
+
+@dataclass(frozen=True)
+class Cell:
+    kind: str
+    variant: str
+    flags: Tuple[str, ...]
+    size_rel: str
+    kernel: str
+    backend: str
+    result: str  # "ok", an errno name, "unavailable" (setup impossible) or "failed" (child died, time-out)
+    moved: bool
+    rule: Optional[str] = None
+    reason: Optional[str] = None  # why unavailable or failed
+
+    @property
+    def key(self) -> Tuple[str, str, Tuple[str, ...], str]:
+        """Which experiment this is, whatever ran it."""
+        return (self.kind, self.variant, self.flags, self.size_rel)
+
+    @property
+    def answer(self) -> str:
+        """What a person compares: "moved", "in place" or the errno."""
+        if self.result == "ok":
+            return "moved" if self.moved else "in place"
+        return self.result
+
+    def to_json(self) -> Dict[str, Any]:
+        data = asdict(self)
+        data["flags"] = list(self.flags)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]) -> Cell:
+        return cls(**{**data, "flags": tuple(data["flags"])})
+
+
+def cell_from_run(row: Row, column: Column, run: Run, kernel: str, backend: str) -> Cell:
+    def cell(result: str, moved: bool = False, rule: Optional[str] = None, reason: Optional[str] = None) -> Cell:
+        flags = tuple(column.flags.split("|")) if column.flags != "none" else ()
+        return Cell(row.kind, row.variant, flags, column.size, kernel, backend, result, moved, rule, reason)
+
+    if run.failure:
+        return cell("unavailable" if run.failure.startswith("unavailable:") else "failed", reason=run.failure)
+    mremap = next((s for s in run.steps if s.op == "mremap"), None)
+    if mremap is None or mremap.status == "skipped":
+        setup = next((s for s in run.steps if not s.ok), None)
+        return cell("unavailable", reason=f"{setup.op}: {setup.outcome}" if setup else "setup failed")
+    return cell(mremap.outcome, mremap.ok and mremap.address != run.steps[0].address, mremap.rule)
+
+
+class MatrixInterrupted(KeyboardInterrupt):
+    """Ctrl-C: carries the cells finished so far."""
+
+    def __init__(self, cells: List[Cell]) -> None:
+        super().__init__()
+        self.cells = cells
+
+
+def run_group(
+    backend: Any, rows: Sequence[Row], columns: Sequence[Column], progress: Optional[Progress] = None, parallel: int = 2
+) -> List[Cell]:
+    """Every cell on one backend; a kind this backend cannot make becomes an 'unavailable' row."""
+    pairs = [(row, column) for row in rows for column in columns]
+    scenarios = [scenario_for(row, column, backend.page_size) for row, column in pairs]
+    runs: List[Run]
+    if backend.name == "live":
+        from mremapctl.backends.live.runner import Interrupted
+
+        try:
+            runs = backend.run_many(
+                scenarios,
+                FAST,
+                parallel=parallel,
+                errors="record",
+                on_result=lambda i, r: progress(1) if progress else None,
+            )
+        except Interrupted as stop:
+            done = [(pair, run) for pair, run in zip(pairs, stop.runs) if run is not None]
+            raise MatrixInterrupted(
+                [cell_from_run(r, c, run, backend.kernel, "live") for (r, c), run in done]
+            ) from None
+    elif backend.name == "vm":
+        runs = backend.run_batch(scenarios, FAST)
+        if progress:
+            progress(len(runs))
+    else:
+        runs = []
+        for scenario in scenarios:
+            runs.append(_sim_run(backend, scenario))
+            if progress:
+                progress(1)
+    return [cell_from_run(row, column, run, backend.kernel, backend.name) for (row, column), run in zip(pairs, runs)]
+
+
+def _sim_run(backend: Any, scenario: Any) -> Run:
+    try:
+        run: Run = backend.run(scenario, FAST)
+        return run
+    except (Unavailable, BadInput) as err:
+        failed = Run("sim", backend.kernel, backend.page_size, backend.lab.start, backend.lab.end)
+        failed.failure = f"unavailable: {err}"
+        return failed
+
+
+@dataclass
+class Matrix:
+    cells: List[Cell]
+    seconds: float
+    interrupted: bool = False
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "tool": "mremapctl",
+            "schema": 1,
+            "kind": "matrix",
+            "cells": [c.to_json() for c in self.cells],
+            "summary": {
+                "experiments": len(self.cells),
+                "seconds": round(self.seconds, 3),
+                "interrupted": self.interrupted,
+            },
+        }
+
+
+def run_matrix(
+    backends: Sequence[Any], rows: Sequence[Row], columns: Sequence[Column], progress: Optional[Progress] = None
+) -> Matrix:
+    """All groups; Ctrl-C keeps the cells finished so far."""
+    started = time.monotonic()
+    cells: List[Cell] = []
+    try:
+        for backend in backends:
+            cells += run_group(backend, rows, columns, progress)
+    except MatrixInterrupted as stop:
+        return Matrix(cells + stop.cells, time.monotonic() - started, interrupted=True)
+    except KeyboardInterrupt:
+        return Matrix(cells, time.monotonic() - started, interrupted=True)
+    return Matrix(cells, time.monotonic() - started)
