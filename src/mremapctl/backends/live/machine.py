@@ -7,6 +7,7 @@ import resource
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from mremapctl import flags as F
+from mremapctl.backends.live import structs
 from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.makers import Makers, meminfo
 from mremapctl.backends.live.memory import Memory
@@ -16,10 +17,8 @@ from mremapctl.maps import parse_maps, parse_smaps
 from mremapctl.results import MapEntry
 from mremapctl.units import U64_MAX, approx_size, format_size
 
-UFFDIO_API, UFFDIO_REGISTER, UFFD_API = 0xC018AA3F, 0xC020AA00, 0xAA
 UFFD_FEATURES_WANTED = 1 << 9 | 1 << 10 | 1 << 12  # MINOR_HUGETLBFS | MINOR_SHMEM | WP_HUGETLBFS_SHMEM
 O_NONBLOCK, O_CLOEXEC = 0o4000, 0o2000000
-CAP_VERSION_3 = 0x20080522
 RLIMITS = {"memlock": resource.RLIMIT_MEMLOCK, "address_space": resource.RLIMIT_AS, "data": resource.RLIMIT_DATA}
 SAFE_POPULATE_SHARE = 0.5  # of MemAvailable, without --force
 SMALL_POPULATE = 64 << 20
@@ -105,11 +104,8 @@ class LiveMachine:
             err = self._open_uffd()
             if err:
                 return Outcome(errno=err, note="userfaultfd() or UFFDIO_API failed")
-        reg = bytearray(32)
-        reg[0:8] = addr.to_bytes(8, "little")
-        reg[8:16] = size.to_bytes(8, "little")
-        reg[16:24] = mode.to_bytes(8, "little")
-        ret, err = self.sys.call("ioctl", self.uffd, UFFDIO_REGISTER, self.sys.address(reg))
+        reg = structs.uffdio_register(addr, size, mode)
+        ret, err = self.sys.call("ioctl", self.uffd, structs.UFFDIO_REGISTER, self.sys.address(reg))
         if ret == 0:
             self.memory.uffd_armed = True
         return _outcome(ret, err)
@@ -119,10 +115,8 @@ class LiveMachine:
             fd, err = self.sys.call("userfaultfd", O_CLOEXEC | O_NONBLOCK)
             if fd == -1:
                 return err
-            api = bytearray(24)
-            api[0:8] = UFFD_API.to_bytes(8, "little")
-            api[8:16] = features.to_bytes(8, "little")
-            ret, err = self.sys.call("ioctl", fd, UFFDIO_API, self.sys.address(api))
+            api = structs.uffdio_api(features)
+            ret, err = self.sys.call("ioctl", fd, structs.UFFDIO_API, self.sys.address(api))
             if ret == 0:
                 self.uffd = fd
                 return 0
@@ -139,16 +133,12 @@ class LiveMachine:
         return Outcome(value=0)
 
     def drop_cap(self, cap: int) -> Outcome:
-        header = bytearray(CAP_VERSION_3.to_bytes(4, "little") + bytes(4))
+        header = structs.cap_header()
         data = bytearray(24)  # two {effective, permitted, inheritable} u32 triples
         ret, err = self.sys.call("capget", self.sys.address(header), self.sys.address(data))
         if ret == -1:
             return Outcome(errno=err)
-        word, bit = divmod(cap, 32)
-        for field in (0, 1):  # effective, permitted
-            offset = word * 12 + field * 4
-            value = int.from_bytes(data[offset : offset + 4], "little") & ~(1 << bit)
-            data[offset : offset + 4] = value.to_bytes(4, "little")
+        data = structs.cap_data_without(data, cap)
         return _outcome(*self.sys.call("capset", self.sys.address(header), self.sys.address(data)))
 
     # -- observation ---------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Callable, Dict, Tuple
 
 from mremapctl import flags as F
 from mremapctl.backends.live.libc import Syscalls
+from mremapctl.backends.live.structs import perf_attr
 from mremapctl.engine import MapRequest
 from mremapctl.errors import BadInput, Unavailable
 from mremapctl.maps import parse_maps
@@ -21,7 +22,7 @@ from mremapctl.maps import parse_maps
 MFD_CLOEXEC, MFD_HUGETLB = 0x1, 0x4
 O_CLOEXEC = 0o2000000
 IPC_PRIVATE, IPC_CREAT, IPC_RMID, SHM_RDONLY, SHM_REMAP = 0, 0o1000, 0, 0o10000, 0o40000
-PERF_TYPE_SOFTWARE, PERF_COUNT_SW_DUMMY, PERF_ATTR_SIZE_VER0, PERF_FLAG_FD_CLOEXEC = 1, 9, 64, 8
+PERF_FLAG_FD_CLOEXEC = 8
 
 
 def meminfo(key: str) -> int:
@@ -173,11 +174,7 @@ class Makers:
 
     def make_perf(self, req: MapRequest, prot: int) -> Tuple[int, int]:
         def create() -> int:
-            attr = bytearray(PERF_ATTR_SIZE_VER0)
-            attr[0:4] = PERF_TYPE_SOFTWARE.to_bytes(4, "little")
-            attr[4:8] = PERF_ATTR_SIZE_VER0.to_bytes(4, "little")
-            attr[8:16] = PERF_COUNT_SW_DUMMY.to_bytes(8, "little")
-            attr[40:48] = (1 | 1 << 5 | 1 << 6).to_bytes(8, "little")  # disabled, exclude_kernel, exclude_hv
+            attr = perf_attr()
             fd, err = self.sys.call("perf_event_open", self.sys.address(attr), 0, -1, -1, PERF_FLAG_FD_CLOEXEC)
             if fd == -1:
                 raise Unavailable(
