@@ -71,6 +71,7 @@ class Machine(Protocol):
     """What a backend implements. Every method acts on the current (possibly forked) process."""
 
     page_size: int
+    version: Tuple[int, int]  # the kernel's MAJOR.MINOR: which per-kernel `expect` applies
 
     def map_region(self, req: MapRequest) -> Outcome: ...
     def mremap(self, old: int, old_size: int, new_size: int, flags: int, new_addr: int) -> Outcome: ...
@@ -253,12 +254,12 @@ class Engine:
                 step.op,
                 f"{step.op} (needs region {missing[0]})",
                 status=SKIPPED,
-                expect=step.expect,
+                expect=S.expected_for(step.expect, self.machine.version),
                 note=f"skipped: region {missing[0]!r} was not created",
             )
         handler = getattr(self, "do_" + step.op)
         result: StepResult = handler(index, step)
-        result.expect = step.expect
+        result.expect = S.expected_for(step.expect, self.machine.version)
         if not result.ok and step.defines:
             self.failed.add(step.defines)
         return result

@@ -80,3 +80,19 @@ BAD = [
 def test_bad_scenarios_name_the_problem(text: str, message: str) -> None:
     with pytest.raises(BadInput, match=message):
         parse_scenario(text, "s.toml")
+
+
+def test_expectations_per_kernel() -> None:
+    from mremapctl.scenario import dump_scenario
+    from mremapctl.scenario.steps import expected_for
+
+    text = (
+        '[[step]]\nop = "mmap"\nname = "A"\nkind = "memfd"\n[[step]]\nop = "mremap"\nold = "A"\n'
+        'flags = ["MAYMOVE", "DONTUNMAP"]\nexpect = { "..5.6" = "EINVAL", "5.7..5.12" = "EINVAL", "5.13.." = "ok" }\n'
+    )
+    scenario = parse_scenario(text)
+    expect = scenario.steps[1].expect
+    assert [expected_for(expect, v) for v in ((5, 4), (5, 12), (5, 13), (6, 18))] == ["EINVAL", "EINVAL", "ok", "ok"]
+    assert parse_scenario(dump_scenario(scenario)) == scenario
+    with pytest.raises(BadInput, match=r"bad kernel range '5\.x\.\.'"):
+        parse_scenario(text.replace('"5.13.."', '"5.x.."'))

@@ -21,6 +21,8 @@ def _value(value: Any) -> str:
         return json.dumps(value)  # a TOML basic string is a JSON string for our characters
     if isinstance(value, list):
         return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, dict):  # per-kernel expectations: an inline table
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_value(v)}" for k, v in value.items()) + " }"
     raise TypeError(f"cannot write {value!r} as TOML")
 
 

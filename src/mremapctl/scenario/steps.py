@@ -7,7 +7,7 @@ generic over these declarations, so adding an op or a key is one line here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple, Type
+from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple, Type, Union
 
 from mremapctl.errors import BadInput
 from mremapctl.expr import AddrExpr, SizeExpr
@@ -20,6 +20,46 @@ def _str(value: Any) -> str:
     if not isinstance(value, str):
         raise BadInput(f"expected a string, got {value!r}")
     return value
+
+
+Expect = Union[str, Tuple[Tuple[str, str], ...]]  # one answer, or (kernel range, answer) pairs
+
+
+def _expect(value: Any) -> Expect:
+    """``"EINVAL"``, or per kernel: ``{ "..5.12" = "EINVAL", "5.13.." = "ok" }`` (ranges inclusive)."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, dict) or not value:
+        raise BadInput(f"expect must be a string or a table of kernel ranges, got {value!r}")
+    for key, answer in value.items():
+        parse_range(key)
+        if not isinstance(answer, str):
+            raise BadInput(f"expect[{key!r}] must be a string, got {answer!r}")
+    return tuple(value.items())
+
+
+def parse_range(text: str) -> Tuple[Tuple[int, int], Tuple[int, int]]:
+    """ "5.7..5.12", "5.13..", "..5.12" or "5.10": the inclusive range of kernel versions it names."""
+    from mremapctl.backends.sim.versions import parse_version
+
+    low, sep, high = text.partition("..")
+    try:
+        first = parse_version(low) if low else (0, 0)
+        last = parse_version(high) if high else ((99, 99) if sep else first)
+    except BadInput:
+        raise BadInput(f"bad kernel range {text!r}: use 5.13.., ..5.12, 5.7..5.12 or 5.10") from None
+    return first, last
+
+
+def expected_for(expect: Optional[Expect], version: Tuple[int, int]) -> Optional[str]:
+    """The answer an ``expect`` gives for one kernel (None: no expectation for it)."""
+    if expect is None or isinstance(expect, str):
+        return expect
+    for key, answer in expect:
+        first, last = parse_range(key)
+        if first <= version <= last:
+            return answer
+    return None
 
 
 def _bool(value: Any) -> bool:
@@ -116,7 +156,7 @@ class Step:
     """Base of every op: the generic TOML reading and writing lives here."""
 
     op: ClassVar[str]
-    expect: Optional[str]
+    expect: Optional[Expect]
 
     @classmethod
     def keys(cls) -> Dict[str, Any]:
@@ -149,6 +189,8 @@ class Step:
             if f.metadata.get("required") or value != f.default:
                 if isinstance(value, (SizeExpr, AddrExpr)):
                     value = str(value)
+                elif f.name == "expect" and isinstance(value, tuple):
+                    value = dict(value)  # per-kernel expectations
                 elif isinstance(value, tuple):
                     value = list(value)
                 table[f.metadata.get("key") or f.name] = value
@@ -198,7 +240,7 @@ class Mmap(Step):
     dir: Optional[str] = opt(_str)
     path: Optional[str] = opt(_str)
     writable: bool = opt(_bool, False)
-    expect: Optional[str] = opt(_str)
+    expect: Optional[Expect] = opt(_expect)
 
 
 @dataclass(frozen=True)
@@ -211,7 +253,7 @@ class Mremap(Step):
     raw: Optional[int] = opt(_raw_bits)
     new_address: Optional[AddrExpr] = opt(AddrExpr.of)
     name: Optional[str] = opt(_str)
-    expect: Optional[str] = opt(_str)
+    expect: Optional[Expect] = opt(_expect)
 
     @property
     def flag_bits(self) -> int:
@@ -230,7 +272,7 @@ class Read(RangeStep):
     op: ClassVar[str] = "read"
     at: AddrExpr = req(AddrExpr.of)
     size: Optional[SizeExpr] = opt(SizeExpr.of)
-    expect: Optional[str] = opt(_str)
+    expect: Optional[Expect] = opt(_expect)
 
 
 @dataclass(frozen=True)
@@ -239,7 +281,7 @@ class Write(RangeStep):
     at: AddrExpr = req(AddrExpr.of)
     size: Optional[SizeExpr] = opt(SizeExpr.of)
     byte: str = opt(_byte, "B")
-    expect: Optional[str] = opt(_str)
+    expect: Optional[Expect] = opt(_expect)
 
 
 @dataclass(frozen=True)
@@ -247,7 +289,7 @@ class Munmap(RangeStep):
     op: ClassVar[str] = "munmap"
     at: AddrExpr = req(AddrExpr.of)
     size: Optional[SizeExpr] = opt(SizeExpr.of)
-    expect: Optional[str] = opt(_str)
+    expect: Optional[Expect] = opt(_expect)
 
 
 @dataclass(frozen=True)
@@ -256,7 +298,7 @@ class Mprotect(RangeStep):
     at: AddrExpr = req(AddrExpr.of)
     prot: str = req(_prot)
     size: Optional[SizeExpr] = opt(SizeExpr.of)
-    expect: Optional[str] = opt(_str)
+    expect: Optional[Expect] = opt(_expect)
 
 
 @dataclass(frozen=True)
@@ -265,7 +307,7 @@ class Mlock(RangeStep):
     at: AddrExpr = req(AddrExpr.of)
     size: Optional[SizeExpr] = opt(SizeExpr.of)
     onfault: bool = opt(_bool, False)
-    expect: Optional[str] = opt(_str)
+    expect: Optional[Expect] = opt(_expect)
 
 
 @dataclass(frozen=True)
@@ -273,7 +315,7 @@ class Munlock(RangeStep):
     op: ClassVar[str] = "munlock"
     at: AddrExpr = req(AddrExpr.of)
     size: Optional[SizeExpr] = opt(SizeExpr.of)
-    expect: Optional[str] = opt(_str)
+    expect: Optional[Expect] = opt(_expect)
 
 
 @dataclass(frozen=True)
@@ -281,7 +323,7 @@ class Mseal(RangeStep):
     op: ClassVar[str] = "mseal"
     at: AddrExpr = req(AddrExpr.of)
     size: Optional[SizeExpr] = opt(SizeExpr.of)
-    expect: Optional[str] = opt(_str)
+    expect: Optional[Expect] = opt(_expect)
 
 
 @dataclass(frozen=True)
@@ -290,7 +332,7 @@ class Madvise(RangeStep):
     at: AddrExpr = req(AddrExpr.of)
     advice: str = req(_advice)
     size: Optional[SizeExpr] = opt(SizeExpr.of)
-    expect: Optional[str] = opt(_str)
+    expect: Optional[Expect] = opt(_expect)
 
 
 @dataclass(frozen=True)
@@ -299,7 +341,7 @@ class UffdRegister(RangeStep):
     at: AddrExpr = req(AddrExpr.of)
     size: Optional[SizeExpr] = opt(SizeExpr.of)
     mode: str = opt(_uffd_mode, "missing")
-    expect: Optional[str] = opt(_str)
+    expect: Optional[Expect] = opt(_expect)
 
 
 @dataclass(frozen=True)
@@ -308,7 +350,7 @@ class Setrlimit(Step):
     memlock: Optional[str] = opt(_limit)
     address_space: Optional[str] = opt(_limit, key="as")
     data: Optional[str] = opt(_limit)
-    expect: Optional[str] = opt(_str)
+    expect: Optional[Expect] = opt(_expect)
 
     def limits(self, page_size: int) -> Dict[str, int]:
         """Resource name → new limit in bytes (U64_MAX for unlimited)."""
@@ -324,7 +366,7 @@ class Setrlimit(Step):
 class DropCap(Step):
     op: ClassVar[str] = "drop_cap"
     cap: str = req(_cap)
-    expect: Optional[str] = opt(_str)
+    expect: Optional[Expect] = opt(_expect)
 
 
 OPS: Dict[str, Type[Step]] = {

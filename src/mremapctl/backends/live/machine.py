@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import resource
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -11,6 +12,7 @@ from mremapctl.backends.live import structs
 from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.makers import Makers, meminfo
 from mremapctl.backends.live.memory import Memory
+from mremapctl.backends.sim.versions import parse_version
 from mremapctl.engine import MapRequest, Outcome
 from mremapctl.errors import BadInput
 from mremapctl.maps import parse_maps, parse_smaps
@@ -34,6 +36,7 @@ class LiveMachine:
     def __init__(self, sys: Syscalls, force: bool = False) -> None:
         self.sys = sys
         self.page_size = os.sysconf("SC_PAGE_SIZE")
+        self.version = parse_version(platform.release())
         self.force = force
         self.memory = Memory(sys, self.page_size)
         self.makers = Makers(sys)

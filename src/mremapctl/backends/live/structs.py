@@ -52,7 +52,7 @@ def cap_header() -> bytearray:
     return bytearray(struct.pack("<Ii", CAP_VERSION_3, 0))
 
 
-def cap_data_without(data: "bytes | bytearray", cap: int) -> bytearray:
+def cap_data_without(data: bytes | bytearray, cap: int) -> bytearray:
     """The capability data with ``cap`` cleared from the effective and permitted sets."""
     out = bytearray(data)
     word, bit = divmod(cap, 32)
