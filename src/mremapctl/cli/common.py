@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, TypeVar
@@ -22,6 +23,7 @@ class Output:
     json: bool
     color: Optional[bool]
     width: Optional[int] = None
+    record: bool = False  # keep what is printed, for --svg / --html
 
     def console(self) -> Any:
         from rich.console import Console
@@ -33,6 +35,7 @@ class Output:
             width=self.width,
             highlight=False,
             soft_wrap=False,
+            record=self.record,
         )
         if self.width is None and not console.is_terminal and "COLUMNS" not in os.environ:
             console.width = PIPE_WIDTH  # a pipe or file: keep table rows on one line each
@@ -75,6 +78,30 @@ def run_options(func: F) -> F:
         ),
         click.option("--force", is_flag=True, help="Populate memory beyond the safe share of MemAvailable."),
         click.option("--full-maps", is_flag=True, help="Show every mapping of the process, not only the lab's."),
+        click.option(
+            "--explain",
+            "explain",
+            is_flag=True,
+            help="After each step, a few sentences on what the kernel did and why (for students).",
+        ),
+        click.option(
+            "--picture/--no-picture",
+            default=True,
+            show_default=True,
+            help="Draw the lab as a band of regions, before and after.",
+        ),
+        click.option(
+            "--svg",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="FILE",
+            help="Also save the whole output as an SVG image (for slides).",
+        ),
+        click.option(
+            "--html",
+            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="FILE",
+            help="Also save the whole output as an HTML page.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)

@@ -43,11 +43,19 @@ def run_and_show(
     else:
         from mremapctl.render.text import render_experiment, render_run
 
+        from mremapctl.render.text import Show
+
+        output.record = bool(opts.get("svg") or opts.get("html"))
         console = output.console()
+        show = Show(picture=opts.get("picture", True), explain=opts.get("explain", False))
         if read_labels is not None:
-            render_experiment(console, run, read_labels)
+            render_experiment(console, run, read_labels, show)
         else:
-            render_run(console, run)
+            render_run(console, run, show)
+        if opts.get("svg"):
+            console.save_svg(str(opts["svg"]), title="mremapctl", clear=False)
+        if opts.get("html"):
+            console.save_html(str(opts["html"]))
     if run.failure:
         print(f"mremapctl: error: the experiment could not be carried out: {run.failure}", file=sys.stderr)
         sys.exit(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
 from rich import box
@@ -11,7 +12,9 @@ from rich.text import Text
 
 from mremapctl.engine import errno_message
 from mremapctl.flags import DONTUNMAP_BLOCKERS
+from mremapctl.render.picture import band, legend
 from mremapctl.results import CRASHED, SKIPPED, DiffRow, MapEntry, Run, StepResult, diff_maps
+from mremapctl.teach import explain_step
 from mremapctl.units import format_size
 
 STATUS_STYLE = {"added": "green", "removed": "red", "changed": "yellow", "unchanged": "dim"}
@@ -156,34 +159,65 @@ def others_line(run: Run) -> Text:
     )
 
 
-def render_run(console: Console, run: Run) -> None:
+@dataclass
+class Show:
+    """What to print besides the calls: tables, the address-space picture, explanations."""
+
+    tables: bool = True
+    picture: bool = True
+    explain: bool = False
+
+
+def render_run(console: Console, run: Run, show: Optional[Show] = None) -> None:
     """A scenario, step by step: each call with its result, and the maps after each change."""
+    show = show or Show()
     console.print(header(run))
     previous: List[MapEntry] = []
     for step in run.steps:
         console.print(call_line(step))
+        _explain(console, step, show)
         if step.maps_after is not None:
             rows = diff_maps(previous, step.maps_after)
             if any(r.status != "unchanged" for r in rows):
-                console.print(maps_table(rows))
+                if show.picture:
+                    console.print(band(rows, run.lab_start, run.lab_end))
+                if show.tables:
+                    console.print(maps_table(rows))
             previous = step.maps_after
+    if show.picture:
+        console.print(legend())
     footer(console, run)
 
 
-def render_experiment(console: Console, run: Run, read_labels: Sequence[str]) -> None:
+def _explain(console: Console, step: StepResult, show: Show) -> None:
+    if show.explain:
+        text = explain_step(step)
+        if text:
+            console.print(Text(f"   ↳ {text}", style="italic"))
+
+
+def render_experiment(console: Console, run: Run, read_labels: Sequence[str], show: Optional[Show] = None) -> None:
     """``try``: header, the mremap call, the maps diff around it, and what the ranges read now."""
+    show = show or Show()
     console.print(header(run))
     for step in run.steps:
         if step.op == "mremap" or (step.op != "read" and (not step.ok or step.note)):
             console.print(call_line(step, numbered=False))
+            if step.op == "mremap":
+                _explain(console, step, show)
     rows = diff_maps(run.maps_before, run.maps_after)
-    if rows:
-        console.print(maps_table(rows, title="maps (lab and the experiment's ranges)"))
-    else:
+    if not rows:
         console.print(Text("maps: nothing is mapped in the lab", style="dim"))
+    if rows and show.picture:
+        console.print(band(rows, run.lab_start, run.lab_end))
+        console.print(legend())
+    if rows and show.tables:
+        console.print(maps_table(rows, title="maps (lab and the experiment's ranges)"))
     reads = list(zip(read_labels, [s for s in run.steps if s.op == "read"]))
     if reads:
         console.print(contents_table(reads))
+        for _, step in reads:
+            _explain(console, step, show)
     footer(console, run)
 
 

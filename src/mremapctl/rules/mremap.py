@@ -381,6 +381,7 @@ rule(
 rule(
     id="dontunmap-move",
     errno=None,
+    since=(5, 7),
     topics=DU,
     text="moved with DONTUNMAP: the old range stays mapped without page tables; a read there faults in "
     "afresh (zero for anonymous memory, the page cache for shared or file memory)",

@@ -1,0 +1,108 @@
+"""The address space as a picture: the lab as a band of regions, coloured by kind, with what
+a step did marked on it (added, moved away, changed), so a student sees it at a glance.
+
+Mappings are tiny next to the lab's 32 GiB, so the band is not to scale: each VMA gets a
+width that grows with its size, and the holes between them are shown as "··1 GiB··".
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional, Sequence
+
+from rich.text import Text
+
+from mremapctl.results import DiffRow, MapEntry
+from mremapctl.units import format_size
+
+KIND_STYLES = (
+    ("/memfd:", "green"),
+    ("/dev/zero (deleted)", "cyan"),
+    ("/SYSV", "cyan"),
+    ("/anon_hugepage", "bright_blue"),
+    ("/secretmem", "red"),
+    ("[vdso]", "magenta"),
+    ("anon_inode:[perf_event]", "magenta"),
+    ("/[aio]", "magenta"),
+)
+MARKS = {"added": "+", "removed": "✗", "changed": "~", "unchanged": ""}
+
+
+def kind_style(entry: MapEntry) -> str:
+    if not entry.path:
+        return "blue"
+    for prefix, style in KIND_STYLES:
+        if entry.path.startswith(prefix):
+            return style
+    return "yellow"  # a file (or /dev/zero private: a file-backed VMA name over anonymous memory)
+
+
+def block(entry: MapEntry, status: str) -> Text:
+    """One VMA: its label inside a bar whose length grows with the logarithm of its size."""
+    label = f"{MARKS[status]}{entry.label or '?'} {format_size(entry.size)}"
+    width = max(len(label) + 2, min(36, 6 + entry.size.bit_length() - 12))
+    inner = label.center(width - 2)
+    style = kind_style(entry)
+    if status == "removed":
+        return Text(f"╎{inner}╎", style=f"dim strike {style}")
+    bar = Text(f"▕{inner}▏", style=f"reverse {style}" if status != "unchanged" else style)
+    if status == "changed":
+        bar.stylize("bold")
+    return bar
+
+
+def band(rows: Sequence[DiffRow], lab_start: int, lab_end: int) -> Text:
+    """The lab from its start, then any mapping the kernel placed elsewhere (after "│ out of the lab")."""
+    inside = sorted((r for r in rows if _entry(r).start < lab_end), key=lambda r: _entry(r).start)
+    outside = sorted((r for r in rows if _entry(r).start >= lab_end), key=lambda r: _entry(r).start)
+    text = Text().append("lab ", style="dim")
+    cursor: Optional[int] = lab_start
+    for row in inside:
+        text.append_text(_gap(cursor, _entry(row).start))
+        text.append_text(block(_entry(row), row.status))
+        cursor = _entry(row).end
+    if cursor is not None and cursor < lab_end:
+        text.append_text(_gap(cursor, lab_end))
+    if outside:
+        text.append(" │ elsewhere ", style="dim")
+        for row in outside:
+            text.append_text(block(_entry(row), row.status)).append(f" {_entry(row).start:#x} ", style="dim")
+    return text
+
+
+def legend() -> Text:
+    text = Text().append("band: ", style="dim")
+    for name, style in (
+        ("anon", "blue"),
+        ("memfd", "green"),
+        ("shmem", "cyan"),
+        ("file", "yellow"),
+        ("special", "magenta"),
+    ):
+        text.append(f" {name} ", style=f"reverse {style}").append(" ")
+    text.append(" +added ~changed ✗gone (not to scale)", style="dim")
+    return text
+
+
+def _entry(row: DiffRow) -> MapEntry:
+    entry = row.after or row.before
+    assert entry is not None
+    return entry
+
+
+def _gap(start: Optional[int], end: int) -> Text:
+    if start is None or end <= start:
+        return Text("")
+    return Text(f"··{rough_size(end - start)}··", style="dim")
+
+
+def rough_size(n: int) -> str:
+    """A hole's size to two figures: the band is not to scale, so "32 GiB" says enough."""
+    for shift, unit in ((40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")):
+        if n >= (1 << shift) * 0.999:
+            value = round(n / (1 << shift), 1)
+            return f"{value:.0f} {unit}" if value >= 10 or value == int(value) else f"{value:.1f} {unit}"
+    return f"{n} B"
+
+
+def pictures(steps: Sequence[List[DiffRow]], lab_start: int, lab_end: int) -> List[Text]:
+    return [band(rows, lab_start, lab_end) for rows in steps]
