@@ -26,7 +26,7 @@ def test_list_names_every_bundled_scenario(cli: Any) -> None:
 def test_bundled_scenarios_pass_their_checks_live(cli: Any, name: str) -> None:
     result = cli(["run", name, "--check"])
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert "✓ expected" in result.stdout and "✗" not in result.stdout
+    assert "✓ expected" in result.stdout and "✗ expected" not in result.stdout
 
 
 def test_check_fails_when_an_expectation_is_missed(cli: Any, tmp_path: Path) -> None:

@@ -41,9 +41,7 @@ def run_and_show(
 
         output.emit_json(run_json(run))
     else:
-        from mremapctl.render.text import render_experiment, render_run
-
-        from mremapctl.render.text import Show
+        from mremapctl.render.text import Show, render_experiment, render_run
 
         output.record = bool(opts.get("svg") or opts.get("html"))
         console = output.console()
