@@ -20,18 +20,18 @@ def batch_cmd(path: Path) -> None:
     from mremapctl.backends.select import open_live
     from mremapctl.errors import MremapctlError
     from mremapctl.render.jsonout import run_json
-    from mremapctl.results import Run
     from mremapctl.scenario.load import parse_scenario
 
     request = json.loads(path.read_text())
-    options = RunOptions(timeout=request.get("timeout", 10.0), full_maps=request.get("full_maps", False))
+    options = RunOptions(**request.get("options", {}))
     backend = open_live()
     runs = []
+    scenarios = []
     for i, text in enumerate(request["scenarios"]):
         try:
-            runs.append(run_json(backend.run(parse_scenario(text, f"scenario {i}"), options)))
-        except MremapctlError as err:  # one bad scenario must not sink the batch
-            failed = Run("live", backend.kernel, backend.page_size, backend.lab.start, backend.lab.end)
-            failed.failure = f"{type(err).__name__}: {err}"
-            runs.append(run_json(failed))
+            scenarios.append(parse_scenario(text, f"scenario {i}"))
+        except MremapctlError as err:
+            raise click.ClickException(f"scenario {i} does not parse in the guest: {err}") from None
+    for run in backend.run_many(scenarios, options, parallel=1, errors="record"):
+        runs.append(run_json(run))
     json.dump(runs, sys.stdout)

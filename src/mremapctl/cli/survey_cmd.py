@@ -21,9 +21,23 @@ from mremapctl.cli.common import Output
     help="Compare two saved surveys (two machines) instead of running one.",
 )
 @click.option("--parallel", default=2, show_default=True, help="Live experiments at a time.")
+@click.option(
+    "--backend",
+    type=click.Choice(["live", "vm"]),
+    default="live",
+    show_default=True,
+    help="Survey this machine, or a real Debian kernel booted under qemu (with --kernel).",
+)
+@click.option("--kernel", metavar="VERSION", help="The kernel for --backend vm, e.g. 5.10.")
 @click.option("--color/--no-color", default=None, help="Force colours on or off.")
 def survey_cmd(
-    markdown: bool, as_json: bool, compare: Optional[Tuple[Path, Path]], parallel: int, color: Optional[bool]
+    markdown: bool,
+    as_json: bool,
+    compare: Optional[Tuple[Path, Path]],
+    parallel: int,
+    backend: str,
+    kernel: Optional[str],
+    color: Optional[bool],
 ) -> None:
     """Run the whole matrix live here, compare it with every kernel model, and say which
     mainline release this kernel behaves like, and every experiment where it differs.
@@ -33,12 +47,13 @@ def survey_cmd(
       mremapctl survey
       mremapctl survey --markdown > report.md
       mremapctl survey --json > phone.json && mremapctl survey --compare phone.json laptop.json
+      mremapctl survey --backend vm --kernel 5.10          # a real Debian 5.10, in one boot
     """
     output = Output(json=as_json, color=color)
     if compare:
         _compare(output, *compare)
         return
-    from mremapctl.backends.select import open_live, open_sim
+    from mremapctl.backends.select import open_backend, open_sim
     from mremapctl.backends.sim.versions import MODELS
     from mremapctl.cli.matrix_cmd import _with_progress
     from mremapctl.kinds import KINDS
@@ -47,7 +62,7 @@ def survey_cmd(
     from mremapctl.survey.survey import survey
 
     rows = grid.rows_for(list(KINDS), grid.VARIANTS)
-    live = open_live()
+    live, _ = open_backend(backend, kernel)
     matrix = _with_progress(
         output, lambda progress: run_matrix([live], rows, grid.COLUMNS, progress), len(rows) * len(grid.COLUMNS)
     )

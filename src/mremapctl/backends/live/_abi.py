@@ -1,12 +1,8 @@
 # auto-generated file
 import _cffi_backend
 
-ffi = _cffi_backend.FFI(
-    "mremapctl.backends.live._abi",
-    _version=0x2601,
-    _types=b"\x00\x00\x01\x0d\x00\x00\x09\x01\x00\x00\x01\x0f",
-    _globals=(
-        b"\x00\x00\x00\x23syscall",
-        0,
-    ),
+ffi = _cffi_backend.FFI('mremapctl.backends.live._abi',
+    _version = 0x2601,
+    _types = b'\x00\x00\x01\x0D\x00\x00\x09\x01\x00\x00\x01\x0F',
+    _globals = (b'\x00\x00\x00\x23syscall',0,),
 )

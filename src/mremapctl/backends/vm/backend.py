@@ -7,6 +7,7 @@ each comes back as schema-1 JSON, read into the same Run the other backends retu
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 import shutil
 import sys
 import tempfile
@@ -60,8 +61,7 @@ class VmBackend:
                 json.dumps(
                     {
                         "scenarios": [dump_scenario(s) for s in scenarios],
-                        "timeout": options.timeout,
-                        "full_maps": options.full_maps,
+                        "options": asdict(options),
                     }
                 )
             )
