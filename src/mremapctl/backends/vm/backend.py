@@ -7,10 +7,10 @@ each comes back as schema-1 JSON, read into the same Run the other backends retu
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 import shutil
 import sys
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
