@@ -14,6 +14,7 @@ from mremapctl.backends.base import Backend
 from mremapctl.errors import BadInput, Unavailable
 
 if TYPE_CHECKING:
+    from mremapctl.backends.live.runner import LiveBackend
     from mremapctl.backends.sim.backend import SimBackend
 
 BACKENDS = ("auto", "live", "sim", "vm")
@@ -56,7 +57,7 @@ def _same_series(requested: str, release: str) -> bool:
     return parse_version(requested) == parse_version(release)
 
 
-def open_live() -> Backend:
+def open_live() -> LiveBackend:
     if not sys.platform.startswith("linux"):
         raise Unavailable(f"live backend unavailable: this is {sys.platform}, not Linux")
     from mremapctl.backends.live.runner import LiveBackend
