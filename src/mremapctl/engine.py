@@ -8,17 +8,17 @@ simulator runs it in-process against its address-space model.
 
 from __future__ import annotations
 
-import errno as errno_module
-import os
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Protocol, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from mremapctl import flags as F
 from mremapctl.backends.base import RunOptions
+from mremapctl.calls import errno_name, mmap_call, mremap_call
 from mremapctl.errors import BadInput
 from mremapctl.expr import AddrExpr, SizeExpr
 from mremapctl.kinds import KINDS
 from mremapctl.lab import Lab, Placer
+from mremapctl.machine import Machine, MapRequest, Outcome
 from mremapctl.results import CRASHED, FAILED, OK, SKIPPED, MapEntry, StepResult
 from mremapctl.scenario import steps as S
 from mremapctl.scenario.load import Scenario
@@ -30,65 +30,6 @@ MAPPING_OPS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class MapRequest:
-    """A resolved ``mmap`` step: everything a machine needs to create the region."""
-
-    name: str
-    kind: str
-    shared: bool
-    size: Optional[int]  # None: the kernel decides (vdso, aio)
-    prot: int
-    addr: int
-    fill: Optional[int] = None
-    replace: bool = False
-    same_as: Optional[str] = None
-    file_size: Optional[int] = None
-    locked: bool = False
-    hugetlb: bool = False
-    dir: Optional[str] = None
-    path: Optional[str] = None
-    writable: bool = False
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A primitive's answer: a value (address, 0) or an errno, and what decided it."""
-
-    value: Optional[int] = None
-    errno: Optional[int] = None
-    size: Optional[int] = None  # map_region: the size the kernel gave the region
-    rule: Optional[str] = None
-    explain: Optional[str] = None
-    note: Optional[str] = None
-
-    @property
-    def ok(self) -> bool:
-        return self.errno is None
-
-
-class Machine(Protocol):
-    """What a backend implements. Every method acts on the current (possibly forked) process."""
-
-    page_size: int
-    version: Tuple[int, int]  # the kernel's MAJOR.MINOR: which per-kernel `expect` applies
-
-    def map_region(self, req: MapRequest) -> Outcome: ...
-    def mremap(self, old: int, old_size: int, new_size: int, flags: int, new_addr: int) -> Outcome: ...
-    def munmap(self, addr: int, size: int) -> Outcome: ...
-    def mprotect(self, addr: int, size: int, prot: int) -> Outcome: ...
-    def mlock(self, addr: int, size: int, onfault: bool) -> Outcome: ...
-    def munlock(self, addr: int, size: int) -> Outcome: ...
-    def mseal(self, addr: int, size: int) -> Outcome: ...
-    def madvise(self, addr: int, size: int, advice: int) -> Outcome: ...
-    def uffd_register(self, addr: int, size: int, mode: int) -> Outcome: ...
-    def setrlimit(self, limits: Dict[str, int]) -> Outcome: ...
-    def drop_cap(self, cap: int) -> Outcome: ...
-    def read_pages(self, addr: int, size: int) -> List[str]: ...
-    def write(self, addr: int, size: int, byte: int) -> List[str]: ...
-    def snapshot(self, window: Optional[Sequence[Tuple[int, int]]], vm_flags: bool) -> Tuple[List[MapEntry], int]: ...
-
-
 @dataclass
 class Region:
     name: str
@@ -98,47 +39,6 @@ class Region:
     @property
     def end(self) -> int:
         return self.start + self.size
-
-
-def errno_name(value: int) -> str:
-    return errno_module.errorcode.get(value, f"E{value}")
-
-
-def errno_message(name: str) -> str:
-    value = getattr(errno_module, name, None)
-    return os.strerror(value) if value is not None else name
-
-
-def mremap_call(old: int, old_size: int, new_size: int, flags: int, new_addr: int) -> str:
-    """strace's form, with the fifth argument whenever the kernel reads it (FIXED or DONTUNMAP)."""
-    text = f"mremap({old:#x}, {old_size}, {new_size}, {F.decode_flags(flags, F.MREMAP_FLAGS, 'MREMAP_')}"
-    if flags & (F.MREMAP_FIXED | F.MREMAP_DONTUNMAP):
-        text += f", {new_addr:#x}" if new_addr else ", 0"
-    return text + ")"
-
-
-def mmap_call(req: MapRequest) -> str:
-    kind = KINDS[req.kind]
-    size = req.size if req.size is not None else 0
-    if kind.relocated:
-        return f"{req.kind}: the kernel's [{req.kind}] moved to {req.addr:#x} (mremap MAYMOVE|FIXED)"
-    map_flags = F.MAP_SHARED if req.shared else F.MAP_PRIVATE
-    map_flags |= F.MAP_FIXED if req.replace else F.MAP_FIXED_NOREPLACE
-    if req.kind in ("anon", "shmem", "hugetlb"):
-        map_flags |= F.MAP_ANONYMOUS
-    if req.kind == "hugetlb" or (req.hugetlb and req.kind == "shmem"):
-        map_flags |= F.MAP_HUGETLB
-    if req.locked:
-        map_flags |= F.MAP_LOCKED
-    source = {"anon": "-1", "shmem": "-1", "hugetlb": "-1", "devzero": "/dev/zero", "sysvshm": "shmid"}.get(
-        req.kind, f"{req.kind}:{req.same_as or req.name}"
-    )
-    if req.kind == "file" and req.path:
-        source = req.path
-    if req.kind == "sysvshm":
-        return f"shmat(shmget(IPC_PRIVATE, {size}), {req.addr:#x})"
-    prot = F.decode_flags(req.prot, F.PROT_NAMES) if req.prot else "PROT_NONE"
-    return f"mmap({req.addr:#x}, {size}, {prot}, {F.decode_flags(map_flags, F.MAP_NAMES)}, {source}, 0)"
 
 
 def default_shared(step: S.Mmap) -> bool:

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from mremapctl.engine import errno_message
+from mremapctl.calls import errno_message
 from mremapctl.flags import DONTUNMAP_BLOCKERS
 from mremapctl.render.picture import band, legend
 from mremapctl.results import CRASHED, SKIPPED, DiffRow, MapEntry, Run, StepResult, diff_maps

@@ -13,8 +13,8 @@ from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.makers import Makers, meminfo
 from mremapctl.backends.live.memory import Memory
 from mremapctl.backends.sim.versions import parse_version
-from mremapctl.engine import MapRequest, Outcome
 from mremapctl.errors import BadInput
+from mremapctl.machine import MapRequest, Outcome
 from mremapctl.maps import parse_maps, parse_smaps
 from mremapctl.results import MapEntry
 from mremapctl.units import U64_MAX, approx_size, format_size

@@ -15,8 +15,8 @@ from typing import Callable, Dict, Tuple
 from mremapctl import flags as F
 from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.structs import perf_attr
-from mremapctl.engine import MapRequest
 from mremapctl.errors import BadInput, Unavailable
+from mremapctl.machine import MapRequest
 from mremapctl.maps import parse_maps
 
 MFD_CLOEXEC, MFD_HUGETLB = 0x1, 0x4

@@ -10,7 +10,7 @@ from typing import Dict, FrozenSet, Optional, Tuple
 
 from mremapctl import flags as F
 from mremapctl.backends.sim.space import PAGE, Obj
-from mremapctl.engine import MapRequest
+from mremapctl.machine import MapRequest
 
 # Fixed VmFlags of kinds whose flags the kernel sets itself (prot bits are added to these).
 SPECIAL_FLAGS = {

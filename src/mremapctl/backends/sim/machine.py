@@ -12,8 +12,8 @@ from mremapctl.backends.sim.facts import Facts
 from mremapctl.backends.sim.remap import simulate
 from mremapctl.backends.sim.space import PAGE, SOFT_DIRTY, SPECIAL, Obj, Pte, Space, Vma, new_anon_vma
 from mremapctl.backends.sim.versions import Version
-from mremapctl.engine import MapRequest, Outcome
 from mremapctl.errors import BadInput, Unavailable
+from mremapctl.machine import MapRequest, Outcome
 from mremapctl.pages import describe_byte, page_starts
 from mremapctl.results import SIGBUS, SIGSEGV, UFFD, MapEntry
 from mremapctl.rules import active_rules, get

@@ -1,0 +1,51 @@
+"""Calls as strace prints them, and errno names and messages from the standard library."""
+
+from __future__ import annotations
+
+import errno as errno_module
+import os
+
+from mremapctl import flags as F
+from mremapctl.kinds import KINDS
+from mremapctl.machine import MapRequest
+
+
+def errno_name(value: int) -> str:
+    return errno_module.errorcode.get(value, f"E{value}")
+
+
+def errno_message(name: str) -> str:
+    value = getattr(errno_module, name, None)
+    return os.strerror(value) if value is not None else name
+
+
+def mremap_call(old: int, old_size: int, new_size: int, flags: int, new_addr: int) -> str:
+    """strace's form, with the fifth argument whenever the kernel reads it (FIXED or DONTUNMAP)."""
+    text = f"mremap({old:#x}, {old_size}, {new_size}, {F.decode_flags(flags, F.MREMAP_FLAGS, 'MREMAP_')}"
+    if flags & (F.MREMAP_FIXED | F.MREMAP_DONTUNMAP):
+        text += f", {new_addr:#x}" if new_addr else ", 0"
+    return text + ")"
+
+
+def mmap_call(req: MapRequest) -> str:
+    kind = KINDS[req.kind]
+    size = req.size if req.size is not None else 0
+    if kind.relocated:
+        return f"{req.kind}: the kernel's [{req.kind}] moved to {req.addr:#x} (mremap MAYMOVE|FIXED)"
+    map_flags = F.MAP_SHARED if req.shared else F.MAP_PRIVATE
+    map_flags |= F.MAP_FIXED if req.replace else F.MAP_FIXED_NOREPLACE
+    if req.kind in ("anon", "shmem", "hugetlb"):
+        map_flags |= F.MAP_ANONYMOUS
+    if req.kind == "hugetlb" or (req.hugetlb and req.kind == "shmem"):
+        map_flags |= F.MAP_HUGETLB
+    if req.locked:
+        map_flags |= F.MAP_LOCKED
+    source = {"anon": "-1", "shmem": "-1", "hugetlb": "-1", "devzero": "/dev/zero", "sysvshm": "shmid"}.get(
+        req.kind, f"{req.kind}:{req.same_as or req.name}"
+    )
+    if req.kind == "file" and req.path:
+        source = req.path
+    if req.kind == "sysvshm":
+        return f"shmat(shmget(IPC_PRIVATE, {size}), {req.addr:#x})"
+    prot = F.decode_flags(req.prot, F.PROT_NAMES) if req.prot else "PROT_NONE"
+    return f"mmap({req.addr:#x}, {size}, {prot}, {F.decode_flags(map_flags, F.MAP_NAMES)}, {source}, 0)"

@@ -1,0 +1,71 @@
+"""What a backend implements for the engine: one method per primitive, and the values they pass.
+
+The live machine makes the real syscalls (backends/live/machine.py); the simulated one acts
+on an address-space model (backends/sim/machine.py). Both run the same engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Protocol, Sequence, Tuple
+
+from mremapctl.results import MapEntry
+
+
+@dataclass(frozen=True)
+class MapRequest:
+    """A resolved ``mmap`` step: everything a machine needs to create the region."""
+
+    name: str
+    kind: str
+    shared: bool
+    size: Optional[int]  # None: the kernel decides (vdso, aio)
+    prot: int
+    addr: int
+    fill: Optional[int] = None
+    replace: bool = False
+    same_as: Optional[str] = None
+    file_size: Optional[int] = None
+    locked: bool = False
+    hugetlb: bool = False
+    dir: Optional[str] = None
+    path: Optional[str] = None
+    writable: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A primitive's answer: a value (address, 0) or an errno, and what decided it."""
+
+    value: Optional[int] = None
+    errno: Optional[int] = None
+    size: Optional[int] = None  # map_region: the size the kernel gave the region
+    rule: Optional[str] = None
+    explain: Optional[str] = None
+    note: Optional[str] = None
+
+    @property
+    def ok(self) -> bool:
+        return self.errno is None
+
+
+class Machine(Protocol):
+    """What a backend implements. Every method acts on the current (possibly forked) process."""
+
+    page_size: int
+    version: Tuple[int, int]  # the kernel's MAJOR.MINOR: which per-kernel `expect` applies
+
+    def map_region(self, req: MapRequest) -> Outcome: ...
+    def mremap(self, old: int, old_size: int, new_size: int, flags: int, new_addr: int) -> Outcome: ...
+    def munmap(self, addr: int, size: int) -> Outcome: ...
+    def mprotect(self, addr: int, size: int, prot: int) -> Outcome: ...
+    def mlock(self, addr: int, size: int, onfault: bool) -> Outcome: ...
+    def munlock(self, addr: int, size: int) -> Outcome: ...
+    def mseal(self, addr: int, size: int) -> Outcome: ...
+    def madvise(self, addr: int, size: int, advice: int) -> Outcome: ...
+    def uffd_register(self, addr: int, size: int, mode: int) -> Outcome: ...
+    def setrlimit(self, limits: Dict[str, int]) -> Outcome: ...
+    def drop_cap(self, cap: int) -> Outcome: ...
+    def read_pages(self, addr: int, size: int) -> List[str]: ...
+    def write(self, addr: int, size: int, byte: int) -> List[str]: ...
+    def snapshot(self, window: Optional[Sequence[Tuple[int, int]]], vm_flags: bool) -> Tuple[List[MapEntry], int]: ...
