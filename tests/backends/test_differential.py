@@ -42,7 +42,7 @@ def test_model_agrees_with_live(live_backend: Any, text: str) -> None:
 
 
 @pytest.mark.parametrize("name", [n for n, _ in bundled()])
-def test_bundled_scenarios_agree(live_backend: Any, name: str) -> None:
+def test_bundled_scenarios_agree(live_backend: Any, huge_pages: int, name: str) -> None:
     from mremapctl.scenario import dump_scenario
 
     diff = compare(live_backend, dump_scenario(load_bundled(name)))

@@ -6,21 +6,19 @@ import errno
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from mremapctl import flags as F
-from mremapctl.backends.sim import kinds
+from mremapctl.backends.sim import contents, kinds
 from mremapctl.backends.sim.call import Refused
 from mremapctl.backends.sim.facts import Facts
 from mremapctl.backends.sim.remap import simulate
-from mremapctl.backends.sim.space import PAGE, SOFT_DIRTY, SPECIAL, Obj, Pte, Space, Vma, new_anon_vma
+from mremapctl.backends.sim.space import PAGE, SOFT_DIRTY, SPECIAL, Obj, Pte, Space, Vma
 from mremapctl.backends.sim.versions import Version
 from mremapctl.errors import BadInput, Unavailable
 from mremapctl.machine import MapRequest, Outcome
-from mremapctl.pages import describe_byte, page_starts
-from mremapctl.results import SIGBUS, SIGSEGV, UFFD, MapEntry
+from mremapctl.results import MapEntry
 from mremapctl.rules import active_rules, get
 
-SIM_PID = 4242
-MMAP_MIN_ADDR = 0x10000
-_NO_PTE = Pte()  # vm.mmap_min_addr: nothing is placed below it  # the pid in simulated temporary file names
+SIM_PID = 4242  # the pid in simulated temporary file names
+MMAP_MIN_ADDR = 0x10000  # vm.mmap_min_addr: nothing is placed below it
 UFFD_MODE_FLAGS = {1: "um", 2: "uw", 4: "ui"}
 MODELLED_ADVICE = frozenset(
     {
@@ -340,94 +338,11 @@ class SimMachine:
 
     # -- contents -------------------------------------------------------------------------------
 
-    def _object_page(self, vma: Vma, addr: int) -> Tuple[Optional[Obj], int]:
-        return vma.obj, vma.pgoff + (addr - vma.start) // PAGE
-
     def read_pages(self, addr: int, size: int) -> List[str]:
-        out = []
-        for page in page_starts(addr, size, PAGE):
-            value = self._read(page)
-            out.append(describe_byte(value) if isinstance(value, int) else value)
-        return out
-
-    def _read(self, addr: int) -> int | str:
-        vma = self.space.find(addr)
-        if vma is None or "rd" not in vma.flags:
-            return SIGSEGV
-        vpn = addr // PAGE
-        pte = self.space.ptes.get(vpn)
-        if pte is not None and pte.guard:
-            return SIGSEGV
-        if pte is not None and pte.value is not None:
-            return pte.value
-        obj, index = self._object_page(vma, addr)
-        in_cache = obj is not None and obj.kind not in ("anonfile",) and index in obj.pages
-        if pte is None and (("um" in vma.flags and not in_cache) or ("ui" in vma.flags and in_cache)):
-            return UFFD
-        if obj is None or obj.kind == "anonfile":
-            self.space.ptes[vpn] = Pte(value=0)
-            return 0
-        if obj.sigbus_beyond_size and index * PAGE >= obj.size:
-            return SIGBUS
-        self.space.ptes[vpn] = Pte()
-        return obj.pages.get(index, 0)
+        return contents.read_pages(self.space, addr, size)
 
     def write(self, addr: int, size: int, byte: int) -> List[str]:
-        bulk = self._bulk_write(addr, size, byte)
-        if bulk is not None:
-            return bulk
-        return [self._write(page, byte, covers_first=page % PAGE == 0) for page in page_starts(addr, size, PAGE)]
-
-    def _bulk_write(self, addr: int, size: int, byte: int) -> Optional[List[str]]:
-        """Whole pages inside one plain writable VMA (a fill): one update, not one per page."""
-        vma = self.space.find(addr)
-        if vma is None or addr % PAGE or size % PAGE or addr + size > vma.end or "wr" not in vma.flags:
-            return None
-        first, last = addr // PAGE, (addr + size) // PAGE
-        if vma.special or any(self.space.ptes.get(v, _NO_PTE).guard for v in range(first, last)):
-            return None
-        obj = vma.obj
-        index = vma.pgoff + (addr - vma.start) // PAGE
-        if obj is not None and obj.sigbus_beyond_size and (index + last - first) * PAGE > obj.size:
-            return None
-        if vma.shared:
-            obj.pages.update(dict.fromkeys(range(index, index + last - first), byte))  # type: ignore[union-attr]
-            self.space.ptes.update(dict.fromkeys(range(first, last), Pte()))
-        else:
-            self.space.ptes.update(dict.fromkeys(range(first, last), Pte(value=byte)))  # Ptes are never mutated
-            if vma.anon_vma is None:
-                vma.anon_vma = new_anon_vma()
-        return ["ok"] * (last - first)
-
-    def _write(self, addr: int, byte: int, covers_first: bool) -> str:
-        vma = self.space.find(addr)
-        if vma is None or "wr" not in vma.flags:
-            return SIGSEGV
-        vpn = addr // PAGE
-        pte = self.space.ptes.get(vpn)
-        if pte is not None and pte.guard:
-            return SIGSEGV
-        obj, index = self._object_page(vma, addr)
-        if obj is not None and obj.sigbus_beyond_size and index * PAGE >= obj.size and obj.kind != "special":
-            return SIGBUS
-        if obj is not None and obj.kind == "special" and vma.special == "perf" and index > 0:
-            return SIGBUS  # the ring's data pages are mapped read-only
-        if vma.shared:
-            if covers_first:
-                obj.pages[index] = byte  # type: ignore[union-attr]
-            self.space.ptes[vpn] = Pte()
-            return "ok"
-        current = (
-            pte.value
-            if pte is not None and pte.value is not None
-            else (obj.pages.get(index, 0) if obj is not None and obj.kind != "anonfile" else 0)
-        )
-        self.space.ptes[vpn] = Pte(value=byte if covers_first else current)
-        if vma.anon_vma is None:
-            vma.anon_vma = new_anon_vma()
-        return "ok"
-
-    # -- observation ----------------------------------------------------------------------------
+        return contents.write(self.space, addr, size, byte)
 
     def snapshot(self, window: Optional[Sequence[Tuple[int, int]]], vm_flags: bool) -> Tuple[List[MapEntry], int]:
         entries = []
