@@ -23,7 +23,7 @@ def test_list_names_every_bundled_scenario(cli: Any) -> None:
 
 
 @pytest.mark.parametrize("name", [n for n, _ in bundled()])
-def test_bundled_scenarios_pass_their_checks_live(cli: Any, name: str) -> None:
+def test_bundled_scenarios_pass_their_checks_live(cli: Any, huge_pages: int, name: str) -> None:
     result = cli(["run", name, "--check"])
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "✓ expected" in result.stdout and "✗ expected" not in result.stdout

@@ -289,7 +289,8 @@ rule(
     id="perf-split-refused",
     errno="EINVAL",
     text="the perf ring buffer cannot be split: shrink, partial move or partial unmap are refused",
-    change="perf's buffer mapping refuses partial unmaps (observed on 5.10, 6.1, 6.12 and 6.18)",
+    change="perf: Prevent VMA split of buffer mappings (mainline 6.16, backported to the stable series: seen on "
+    "Debian's 5.10.262, 6.1.192 and 6.12.118 and on 6.18; the models describe the stable releases here)",
 )
 rule(
     id="special-move-hook",

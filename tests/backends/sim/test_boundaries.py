@@ -272,3 +272,16 @@ def test_dontunmap_moves_the_lock() -> None:
     run = run_last_mremap(mmap() + step("mlock", at="A") + mremap(old="A", raw=5, name="B"), "5.7")[2]
     flags = {e.label: e.vm_flags or () for e in run.maps_after}
     assert "lo" not in flags["A"] and "lo" in flags["B"]
+
+
+def test_mlock_counts_pages_already_locked_once() -> None:
+    text = (
+        mmap(size="4p")
+        + step("drop_cap", cap="IPC_LOCK")
+        + step("setrlimit", memlock="4p")
+        + step("mlock", at="A")
+        + step("mlock", at="A")
+    )
+    model, _ = resolve("6.18")
+    run = SimBackend(model, "6.18").run(parse_scenario(text))
+    assert [s.outcome for s in run.steps] == ["ok", "ok", "ok", "ok", "ok"]

@@ -250,7 +250,12 @@ class SimMachine:
         end = addr + -(-size // PAGE) * PAGE
         if not self._covered(addr, end):
             return _err("ENOMEM")
-        if "IPC_LOCK" not in self.facts.caps and self.locked_bytes() + (end - addr) > self.facts.limits["memlock"]:
+        # Pages already locked are not counted again (the kernel subtracts them before comparing).
+        already = sum(
+            min(end, v.end) - max(addr, v.start) for v in self.space.overlapping(addr, end) if "lo" in v.flags
+        )
+        wanted = self.locked_bytes() + (end - addr) - already
+        if "IPC_LOCK" not in self.facts.caps and wanted > self.facts.limits["memlock"]:
             return _err("ENOMEM" if self.facts.limits["memlock"] else "EPERM")
         refused = self._set_flags(addr, end, add=("lo", "lf") if onfault else ("lo",), skip=_never_locked)
         if refused:
