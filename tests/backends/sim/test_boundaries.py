@@ -285,3 +285,11 @@ def test_mlock_counts_pages_already_locked_once() -> None:
     model, _ = resolve("6.18")
     run = SimBackend(model, "6.18").run(parse_scenario(text))
     assert [s.outcome for s in run.steps] == ["ok", "ok", "ok", "ok", "ok"]
+
+
+def test_fixed_target_over_the_source_itself() -> None:
+    """A FIXED target that covers the source unmaps it first: the lookup after that fails (seen live on 6.18)."""
+    text = mmap(kind="shmem") + mremap(old="A+1p", old_size="0", new_size="2p", raw=3, new_address="A+1p")
+    outcome, rule, run = run_last_mremap(text, "6.18")
+    assert (outcome, rule) == ("EFAULT", "no-vma")
+    assert [(e.start - run.lab_start, e.size) for e in run.maps_after] == [(0, 4096)]

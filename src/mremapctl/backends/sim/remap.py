@@ -185,8 +185,10 @@ def mremap_to(c: Call, checked: bool = False) -> None:
     if c.old_len > c.new_len:
         unmap_tail(c, errors=True)
         c.old_len = c.new_len
+    # The unmaps above may have split the source, or (a FIXED target over it) removed it:
+    # the kernel looks the VMA up again, EFAULT if it is gone.
+    vma = c.lookup()
     if not checked:
-        vma = c.lookup()
         to_resize(c, vma)
     c.check("dontunmap-address-space")
     assert c.vma is not None
