@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from hypothesis import strategies as st
 
-from mremapctl.pages import page_starts
+from mremapctl.annotate import comparable_pages
 from mremapctl.results import MapEntry, Run
 
 KIND_CHOICES = [
@@ -183,21 +183,7 @@ def normal_step(run: Run, index: int) -> Tuple[Any, ...]:
         address = "outside the lab"
     elif address is not None:
         address -= run.lab_start
-    return (step.op, step.outcome, address, tuple(_masked_pages(run, index)))
-
-
-def _masked_pages(run: Run, index: int) -> List[str]:
-    """A read's pages, with the vDSO's code pages (build-specific bytes, not modelled) blanked."""
-    step = run.steps[index]
-    pages = list(step.pages or ())
-    if step.at is None:
-        return pages
-    earlier = [s.maps_after for s in run.steps[:index] if s.maps_after is not None]
-    vdso = [e for e in (earlier[-1] if earlier else run.maps_after) if e.path == "[vdso]"]
-    for i, addr in enumerate(page_starts(step.at, len(pages) * run.page_size, run.page_size)):
-        if any(e.start + run.page_size <= addr < e.end for e in vdso):
-            pages[i] = "vdso code"
-    return pages
+    return (step.op, step.outcome, address, tuple(comparable_pages(run, index)))
 
 
 def differences(live: Run, sim: Run) -> List[str]:

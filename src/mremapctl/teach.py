@@ -44,7 +44,8 @@ CONTEXT: Dict[str, str] = {
 }
 
 READS = {
-    "zero": "zero means the page was faulted in fresh: anonymous memory starts zero-filled.",
+    "zero": "zero means the page's first byte is 0: a freshly faulted anonymous page, or a file, shared or "
+    "kernel page that holds 0 there.",
     "SIGSEGV": "SIGSEGV means nothing readable is mapped there (or the page is a guard page).",
     "SIGBUS": "SIGBUS means the VMA is there but the page behind it is not, e.g. past the end of a file.",
     "uffd": "uffd means the access would wait for a userfaultfd handler: the range is registered and the page "

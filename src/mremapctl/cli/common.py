@@ -85,6 +85,12 @@ def run_options(func: F) -> F:
             help="After each step, a few sentences on what the kernel did and why (for students).",
         ),
         click.option(
+            "--tables/--no-tables",
+            default=True,
+            show_default=True,
+            help="Print the maps tables (without: the calls and the picture only).",
+        ),
+        click.option(
             "--picture/--no-picture",
             default=True,
             show_default=True,

@@ -34,6 +34,19 @@ def _parse_int(value: Optional[str]) -> Optional[int]:
         raise BadInput(f"bad --raw-flags {value!r}: expected an integer such as 5 or 0x5") from None
 
 
+def _save(path: Optional[Path], text: str) -> Optional[Path]:
+    """Write the scenario if asked to; the path written, for the confirmation line."""
+    if path is None:
+        return None
+    try:
+        path.write_text(text)
+    except OSError as err:
+        from mremapctl.errors import BadInput
+
+        raise BadInput(f"cannot write {str(path)!r}: {err.strerror}") from None
+    return path
+
+
 def _wants_fill(fill: Optional[bool], kind: str) -> bool:
     return fill if fill is not None else KINDS[kind].fillable
 
@@ -144,5 +157,5 @@ def try_cmd(**opts: Any) -> None:
         opts,
         lambda page: build(try_opts, page),
         READ_LABELS,
-        save=lambda scenario: opts["save_scenario"] and opts["save_scenario"].write_text(dump_scenario(scenario)),
+        save=lambda scenario: _save(opts["save_scenario"], dump_scenario(scenario)),
     )

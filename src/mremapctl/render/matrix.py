@@ -97,10 +97,10 @@ def render_matrix(console: Console, cells: Sequence[Cell], rows: Sequence[Row], 
                 table.add_row(row.label, *[cell_text(c, len(answers) > 1) if c else Text("") for c in present])
             console.print(table)
     console.print(Text(LEGEND, style="dim"))
-    unavailable = OrderedDict(
-        (c.kind, c.reason)
+    reasons = OrderedDict.fromkeys(
+        c.reason.removeprefix("unavailable: ")
         for c in cells
         if c.result == "unavailable" and c.reason and c.reason.startswith("unavailable:")
     )
-    for kind, reason in unavailable.items():
-        console.print(Text(f"{kind}: {reason}", style="dim"))
+    for reason in reasons:
+        console.print(Text(f"— {reason}", style="dim"))

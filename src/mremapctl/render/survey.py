@@ -20,7 +20,9 @@ def _cell(d: Deviation) -> str:
 
 def verdict(s: Survey) -> str:
     if s.exact:
-        return f"behaves like Linux {s.behaves_like} (the newest model it matches in every cell)"
+        also = [name for name, count in s.per_model.items() if count == 0 and name != s.behaves_like]
+        tie = f"; the {', '.join(also)} models answer these experiments alike" if also else ""
+        return f"behaves like Linux {s.behaves_like} (the newest model it matches in every cell{tie})"
     return f"closest to Linux {s.behaves_like}, with {len(s.deviations)} deviation(s); no model matches every cell"
 
 

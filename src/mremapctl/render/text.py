@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, Group
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -57,11 +58,18 @@ def call_line(step: StepResult, numbered: bool = True) -> Text:
             "  ✓ expected" if step.expect_met else f"  ✗ expected {step.expect}",
             style="green" if step.expect_met else "bold red",
         )
-    if step.note and step.status != CRASHED:
-        line.append(f"\n   {step.note}", style="yellow" if "⚠" in step.note else "dim")
-    if step.rule and step.op == "mremap":
-        line.append(f"\n   rule {step.rule}: ", style="dim").append(step.explain or "", style="dim")
     return line
+
+
+def call_block(step: StepResult, numbered: bool = True) -> Group:
+    """The call line, then its note and (for mremap) the deciding rule, indented when they wrap."""
+    parts: List[Any] = [call_line(step, numbered)]
+    if step.note and step.status != CRASHED:
+        parts.append(Padding(Text(step.note, style="yellow" if "⚠" in step.note else "dim"), (0, 0, 0, 3)))
+    if step.rule and step.op == "mremap":
+        rule = Text(f"rule {step.rule}: ", style="dim").append(step.explain or "", style="dim")
+        parts.append(Padding(rule, (0, 0, 0, 3)))
+    return Group(*parts)
 
 
 def summarise_pages(pages: Sequence[str]) -> str:
@@ -96,7 +104,8 @@ def maps_table(rows: Sequence[DiffRow], title: Optional[str] = None) -> Table:
         table.add_column(
             name,
             justify="right" if name in ("size", "offset") else "left",
-            no_wrap=name in ("range", "status", "VmFlags"),
+            no_wrap=name in ("range", "status", "VmFlags", "size", "perms"),
+            overflow="fold",
         )
     for row in rows:
         entry = row.after or row.before
@@ -174,7 +183,7 @@ def render_run(console: Console, run: Run, show: Optional[Show] = None) -> None:
     console.print(header(run))
     previous: List[MapEntry] = []
     for step in run.steps:
-        console.print(call_line(step))
+        console.print(call_block(step))
         _explain(console, step, show)
         if step.maps_after is not None:
             rows = diff_maps(previous, step.maps_after)
@@ -193,7 +202,7 @@ def _explain(console: Console, step: StepResult, show: Show) -> None:
     if show.explain:
         text = explain_step(step)
         if text:
-            console.print(Text(f"   ↳ {text}", style="italic"))
+            console.print(Padding(Text(f"↳ {text}", style="italic"), (0, 0, 0, 3)))
 
 
 def render_experiment(console: Console, run: Run, read_labels: Sequence[str], show: Optional[Show] = None) -> None:
@@ -202,7 +211,7 @@ def render_experiment(console: Console, run: Run, read_labels: Sequence[str], sh
     console.print(header(run))
     for step in run.steps:
         if step.op == "mremap" or (step.op != "read" and (not step.ok or step.note)):
-            console.print(call_line(step, numbered=False))
+            console.print(call_block(step, numbered=False))
             if step.op == "mremap":
                 _explain(console, step, show)
     rows = diff_maps(run.maps_before, run.maps_after)
@@ -216,8 +225,13 @@ def render_experiment(console: Console, run: Run, read_labels: Sequence[str], sh
     reads = list(zip(read_labels, [s for s in run.steps if s.op == "read"]))
     if reads:
         console.print(contents_table(reads))
-        for _, step in reads:
-            _explain(console, step, show)
+        warnings = [f"{label}: {step.note}" for label, step in reads if step.note and "⚠" in step.note]
+        for warning in warnings:
+            console.print(Padding(Text(warning, style="yellow"), (0, 0, 0, 3)))
+        if show.explain:
+            said = {explain_step(step) for _, step in reads} - {None}
+            for text in sorted(said):  # type: ignore[type-var]
+                console.print(Padding(Text(f"↳ {text}", style="italic"), (0, 0, 0, 3)))
     footer(console, run)
 
 

@@ -58,8 +58,8 @@ def cell_from_run(row: Row, column: Column, run: Run, kernel: str, backend: str)
     if run.failure:
         return cell("unavailable" if run.failure.startswith("unavailable:") else "failed", reason=run.failure)
     mremap = next((s for s in run.steps if s.op == "mremap"), None)
-    if mremap is None or mremap.status == "skipped":
-        setup = next((s for s in run.steps if not s.ok), None)
+    setup = next((s for s in run.steps if s.op != "mremap" and not s.ok), None)
+    if mremap is None or mremap.status == "skipped" or setup is not None:  # e.g. mseal before 6.10: ENOSYS
         return cell("unavailable", reason=f"{setup.op}: {setup.outcome}" if setup else "setup failed")
     return cell(mremap.outcome, mremap.ok and mremap.address != run.steps[0].address, mremap.rule)
 

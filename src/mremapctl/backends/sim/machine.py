@@ -127,8 +127,8 @@ class SimMachine:
             # memfd_secret() exists from 5.14 but answers ENOSYS unless booted with
             # secretmem.enable=1, until 'mm/secretmem: make it on by default' (6.5).
             raise Unavailable(
-                "secretmem unavailable: memfd_secret() failed: kernel without CONFIG_SECRETMEM, or "
-                "booted without secretmem.enable"
+                f"secretmem is off in the {self.version[0]}.{self.version[1]} model: memfd_secret() arrived in 5.14 "
+                "and answered ENOSYS unless booted with secretmem.enable=1 until 6.5"
             )
         end = req.addr + size
         if not req.replace and not self.space.is_free(req.addr, end):

@@ -43,7 +43,7 @@ MODELS: Tuple[Model, ...] = (
             "the oldest model: MREMAP_MAYMOVE and MREMAP_FIXED; flag 4 is unknown (EINVAL)",
             "old_size 0 on a private mapping is EINVAL (4.14, 'mm/mremap: fail map duplication attempts "
             "for private mappings')",
-            "FIXED/DONTUNMAP bail out early under map-count pressure (5.1, 'mm,mremap: bail out earlier "
+            "moves to a fixed address bail out early under map-count pressure (5.1, 'mm,mremap: bail out earlier "
             "in mremap_to under map pressure')",
         ),
     ),
