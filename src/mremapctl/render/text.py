@@ -163,6 +163,8 @@ def contents_table(reads: Sequence[Tuple[str, StepResult]]) -> Table:
 
 
 def others_line(run: Run) -> Text:
+    if run.backend == "sim":
+        return Text("the simulation models the lab and the experiment's ranges, not the rest of a process", style="dim")
     return Text(
         f"{run.other_mappings} other mappings of the process are not shown (--full-maps shows them)", style="dim"
     )
