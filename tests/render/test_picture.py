@@ -59,3 +59,19 @@ def test_explain_picture_and_exports_on_the_command_line(tmp_path: Path) -> None
     assert "<html" in html.read_text() and "DONTUNMAP" in html.read_text()
     quiet = invoke(["try", "--anon", "--dontunmap", "--backend", "sim", "--no-picture"])
     assert "lab ▕" not in quiet.stdout
+
+
+def test_show_c_prints_a_program_that_builds_and_runs(tmp_path: Path, live_backend: object) -> None:
+    import shutil
+    import subprocess
+
+    result = invoke(["try", "--memfd", "--dontunmap", "--show-c"])
+    assert result.exit_code == 0 and result.stdout.startswith("/*") and "int main(void)" in result.stdout
+    cc = shutil.which("cc")
+    if cc is None:
+        return  # the compile-and-compare tests (test_c_program.py) say why they skip
+    source = tmp_path / "exp.c"
+    source.write_text(result.stdout)
+    subprocess.run([cc, "-O2", "-o", str(tmp_path / "exp"), str(source)], check=True)
+    out = subprocess.run([str(tmp_path / "exp")], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[1].startswith("step 2 mremap ok 0x7") and out[2] == "step 3 read ok data:A data:A data:A data:A"

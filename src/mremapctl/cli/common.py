@@ -85,6 +85,11 @@ def run_options(func: F) -> F:
             help="After each step, a few sentences on what the kernel did and why (for students).",
         ),
         click.option(
+            "--show-c",
+            is_flag=True,
+            help="Print the experiment as a complete C program (cc -O2 -o exp exp.c && ./exp) instead of running it.",
+        ),
+        click.option(
             "--tables/--no-tables",
             default=True,
             show_default=True,

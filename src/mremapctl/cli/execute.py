@@ -26,6 +26,8 @@ def run_and_show(
     """Run the scenario ``make_scenario(page_size)`` builds and print it; exits 1 when it could not run."""
     from mremapctl.backends.select import open_backend
 
+    if opts.get("show_c"):
+        show_c(make_scenario)
     backend, why = open_backend(opts.get("backend") or "auto", opts.get("kernel"))
     scenario, notes = make_scenario(backend.page_size)
     saved = save(scenario) if save else None
@@ -84,3 +86,13 @@ def predict(run: Run, scenario: Scenario) -> None:
     model = open_sim(run.kernel)
     model.facts.soft_dirty = any("sd" in (e.vm_flags or ()) for e in run.maps_after)
     annotate(run, model.run(scenario))
+
+
+def show_c(make_scenario: Callable[[int], Tuple[Scenario, List[str]]]) -> None:
+    """--show-c: print the experiment as a C program instead of running it."""
+    from mremapctl.render.c_program import c_program
+    from mremapctl.units import host_page_size
+
+    page = host_page_size()
+    print(c_program(make_scenario(page)[0], page), end="")
+    sys.exit(0)

@@ -33,6 +33,7 @@ EXPECTED = {
         "read": 0,
         "write": 1,
         "capget": 125,
+        "prlimit64": 302,
         "capset": 126,
     },
     "aarch64": {
@@ -56,6 +57,7 @@ EXPECTED = {
         "read": 63,
         "write": 64,
         "capget": 90,
+        "prlimit64": 261,
         "capset": 91,
     },
 }

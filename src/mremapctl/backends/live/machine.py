@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import platform
-import resource
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from mremapctl import flags as F
@@ -17,11 +16,11 @@ from mremapctl.errors import BadInput
 from mremapctl.machine import MapRequest, Outcome
 from mremapctl.maps import parse_maps, parse_smaps
 from mremapctl.results import MapEntry
-from mremapctl.units import U64_MAX, approx_size, format_size
+from mremapctl.units import approx_size, format_size
 
 UFFD_FEATURES_WANTED = 1 << 9 | 1 << 10 | 1 << 12  # MINOR_HUGETLBFS | MINOR_SHMEM | WP_HUGETLBFS_SHMEM
 O_NONBLOCK, O_CLOEXEC = 0o4000, 0o2000000
-RLIMITS = {"memlock": resource.RLIMIT_MEMLOCK, "address_space": resource.RLIMIT_AS, "data": resource.RLIMIT_DATA}
+RLIMITS = {"memlock": 8, "address_space": 9, "data": 2}  # RLIMIT_* on x86_64 and aarch64 alike
 SAFE_POPULATE_SHARE = 0.5  # of MemAvailable, without --force
 SMALL_POPULATE = 64 << 20
 
@@ -127,12 +126,12 @@ class LiveMachine:
         return err
 
     def setrlimit(self, limits: Dict[str, int]) -> Outcome:
+        """prlimit64(2) itself: Python's resource module turns the kernel's EPERM into ValueError."""
         for name, value in limits.items():
-            limit = resource.RLIM_INFINITY if value == U64_MAX else value
-            try:
-                resource.setrlimit(RLIMITS[name], (limit, limit))
-            except (OSError, ValueError) as err:
-                return Outcome(errno=getattr(err, "errno", None) or 22)
+            new = structs.rlimit64(value, value)
+            ret, err = self.sys.call("prlimit64", 0, RLIMITS[name], self.sys.address(new), 0)
+            if ret == -1:
+                return Outcome(errno=err)
         return Outcome(value=0)
 
     def drop_cap(self, cap: int) -> Outcome:

@@ -61,3 +61,8 @@ def cap_data_without(data: bytes | bytearray, cap: int) -> bytearray:
         (value,) = struct.unpack_from("<I", out, offset)
         struct.pack_into("<I", out, offset, value & ~(1 << bit))
     return out
+
+
+def rlimit64(soft: int, hard: int) -> bytearray:
+    """struct rlimit64 {u64 rlim_cur, rlim_max}; 2^64-1 is RLIM64_INFINITY."""
+    return bytearray(struct.pack("<QQ", soft, hard))
