@@ -11,6 +11,7 @@ from mremapctl.errors import BadInput, Unavailable
 from mremapctl.results import Run
 from mremapctl.survey.grid import Column, Row, scenario_for
 
+ZYGOTE_FROM = 50  # experiments: below that, starting the zygote costs more than it saves
 FAST = RunOptions(per_step_maps=False, vm_flags=False, snapshots=False, timeout=10.0)
 Progress = Callable[[int], None]  # called with the number of experiments just finished
 
@@ -89,6 +90,7 @@ def run_group(
                 parallel=parallel,
                 errors="record",
                 on_result=lambda i, r: progress(1) if progress else None,
+                via_zygote=len(scenarios) >= ZYGOTE_FROM,
             )
         except Interrupted as stop:
             done = [(pair, run) for pair, run in zip(pairs, stop.runs) if run is not None]

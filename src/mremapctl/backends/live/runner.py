@@ -9,6 +9,7 @@ happened (the signal, or a time-out) as the run's failure.
 from __future__ import annotations
 
 import faulthandler
+import gc
 import os
 import pickle
 import platform
@@ -17,7 +18,7 @@ import signal
 import struct
 import time
 import traceback
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from mremapctl import flags as F
 from mremapctl.backends.base import RunOptions
@@ -77,14 +78,20 @@ class LiveBackend:
         parallel: int = 1,
         on_result: Optional[Callable[[int, Run], None]] = None,
         errors: str = "raise",
+        via_zygote: bool = False,
     ) -> List[Run]:
         """Each scenario in its own child, up to ``parallel`` at a time; results in scenario order.
 
         ``errors="record"``: a scenario that cannot be carried out (an unavailable kind) becomes
         a run whose failure says so, instead of stopping the batch. Ctrl-C kills the children
-        and raises Interrupted with the runs finished so far.
+        and raises Interrupted with the runs finished so far. ``via_zygote``: fork them from a
+        small helper process instead of this one.
         """
         options = options or RunOptions()
+        if via_zygote:  # forks from a small process are much cheaper (see zygote.py)
+            from mremapctl.backends.live import zygote
+
+            return zygote.run_batch(scenarios, options, parallel, errors, on_result)
         runs: List[Optional[Run]] = [None] * len(scenarios)
         waiting = list(enumerate(scenarios))
         active: Dict[int, _Child] = {}
@@ -101,16 +108,20 @@ class LiveBackend:
                         runs[child.index] = child.run
                         if on_result:
                             on_result(child.index, child.run)
+                _reap(block=False)
         except KeyboardInterrupt:
             for child in active.values():
                 child.kill()
             raise Interrupted(runs) from None
+        finally:
+            _reap(block=True)
         return [r for r in runs if r is not None]
 
     def _start(self, index: int, scenario: Scenario, options: RunOptions) -> _Child:
         run = Run("live", self.kernel, self.page_size, self.lab.start, self.lab.end)
         run.notes.append(f"syscalls through {self.sys.flavour}")
         rfd, wfd = os.pipe()
+        gc.freeze()  # the child's collector must not walk (and so copy) every page of the parent's heap
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child, reported through the pipe
             os.close(rfd)
@@ -123,6 +134,7 @@ class LiveBackend:
     def _child(self, wfd: int, scenario: Scenario, options: RunOptions) -> None:  # pragma: no cover
         code = 0
         try:
+            gc.disable()  # short-lived: a collection would copy-on-write most of the heap
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             faulthandler.disable()  # a crash is reported by the parent, in one line
             self.sys.call("munmap", self.lab.start, self.lab.size)  # the lab is free for the experiment
@@ -171,6 +183,12 @@ class _Child:
         messages, self.buffer = _frames(self.buffer)
         for message in messages:
             self.apply(message)
+        if self.ended and not self.done:
+            # The run is complete: free the slot now. The child may still be exiting (an aio
+            # context's teardown waits for an RCU grace period); it is reaped later.
+            os.close(self.rfd)
+            self.done = True
+            _EXITING.append(self.pid)
 
     def apply(self, message: Tuple[Any, ...]) -> None:
         tag = message[0]
@@ -217,6 +235,16 @@ class _Child:
             self.run.steps.append(crashed_step(index, self.scenario.steps[index - 1].op, reason))
 
 
+_EXITING: List[int] = []  # children that reported everything and are still exiting
+
+
+def _reap(block: bool) -> None:
+    for pid in list(_EXITING):
+        done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
+        if done:
+            _EXITING.remove(pid)
+
+
 def _wait(children: List[_Child]) -> List[_Child]:
     """Feed the children that have data; time out the late ones. Returns the children touched."""
     now = time.monotonic()
@@ -236,11 +264,27 @@ def _wait(children: List[_Child]) -> List[_Child]:
     return touched
 
 
-def _send(fd: int, message: Tuple[Any, ...]) -> None:  # pragma: no cover - child side
+def write_frame(fd: int, message: Any) -> None:
+    """One length-prefixed pickle: how children (and the zygote) report to their parent."""
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     payload = _LEN.pack(len(data)) + data
     while payload:
         payload = payload[os.write(fd, payload) :]
+
+
+_send = write_frame
+
+
+def read_frames(fd: int) -> Iterator[Any]:
+    """The messages on a pipe, until it closes."""
+    buffer = b""
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return
+        buffer += chunk
+        messages, buffer = _frames(buffer)
+        yield from messages
 
 
 def _frames(buffer: bytes) -> Tuple[List[Tuple[Any, ...]], bytes]:
