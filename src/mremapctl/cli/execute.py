@@ -11,8 +11,10 @@ from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario
 
 
-def run_options_from(opts: Dict[str, Any]) -> RunOptions:
-    return RunOptions(timeout=opts["timeout"], force=opts["force"], full_maps=opts["full_maps"])
+def run_options_from(opts: Dict[str, Any], per_step_maps: bool = True) -> RunOptions:
+    return RunOptions(
+        timeout=opts["timeout"], force=opts["force"], full_maps=opts["full_maps"], per_step_maps=per_step_maps
+    )
 
 
 def run_and_show(
@@ -33,7 +35,8 @@ def run_and_show(
     saved = save(scenario) if save else None
     if saved:
         print(f"saved the experiment as {saved} (replay it with `mremapctl run {saved}`)", file=sys.stderr)
-    run = backend.run(scenario, run_options_from(opts))
+    # `try` shows the maps before and after its mremap only; `run` shows them after every step.
+    run = backend.run(scenario, run_options_from(opts, per_step_maps=read_labels is None))
     if why:
         run.notes.insert(0, why)
     if backend.name in ("live", "vm"):
