@@ -1,0 +1,14 @@
+"""``mremapctl bench``: mremap latency against size, placement and population, measured live.
+
+The point is the page-table levels: a move of a populated region relinks whole PUD (1 GiB)
+or PMD (2 MiB) entries where source and destination allow it, and PTEs one by one where
+they do not. ``cases`` says what is measured and where, ``measure`` times it in a lab
+child, ``report`` summarises and exports, ``render`` and ``chart`` draw it.
+"""
+
+from mremapctl.bench.cases import Case, Selection, build_cases
+from mremapctl.bench.measure import Settings
+from mremapctl.bench.report import BenchReport, Cell
+from mremapctl.bench.run import run_bench
+
+__all__ = ["BenchReport", "Case", "Cell", "Selection", "Settings", "build_cases", "run_bench"]

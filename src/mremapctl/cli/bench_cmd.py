@@ -1,0 +1,146 @@
+"""``mremapctl bench``: mremap latency against size and alignment, live."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any, Dict, Optional
+
+import click
+
+from mremapctl.cli.common import Output
+
+if TYPE_CHECKING:
+    from mremapctl.bench import Selection, Settings
+
+QUICK_SAMPLES, QUICK_MAX_TIME = 6, 0.1
+
+
+@click.command("bench", context_settings={"max_content_width": 100})
+@click.option(
+    "--sizes",
+    metavar="LIST",
+    help="Region sizes, comma-separated (4K … 8G). [default: 4K,16K,64K,256K,1M,2M,4M,16M,64M,256M,1G]",
+)
+@click.option("--ops", default="move,dontunmap,grow,shrink", show_default=True, metavar="LIST", help="Which calls.")
+@click.option(
+    "--placements",
+    default="pud,pmd,mutual,misaligned",
+    show_default=True,
+    metavar="LIST",
+    help="pud: both ends 1 GiB-aligned; pmd: 2 MiB-aligned; mutual: same offset within 2 MiB; "
+    "misaligned: different offsets. (grow/shrink have one address: no mutual.)",
+)
+@click.option(
+    "--mappings",
+    metavar="LIST",
+    help="anon, memfd: for every op. [default: dontunmap both, the other ops anon]",
+)
+@click.option(
+    "--populated",
+    type=click.Choice(["both", "yes", "no"]),
+    default="both",
+    show_default=True,
+    help="Fault every page in before measuring (page tables to move), or not.",
+)
+@click.option("--samples", type=click.IntRange(2, 100000), help="Timed calls per cell. [default: 30; --quick: 6]")
+@click.option(
+    "--max-time",
+    type=click.FloatRange(0),
+    metavar="SECONDS",
+    help="Stop a cell early after this long (with at least 4 samples); 0: never. [default: 1; --quick: 0.1]",
+)
+@click.option(
+    "--thp",
+    type=click.Choice(["system", "huge", "none"]),
+    default="system",
+    show_default=True,
+    help="Transparent huge pages for the regions: the system's choice, MADV_HUGEPAGE, or MADV_NOHUGEPAGE.",
+)
+@click.option("--quick", is_flag=True, help="A small fast run (sizes 4K, 64K, 2M, 8M; 6 samples): for CI.")
+@click.option("--detail", is_flag=True, help="One row per cell with min, median, p90 and samples.")
+@click.option("--chart", "chart_spec", metavar="OP[:MAPPING]", help="What to chart (e.g. dontunmap:memfd), or none.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (kind: bench) instead of tables.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV, one row per cell.")
+@click.option("--color/--no-color", default=None, help="Force colours on or off.")
+@click.option("--force", is_flag=True, help="Populate beyond the safe share (half) of MemAvailable.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=120.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Kill the measuring child when one cell takes longer than this.",
+)
+def bench_cmd(**opts: Any) -> None:
+    """Measure mremap latency for region sizes 4 KiB … 1 GiB: MAYMOVE|FIXED moves with both ends
+    1 GiB-aligned (PUD), 2 MiB-aligned (PMD), mutually aligned or misaligned, DONTUNMAP moves of
+    private anonymous and memfd-shared regions, and in-place grow and shrink; populated or not.
+    Prints medians (net of the timer's own cost) and a log–log chart where the PTE, PMD and PUD
+    page-table moves separate; --json and --csv for plotting elsewhere.
+
+    \b
+    Examples:
+      mremapctl bench                                   # everything, about a minute
+      mremapctl bench --quick                           # seconds: 4K, 64K, 2M, 8M
+      mremapctl bench --ops move --populated yes        # the page-table levels only
+      mremapctl bench --ops dontunmap --chart dontunmap:memfd
+      mremapctl bench --sizes 2M,64M,1G --thp huge      # THP: huge PMDs move as one entry
+      mremapctl bench --detail                          # min, median, p90, samples per cell
+      mremapctl bench --json > bench.json               # {"kind": "bench", "cases": [...]}
+    """
+    from mremapctl.bench import run_bench
+    from mremapctl.bench.render import parse_chart_spec, render_report
+    from mremapctl.errors import BadInput
+
+    if opts["as_json"] and opts["as_csv"]:
+        raise BadInput("--json and --csv are exclusive: choose one")
+    if opts["chart_spec"]:
+        parse_chart_spec(opts["chart_spec"])  # bad input before a minute of measuring
+    output = Output(json=opts["as_json"], color=opts["color"])
+    report = run_bench(
+        _selection(opts), _settings(opts), force=opts["force"], idle_timeout=opts["timeout"], progress=_progress()
+    )
+    if opts["as_json"]:
+        output.emit_json(report.to_json())
+    elif opts["as_csv"]:
+        sys.stdout.write(report.to_csv())
+    else:
+        render_report(output.console(), report, opts["detail"], opts["chart_spec"])
+
+
+def _selection(opts: Dict[str, Any]) -> Selection:
+    from mremapctl.bench import Selection
+    from mremapctl.bench.cases import DEFAULT_SIZES, MAPPINGS, OPS, PLACEMENTS, QUICK_SIZES, parse_choice, parse_sizes
+
+    default_sizes = QUICK_SIZES if opts["quick"] else DEFAULT_SIZES
+    return Selection(
+        sizes=parse_sizes(opts["sizes"]) if opts["sizes"] else default_sizes,
+        ops=parse_choice(opts["ops"], OPS, "op"),
+        placements=parse_choice(opts["placements"], PLACEMENTS, "placement"),
+        mappings=parse_choice(opts["mappings"], MAPPINGS, "mapping") if opts["mappings"] else None,
+        populated={"both": (False, True), "yes": (True,), "no": (False,)}[opts["populated"]],
+    )
+
+
+def _settings(opts: Dict[str, Any]) -> Settings:
+    from mremapctl.bench import Settings
+
+    samples, max_time = (QUICK_SAMPLES, QUICK_MAX_TIME) if opts["quick"] else (Settings.samples, Settings.max_time)
+    return Settings(
+        samples=opts["samples"] or samples,
+        max_time=max_time if opts["max_time"] is None else opts["max_time"],
+        thp=opts["thp"],
+    )
+
+
+def _progress() -> Optional[Any]:
+    """A one-line progress counter on stderr when it is a terminal (never in pipes or tests)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int, case: Any) -> None:
+        end = "\n" if done == total else ""
+        sys.stderr.write(f"\r\x1b[2K  bench {done}/{total}: {case.label}{end}")
+        sys.stderr.flush()
+
+    return show

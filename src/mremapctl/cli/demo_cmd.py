@@ -1,0 +1,141 @@
+"""``mremapctl demo``: live demonstrations of what mremap is used for (``demo gc``)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, Optional
+
+import click
+
+from mremapctl.cli.common import Output
+
+
+@click.group("demo", context_settings={"max_content_width": 100})
+def demo_cmd() -> None:
+    """Live demonstrations of what mremap is for.
+
+    \b
+    Examples:
+      mremapctl demo gc --heap anon      # the userfaultfd GC pause, UFFDIO_COPY
+      mremapctl demo gc --heap memfd     # the same on a shared heap, UFFDIO_CONTINUE (5.13+)
+    """
+
+
+@demo_cmd.command("gc")
+@click.option(
+    "--heap",
+    type=click.Choice(["anon", "memfd"]),
+    default="anon",
+    show_default=True,
+    help="anon: private anonymous heap, MISSING faults, UFFDIO_COPY; memfd: shared heap, MINOR faults, "
+    "UFFDIO_CONTINUE.",
+)
+@click.option("--size", default="64M", show_default=True, metavar="SIZE", help="Heap size (bytes, or 4p, 16K, 2M …).")
+@click.option("--mutators", type=int, default=4, show_default=True, help="Mutator threads touching the heap.")
+@click.option(
+    "--backend",
+    type=click.Choice(["auto", "live", "sim"]),
+    default="auto",
+    show_default=True,
+    help="live: the real flow here; sim: the steps through the model of --kernel.",
+)
+@click.option(
+    "--kernel", metavar="VERSION", help="The kernel to simulate, e.g. 5.12 (implies sim unless it is this one)."
+)
+@click.option("--json", "as_json", is_flag=True, help='Print JSON ("kind": "gc") instead of tables.')
+@click.option("--color/--no-color", default=None, help="Force colours on or off.")
+@click.option("--force", is_flag=True, help="Populate beyond the safe share (half) of MemAvailable.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Kill the demo's child when it makes no progress for this long.",
+)
+def gc_cmd(**opts: Any) -> None:
+    """The Android userfaultfd GC flow: a heap of objects; a stop-the-world
+    mremap(MAYMOVE|DONTUNMAP) of the heap to a from-space; userfaultfd on the heap (MISSING and
+    UFFDIO_COPY for anon, MINOR and UFFDIO_CONTINUE for memfd); mutator threads touching the heap
+    while a handler thread compacts each faulting page from the moved copy; then a check of every
+    page. Reports the pause, the faults served, the time per fault and the check.
+
+    \b
+    Examples:
+      mremapctl demo gc --heap anon                       # live: pause, faults, contents ok
+      mremapctl demo gc --heap memfd --size 256M          # shared heap: minor faults, CONTINUE
+      mremapctl demo gc --heap memfd --kernel 5.12        # sim: stops at the mremap, EINVAL
+      mremapctl demo gc --heap anon --backend sim --kernel 5.6   # before 5.7: no DONTUNMAP at all
+      mremapctl demo gc --json                            # {"kind": "gc", "pause_ns": …}
+    """
+    from mremapctl.gc_demo.live import GcConfig
+    from mremapctl.units import parse_term
+
+    config = GcConfig(heap=opts["heap"], size=parse_term(opts["size"], 4096), mutators=opts["mutators"])
+    output = Output(json=opts["as_json"], color=opts["color"])
+    if _simulated(opts["backend"], opts["kernel"]):
+        _run_sim(output, config, opts["kernel"])
+    else:
+        _run_live(output, config, opts)
+
+
+def _simulated(backend: str, kernel: Optional[str]) -> bool:
+    """sim when asked, or when auto is given a --kernel that is not this machine's (as `try` does)."""
+    import platform
+
+    from mremapctl.backends.sim.versions import parse_version
+    from mremapctl.errors import BadInput
+
+    here = platform.release() if sys.platform.startswith("linux") else None
+    same = kernel is None or (here is not None and parse_version(kernel) == parse_version(here))
+    if backend == "live" and not same:
+        raise BadInput(f"--backend live runs this machine's kernel ({here}), not {kernel}; use --backend sim")
+    return backend == "sim" or here is None or not same
+
+
+def _run_sim(output: Output, config: Any, kernel: Optional[str]) -> None:
+    from mremapctl.gc_demo.render import render_sim, sim_json
+    from mremapctl.gc_demo.sim import walk
+
+    if kernel is None:
+        import platform
+
+        kernel = platform.release() if sys.platform.startswith("linux") else "6.18"
+    result = walk(kernel, config.heap, config.size)
+    if output.json:
+        output.emit_json(sim_json(result))
+    else:
+        render_sim(output.console(), result)
+
+
+def _run_live(output: Output, config: Any, opts: Any) -> None:
+    from mremapctl.errors import MremapctlError
+    from mremapctl.gc_demo.render import live_json, render_live
+    from mremapctl.gc_demo.run import run_live
+
+    progress = _progress()
+    try:
+        result = run_live(config, force=opts["force"], idle_timeout=opts["timeout"], progress=progress)
+    finally:
+        if progress:
+            sys.stderr.write("\r\x1b[2K")
+    if output.json:
+        output.emit_json(live_json(result))
+    else:
+        render_live(output.console(), result)
+    if not result.contents_ok or result.faults != result.pages:
+        raise MremapctlError(
+            f"demo gc: the check failed ({len(result.bad_pages)} pages differ, {result.faults} faults for "
+            f"{result.pages} pages)"
+        )
+
+
+def _progress() -> Optional[Callable[[str], None]]:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(phase: str) -> None:
+        sys.stderr.write(f"\r\x1b[2K  demo gc: {phase}")
+        sys.stderr.flush()
+
+    return show

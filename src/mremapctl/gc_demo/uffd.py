@@ -1,0 +1,196 @@
+"""userfaultfd, by hand: the ioctl numbers, the structs, opening the fd and saying why it failed.
+
+The ioctl numbers follow the asm-generic encoding (x86_64 and arm64):
+``dir << 30 | size << 16 | type << 8 | nr``, dir 3 = read|write, 2 = read, type 0xAA.
+Structs are little-endian u64 fields, laid out as in include/uapi/linux/userfaultfd.h:
+
+=================  ========================================  =====  ============
+ioctl              struct (fields, 8 bytes each)             size   number
+=================  ========================================  =====  ============
+UFFDIO_API         api, features, ioctls                      24    0xC018AA3F
+UFFDIO_REGISTER    range.start, range.len, mode, ioctls       32    0xC020AA00
+UFFDIO_COPY        dst, src, len, mode, copy (s64, out)       40    0xC028AA03
+UFFDIO_CONTINUE    range.start, range.len, mode, mapped (out) 32    0xC020AA07
+USERFAULTFD_IOC_NEW  (on /dev/userfaultfd; arg = open flags)   0    0x0000AA00
+=================  ========================================  =====  ============
+
+A message read from the fd (``struct uffd_msg``, 32 bytes): u8 event at 0 (0x12 = pagefault),
+then for a page fault u64 flags at 8 (1 write, 2 wp, 4 minor) and u64 address at 16.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import struct
+from dataclasses import dataclass
+from typing import Callable, Iterator, Optional, Sequence, Tuple
+
+from mremapctl.backends.live.libc import Syscalls
+from mremapctl.errors import Unavailable
+
+
+def ioc(direction: int, nr: int, size: int, kind: int = 0xAA) -> int:
+    """The asm-generic _IOC encoding.
+
+    >>> hex(ioc(3, 0x3F, 24)), hex(ioc(3, 0x00, 32)), hex(ioc(3, 0x03, 40)), hex(ioc(3, 0x07, 32))
+    ('0xc018aa3f', '0xc020aa00', '0xc028aa03', '0xc020aa07')
+    """
+    return direction << 30 | size << 16 | kind << 8 | nr
+
+
+UFFD_API = 0xAA
+UFFDIO_API = ioc(3, 0x3F, 24)
+UFFDIO_REGISTER = ioc(3, 0x00, 32)
+UFFDIO_COPY = ioc(3, 0x03, 40)
+UFFDIO_CONTINUE = ioc(3, 0x07, 32)
+USERFAULTFD_IOC_NEW = ioc(0, 0x00, 0)
+IOCTL_BIT = {"copy": 1 << 0x03, "continue": 1 << 0x07}  # bits of uffdio_register.ioctls
+
+MODE_MISSING, MODE_MINOR = 1, 4
+FEATURE_MINOR_SHMEM = 1 << 10
+EVENT_PAGEFAULT = 0x12
+FLAG_WRITE, FLAG_MINOR = 1, 4
+MSG = struct.Struct("<B7xQQ8x")  # event, flags, address
+O_NONBLOCK, O_CLOEXEC = 0o4000, 0o2000000
+DEV = "/dev/userfaultfd"
+
+
+@dataclass(frozen=True)
+class Fault:
+    address: int
+    flags: int
+
+
+class Userfaultfd:
+    """One userfaultfd for this process: API handshake, register, resolve by copy or continue."""
+
+    def __init__(self, sys: Syscalls, fd: int) -> None:
+        self.sys, self.fd = sys, fd
+
+    @classmethod
+    def open(cls, sys: Syscalls, features: int) -> Userfaultfd:
+        uffd = cls(sys, open_fd(sys))
+        api = bytearray(struct.pack("<QQQ", UFFD_API, features, 0))
+        ret, err = sys.call("ioctl", uffd.fd, UFFDIO_API, sys.address(api))
+        if ret == -1:
+            uffd.close()
+            missing = " (UFFD_FEATURE_MINOR_SHMEM needs Linux 5.14)" if features & FEATURE_MINOR_SHMEM else ""
+            raise Unavailable(f"userfaultfd: UFFDIO_API refused features {features:#x}{missing}: {os.strerror(err)}")
+        return uffd
+
+    def register(self, addr: int, size: int, mode: int) -> int:
+        """UFFDIO_REGISTER; returns the bitmask of ioctls the range now supports."""
+        reg = bytearray(struct.pack("<QQQQ", addr, size, mode, 0))
+        ret, err = self.sys.call("ioctl", self.fd, UFFDIO_REGISTER, self.sys.address(reg))
+        if ret == -1:
+            raise Unavailable(
+                f"userfaultfd: UFFDIO_REGISTER of {addr:#x}+{size:#x} (mode {mode}) failed: {os.strerror(err)}"
+            )
+        ioctls: int = struct.unpack_from("<Q", reg, 24)[0]
+        return ioctls
+
+    def copy(self, dst: int, src_buffer: bytearray, length: int) -> int:
+        """UFFDIO_COPY ``length`` bytes from our buffer to ``dst`` and wake the faulting threads; 0 or errno."""
+        arg = bytearray(struct.pack("<QQQQq", dst, self.sys.address(src_buffer), length, 0, 0))
+        return self._ioctl(UFFDIO_COPY, arg)
+
+    def cont(self, addr: int, length: int) -> int:
+        """UFFDIO_CONTINUE: map the page cache pages already there and wake; 0 or errno."""
+        arg = bytearray(struct.pack("<QQQq", addr, length, 0, 0))
+        return self._ioctl(UFFDIO_CONTINUE, arg)
+
+    def _ioctl(self, request: int, arg: bytearray) -> int:
+        while True:
+            ret, err = self.sys.call("ioctl", self.fd, request, self.sys.address(arg))
+            if ret != -1:
+                return 0
+            if err != errno.EAGAIN:  # EAGAIN: the address space changed under us, retry
+                return err
+
+    def faults(self, data: bytes) -> Iterator[Fault]:
+        """The page-fault messages in what one read of the fd returned."""
+        for offset in range(0, len(data) - MSG.size + 1, MSG.size):
+            event, flags, address = MSG.unpack_from(data, offset)
+            if event == EVENT_PAGEFAULT:
+                yield Fault(address, flags)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def open_fd(sys: Syscalls) -> int:
+    """userfaultfd(2), else /dev/userfaultfd (6.1+); Unavailable naming what is missing."""
+    flags = O_CLOEXEC | O_NONBLOCK
+    fd, err = sys.call("userfaultfd", flags)
+    if fd >= 0:
+        return fd
+    if err == errno.ENOSYS:
+        raise Unavailable("userfaultfd unavailable: this kernel is built without CONFIG_USERFAULTFD")
+    if err not in (errno.EPERM, errno.EACCES):
+        raise Unavailable(f"userfaultfd(2) failed: {os.strerror(err)}")
+    dev_fd, dev_err = open_dev(sys, flags)
+    if dev_fd >= 0:
+        return dev_fd
+    raise Unavailable(permission_message(err, dev_err, read_sysctl(), os.geteuid()))
+
+
+def open_dev(sys: Syscalls, flags: int) -> Tuple[int, int]:
+    """A userfaultfd from /dev/userfaultfd (its file mode is the permission check): (fd, 0) or (-1, errno)."""
+    try:
+        dev = os.open(DEV, os.O_RDWR | os.O_CLOEXEC)
+    except OSError as failure:
+        return -1, failure.errno or errno.EACCES
+    try:
+        fd, err = sys.call("ioctl", dev, USERFAULTFD_IOC_NEW, flags)
+    finally:
+        os.close(dev)
+    return (fd, 0) if fd >= 0 else (-1, err)
+
+
+def read_sysctl() -> Optional[int]:
+    try:
+        with open("/proc/sys/vm/unprivileged_userfaultfd") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return None
+
+
+def permission_message(syscall_err: int, dev_err: int, sysctl: Optional[int], euid: int) -> str:
+    """One line: why neither way to a userfaultfd worked here, and the three ways to fix it."""
+    why_syscall = f"userfaultfd(2) gave {errno.errorcode.get(syscall_err, syscall_err)}"
+    if sysctl == 0 and euid != 0:
+        why_syscall += " (vm.unprivileged_userfaultfd = 0 and this process lacks CAP_SYS_PTRACE)"
+    elif euid == 0:
+        why_syscall += " even as root (a seccomp filter or an LSM forbids it)"
+    if dev_err == errno.ENOENT:
+        why_dev = f"{DEV} does not exist (Linux 6.1+)"
+    else:
+        why_dev = f"{DEV} is not accessible ({errno.errorcode.get(dev_err, dev_err)}{_dev_mode()})"
+    return (
+        f"userfaultfd not permitted: {why_syscall}, and {why_dev}; the demo needs one of: run as root "
+        "(or with CAP_SYS_PTRACE), `sysctl -w vm.unprivileged_userfaultfd=1`, or read-write access to "
+        f"{DEV} for this user (e.g. a group that owns it, mode 0660)"
+    )
+
+
+def _dev_mode() -> str:
+    """ ": crw------- root:root" for the message, or nothing when it cannot be told."""
+    import grp
+    import pwd
+    import stat
+
+    try:
+        st = os.stat(DEV)
+    except OSError:
+        return ""
+    return f": {stat.filemode(st.st_mode)} {_name(pwd.getpwuid, st.st_uid)}:{_name(grp.getgrgid, st.st_gid)}"
+
+
+def _name(lookup: Callable[[int], Sequence[object]], ident: int) -> str:
+    try:
+        return str(lookup(ident)[0])
+    except KeyError:
+        return str(ident)

@@ -1,0 +1,1 @@
+"""bench: cases, statistics, chart, and quick live runs."""

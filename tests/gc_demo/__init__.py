@@ -1,0 +1,1 @@
+"""demo gc: heap, userfaultfd ABI, the model walk, and small live runs."""
