@@ -40,7 +40,7 @@ from mremapctl.cli.common import Output
 @click.option("--kernel", "kernels", multiple=True, metavar="VERSION", help="A kernel (repeatable) for sim and vm.")
 @click.option("--kernels", "kernel_range", metavar="A..B", help="Every model from A to B, e.g. 5.4..6.18.")
 @click.option("--changes-only", is_flag=True, help="Only the rows whose cells differ across the groups.")
-@click.option("--parallel", default=2, show_default=True, help="Live experiments at a time.")
+@click.option("--parallel", type=int, metavar="N", help="Live experiments at a time. [default: cores + 1]")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: {kind: matrix, cells, summary}.")
 @click.option("--color/--no-color", default=None, help="Force colours on or off.")
 def matrix_cmd(
@@ -52,7 +52,7 @@ def matrix_cmd(
     kernels: Tuple[str, ...],
     kernel_range: Optional[str],
     changes_only: bool,
-    parallel: int,
+    parallel: Optional[int],
     as_json: bool,
     color: Optional[bool],
 ) -> None:
@@ -78,7 +78,9 @@ def matrix_cmd(
     groups = open_groups(backends, list(kernels), kernel_range)
     output = Output(json=as_json, color=color)
     matrix = _with_progress(
-        output, lambda progress: run_matrix(groups, rows, columns, progress), len(rows) * len(columns) * len(groups)
+        output,
+        lambda progress: run_matrix(groups, rows, columns, progress, parallel),
+        len(rows) * len(columns) * len(groups),
     )
     if as_json:
         output.emit_json(matrix.to_json())

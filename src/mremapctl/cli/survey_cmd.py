@@ -20,7 +20,7 @@ from mremapctl.cli.common import Output
     metavar="A.json B.json",
     help="Compare two saved surveys (two machines) instead of running one.",
 )
-@click.option("--parallel", default=2, show_default=True, help="Live experiments at a time.")
+@click.option("--parallel", type=int, metavar="N", help="Live experiments at a time. [default: cores + 1]")
 @click.option(
     "--backend",
     type=click.Choice(["live", "vm"]),
@@ -34,7 +34,7 @@ def survey_cmd(
     markdown: bool,
     as_json: bool,
     compare: Optional[Tuple[Path, Path]],
-    parallel: int,
+    parallel: Optional[int],
     backend: str,
     kernel: Optional[str],
     color: Optional[bool],
@@ -64,7 +64,9 @@ def survey_cmd(
     rows = grid.rows_for(list(KINDS), grid.VARIANTS)
     live, _ = open_backend(backend, kernel)
     matrix = _with_progress(
-        output, lambda progress: run_matrix([live], rows, grid.COLUMNS, progress), len(rows) * len(grid.COLUMNS)
+        output,
+        lambda progress: run_matrix([live], rows, grid.COLUMNS, progress, parallel),
+        len(rows) * len(grid.COLUMNS),
     )
     models = {m.name: run_matrix([open_sim(m.name)], rows, grid.COLUMNS).cells for m in MODELS}
     result = survey(live.kernel, matrix.cells, models, matrix.seconds)

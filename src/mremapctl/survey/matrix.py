@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -11,6 +12,8 @@ from mremapctl.errors import BadInput, Unavailable
 from mremapctl.results import Run
 from mremapctl.survey.grid import Column, Row, scenario_for
 
+# One more child than cores: while one is in the kernel tearing down, another runs.
+DEFAULT_PARALLEL = (os.cpu_count() or 1) + 1
 ZYGOTE_FROM = 50  # experiments: below that, starting the zygote costs more than it saves
 FAST = RunOptions(per_step_maps=False, vm_flags=False, snapshots=False, timeout=10.0)
 Progress = Callable[[int], None]  # called with the number of experiments just finished
@@ -74,7 +77,11 @@ class MatrixInterrupted(KeyboardInterrupt):
 
 
 def run_group(
-    backend: Any, rows: Sequence[Row], columns: Sequence[Column], progress: Optional[Progress] = None, parallel: int = 2
+    backend: Any,
+    rows: Sequence[Row],
+    columns: Sequence[Column],
+    progress: Optional[Progress] = None,
+    parallel: Optional[int] = None,
 ) -> List[Cell]:
     """Every cell on one backend; a kind this backend cannot make becomes an 'unavailable' row."""
     pairs = [(row, column) for row in rows for column in columns]
@@ -87,7 +94,7 @@ def run_group(
             runs = backend.run_many(
                 scenarios,
                 FAST,
-                parallel=parallel,
+                parallel=parallel or DEFAULT_PARALLEL,
                 errors="record",
                 on_result=lambda i, r: progress(1) if progress else None,
                 via_zygote=len(scenarios) >= ZYGOTE_FROM,
@@ -141,14 +148,18 @@ class Matrix:
 
 
 def run_matrix(
-    backends: Sequence[Any], rows: Sequence[Row], columns: Sequence[Column], progress: Optional[Progress] = None
+    backends: Sequence[Any],
+    rows: Sequence[Row],
+    columns: Sequence[Column],
+    progress: Optional[Progress] = None,
+    parallel: Optional[int] = None,
 ) -> Matrix:
     """All groups; Ctrl-C keeps the cells finished so far."""
     started = time.monotonic()
     cells: List[Cell] = []
     try:
         for backend in backends:
-            cells += run_group(backend, rows, columns, progress)
+            cells += run_group(backend, rows, columns, progress, parallel)
     except MatrixInterrupted as stop:
         return Matrix(cells + stop.cells, time.monotonic() - started, interrupted=True)
     except KeyboardInterrupt:
