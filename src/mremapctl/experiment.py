@@ -72,17 +72,27 @@ def flag_bits(opts: TryOptions) -> Tuple[int, List[str]]:
 
 def build(opts: TryOptions, page_size: int) -> Tuple[Scenario, List[str]]:
     """The scenario ``try`` runs, and notes to show the user."""
-    kind = KINDS[opts.kind]
     if opts.grow and opts.shrink:
         raise BadInput("--grow and --shrink exclude each other")
     if (opts.grow or opts.shrink) and opts.new_size is not None:
         raise BadInput("--grow/--shrink choose the new size: drop --new-size")
     bits, notes = flag_bits(opts)
-    size_text = opts.size or kind.default_size
-    mmap = Mmap(
+    steps: List[Step] = [_mmap_step(opts)]
+    if opts.mlock:
+        steps.append(Mlock(at=AddrExpr("old")))
+    if opts.mseal:
+        steps.append(Mseal(at=AddrExpr("old")))
+    steps.append(_mremap_step(opts, bits, page_size))
+    steps += [Read(at=AddrExpr("old")), Read(at=AddrExpr("new"))]
+    validate(tuple(steps), "try")
+    return Scenario(tuple(steps), description=describe(opts, bits)), notes
+
+
+def _mmap_step(opts: TryOptions) -> Mmap:
+    return Mmap(
         name="old",
         kind=opts.kind,
-        shared=opts.shared if opts.shared is not None else None,
+        shared=opts.shared,
         size=SizeExpr(opts.size) if opts.size else None,
         prot=opts.prot,
         fill=opts.fill,
@@ -92,19 +102,17 @@ def build(opts: TryOptions, page_size: int) -> Tuple[Scenario, List[str]]:
         path=opts.path,
         writable=opts.writable,
     )
-    steps: List[Step] = [mmap]
-    if opts.mlock:
-        steps.append(Mlock(at=AddrExpr("old")))
-    if opts.mseal:
-        steps.append(Mseal(at=AddrExpr("old")))
 
+
+def _sizes(opts: TryOptions, page_size: int) -> Tuple[Optional[int], int, Optional[int], Optional[int]]:
+    """(region size, offset, old_size, new_size) in bytes; None where the kernel decides the size."""
+    size_text = opts.size or KINDS[opts.kind].default_size
     region = SizeExpr(size_text).resolve(page_size) if size_text is not None else None
     offset = SizeExpr(opts.offset).resolve(page_size) if opts.offset else 0
-    old_size = (
-        SizeExpr(opts.old_size).resolve(page_size)
-        if opts.old_size is not None
-        else (region - offset if region is not None else None)
-    )
+    if opts.old_size is not None:
+        old_size: Optional[int] = SizeExpr(opts.old_size).resolve(page_size)
+    else:
+        old_size = region - offset if region is not None else None
     if old_size is not None and old_size < 0:
         raise BadInput(f"--offset {opts.offset} is beyond the region's size")
     if opts.new_size is not None:
@@ -115,33 +123,27 @@ def build(opts: TryOptions, page_size: int) -> Tuple[Scenario, List[str]]:
         if old_size is None:
             raise BadInput(f"kind {opts.kind!r} has a kernel-chosen size: give --old-size and --new-size")
         new_size = old_size * 2 if opts.grow else max(page_size, old_size // 2 // page_size * page_size)
+    return region, offset, old_size, new_size
 
+
+def _mremap_step(opts: TryOptions, bits: int, page_size: int) -> Mremap:
+    region, offset, old_size, new_size = _sizes(opts, page_size)
     new_address = None
-    if opts.fixed is not None or bits & F.MREMAP_FIXED:
-        if opts.fixed:
-            new_address = AddrExpr(opts.fixed)
-        else:
-            end = max(region or page_size, new_size or 0)
-            new_address = AddrExpr(f"lab+{align_up(end + 1, GiB) // GiB}G")
-    old = AddrExpr(f"old+{_pages_text(offset, page_size)}" if offset else "old")
-    steps.append(
-        Mremap(
-            old=old,
-            old_size=SizeExpr(_pages_text(old_size, page_size))
-            if old_size is not None and (offset or opts.old_size is not None)
-            else None,
-            new_size=SizeExpr(_pages_text(new_size, page_size))
-            if new_size is not None and new_size != old_size
-            else None,
-            flags=tuple(F.mremap_flag_names(bits)) if opts.raw_flags is None else (),
-            raw=opts.raw_flags,
-            new_address=new_address,
-            name="new",
-        )
+    if opts.fixed:
+        new_address = AddrExpr(opts.fixed)
+    elif opts.fixed is not None or bits & F.MREMAP_FIXED:  # a free spot: the next GiB the region leaves alone
+        end = max(region or page_size, new_size or 0)
+        new_address = AddrExpr(f"lab+{align_up(end + 1, GiB) // GiB}G")
+    explicit_old = old_size is not None and (offset or opts.old_size is not None)
+    return Mremap(
+        old=AddrExpr(f"old+{_pages_text(offset, page_size)}" if offset else "old"),
+        old_size=SizeExpr(_pages_text(old_size, page_size)) if explicit_old and old_size is not None else None,
+        new_size=SizeExpr(_pages_text(new_size, page_size)) if new_size is not None and new_size != old_size else None,
+        flags=tuple(F.mremap_flag_names(bits)) if opts.raw_flags is None else (),
+        raw=opts.raw_flags,
+        new_address=new_address,
+        name="new",
     )
-    steps += [Read(at=AddrExpr("old")), Read(at=AddrExpr("new"))]
-    validate(tuple(steps), "try")
-    return Scenario(tuple(steps), description=describe(opts, bits)), notes
 
 
 def describe(opts: TryOptions, bits: int) -> str:

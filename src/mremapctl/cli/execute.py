@@ -47,38 +47,46 @@ def run_and_show(
 
         output.emit_json(run_json(run))
     else:
-        from mremapctl.render.text import Show, render_experiment, render_run
-
-        output.record = bool(opts.get("svg") or opts.get("html"))
-        console = output.console()
-        show = Show(
-            tables=opts.get("tables", True), picture=opts.get("picture", True), explain=opts.get("explain", False)
-        )
-        if read_labels is not None:
-            render_experiment(console, run, read_labels, show)
-        else:
-            render_run(console, run, show)
-        if opts.get("svg"):
-            console.save_svg(str(opts["svg"]), title="mremapctl", clear=False)
-        if opts.get("html"):
-            console.save_html(str(opts["html"]))
+        render(output, opts, run, read_labels)
     if run.failure:
         print(f"mremapctl: error: the experiment could not be carried out: {run.failure}", file=sys.stderr)
         sys.exit(1)
     if check:
-        judged = [s for s in run.steps if s.expect_met is not None]
-        missed = [s for s in judged if s.expect_met is False]
-        if missed:
-            print(f"mremapctl: {len(missed)} step(s) did not meet their expect", file=sys.stderr)
-            sys.exit(1)
-        if not output.json:
-            print(
-                f"check: all {len(judged)} expectations met"
-                if judged
-                else "check: this scenario has no expect lines, so there was nothing to check",
-                file=sys.stderr,
-            )
+        verdict(run, quiet=output.json)
     return run
+
+
+def render(output: Output, opts: Dict[str, Any], run: Run, read_labels: Optional[Sequence[str]]) -> None:
+    """Tables and pictures for people; --svg / --html keep a copy."""
+    from mremapctl.render.text import Show, render_experiment, render_run
+
+    output.record = bool(opts.get("svg") or opts.get("html"))
+    console = output.console()
+    show = Show(tables=opts.get("tables", True), picture=opts.get("picture", True), explain=opts.get("explain", False))
+    if read_labels is not None:
+        render_experiment(console, run, read_labels, show)
+    else:
+        render_run(console, run, show)
+    if opts.get("svg"):
+        console.save_svg(str(opts["svg"]), title="mremapctl", clear=False)
+    if opts.get("html"):
+        console.save_html(str(opts["html"]))
+
+
+def verdict(run: Run, quiet: bool) -> None:
+    """`run --check`: exit 1 when an expectation was missed, else say how many held."""
+    judged = [s for s in run.steps if s.expect_met is not None]
+    missed = [s for s in judged if s.expect_met is False]
+    if missed:
+        print(f"mremapctl: {len(missed)} step(s) did not meet their expect", file=sys.stderr)
+        sys.exit(1)
+    if not quiet:
+        print(
+            f"check: all {len(judged)} expectations met"
+            if judged
+            else "check: this scenario has no expect lines, so there was nothing to check",
+            file=sys.stderr,
+        )
 
 
 def predict(run: Run, scenario: Scenario) -> None:
