@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import faulthandler
 import os
-import pickle
 import select
 import signal
-import struct
 import time
 import traceback
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple
 
+from mremapctl.backends.live.frames import split_frames, write_frame
 from mremapctl.errors import BadInput, MremapctlError, Unavailable
 from mremapctl.lab import Lab
 
 Send = Callable[[Any], None]
 Work = Callable[[Lab, Send], Any]
-
-_LEN = struct.Struct("<I")
 
 
 def reserve_lab() -> Lab:
@@ -75,12 +72,12 @@ def _child(wfd: int, lab: Lab, work: Work) -> None:  # pragma: no cover - child 
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         faulthandler.disable()  # a crash is reported by the parent, in one line
         Syscalls().call("munmap", lab.start, lab.size)  # the lab is free for the work
-        result = work(lab, lambda obj: _send(wfd, ("msg", obj)))
-        _send(wfd, ("done", result))
+        result = work(lab, lambda obj: write_frame(wfd, ("msg", obj)))
+        write_frame(wfd, ("done", result))
     except MremapctlError as err:
-        _send(wfd, ("error", type(err).__name__, str(err)))
+        write_frame(wfd, ("error", type(err).__name__, str(err)))
     except BaseException:
-        _send(wfd, ("bug", traceback.format_exc()))
+        write_frame(wfd, ("bug", traceback.format_exc()))
         code = 70
     finally:
         os._exit(code)
@@ -106,7 +103,7 @@ def _collect(pid: int, rfd: int, what: str, idle_timeout: float, on_message: Cal
                 break
             buffer += chunk
             deadline = time.monotonic() + idle_timeout
-            messages, buffer = _frames(buffer)
+            messages, buffer = split_frames(buffer)
             for message in messages:
                 if message[0] == "msg":
                     on_message(message[1])
@@ -137,21 +134,3 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, 0)
     except (ProcessLookupError, ChildProcessError):
         pass
-
-
-def _send(fd: int, message: Tuple[Any, ...]) -> None:  # pragma: no cover - child side
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    payload = _LEN.pack(len(data)) + data
-    while payload:
-        payload = payload[os.write(fd, payload) :]
-
-
-def _frames(buffer: bytes) -> Tuple[List[Tuple[Any, ...]], bytes]:
-    messages = []
-    while len(buffer) >= _LEN.size:
-        (length,) = _LEN.unpack_from(buffer)
-        if len(buffer) < _LEN.size + length:
-            break
-        messages.append(pickle.loads(buffer[_LEN.size : _LEN.size + length]))
-        buffer = buffer[_LEN.size + length :]
-    return messages, buffer

@@ -11,17 +11,16 @@ from __future__ import annotations
 import faulthandler
 import gc
 import os
-import pickle
 import platform
 import select
 import signal
-import struct
 import time
 import traceback
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from mremapctl import flags as F
 from mremapctl.backends.base import RunOptions
+from mremapctl.backends.live.frames import split_frames, write_frame
 from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.machine import LiveMachine  # imported here, not in every child
 from mremapctl.engine import Engine, crashed_step
@@ -30,7 +29,6 @@ from mremapctl.lab import DEFAULT_LAB_START, FALLBACK_LAB_STARTS, LAB_SIZE, Lab
 from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario
 
-_LEN = struct.Struct("<I")
 _RESERVED: Optional[Lab] = None
 
 
@@ -141,13 +139,13 @@ class LiveBackend:
             machine = LiveMachine(self.sys, force=options.force)
             engine = Engine(machine, scenario, self.lab, options)
             for result in engine.run():
-                _send(wfd, ("step", result))
+                write_frame(wfd, ("step", result))
             before, after = engine.final_maps()
-            _send(wfd, ("end", before, after, engine.other_mappings))
+            write_frame(wfd, ("end", before, after, engine.other_mappings))
         except MremapctlError as err:
-            _send(wfd, ("error", type(err).__name__, str(err)))
+            write_frame(wfd, ("error", type(err).__name__, str(err)))
         except BaseException:
-            _send(wfd, ("bug", traceback.format_exc()))
+            write_frame(wfd, ("bug", traceback.format_exc()))
             code = 70
         finally:
             os._exit(code)
@@ -180,7 +178,7 @@ class _Child:
             self.finish()
             return
         self.buffer += chunk
-        messages, self.buffer = _frames(self.buffer)
+        messages, self.buffer = split_frames(self.buffer)
         for message in messages:
             self.apply(message)
         if self.ended and not self.done:
@@ -262,37 +260,3 @@ def _wait(children: List[_Child]) -> List[_Child]:
             child.feed()
             touched.append(child)
     return touched
-
-
-def write_frame(fd: int, message: Any) -> None:
-    """One length-prefixed pickle: how children (and the zygote) report to their parent."""
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    payload = _LEN.pack(len(data)) + data
-    while payload:
-        payload = payload[os.write(fd, payload) :]
-
-
-_send = write_frame
-
-
-def read_frames(fd: int) -> Iterator[Any]:
-    """The messages on a pipe, until it closes."""
-    buffer = b""
-    while True:
-        chunk = os.read(fd, 1 << 20)
-        if not chunk:
-            return
-        buffer += chunk
-        messages, buffer = _frames(buffer)
-        yield from messages
-
-
-def _frames(buffer: bytes) -> Tuple[List[Tuple[Any, ...]], bytes]:
-    messages = []
-    while len(buffer) >= _LEN.size:
-        (length,) = _LEN.unpack_from(buffer)
-        if len(buffer) < _LEN.size + length:
-            break
-        messages.append(pickle.loads(buffer[_LEN.size : _LEN.size + length]))
-        buffer = buffer[_LEN.size + length :]
-    return messages, buffer

@@ -30,7 +30,8 @@ def run_batch(
     on_result: Optional[Callable[[int, Run], None]] = None,
 ) -> List[Run]:
     """Run the batch in a zygote; same contract as LiveBackend.run_many (Interrupted on Ctrl-C)."""
-    from mremapctl.backends.live.runner import Interrupted, read_frames, write_frame
+    from mremapctl.backends.live.frames import read_frames, write_frame
+    from mremapctl.backends.live.runner import Interrupted
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "mremapctl.backends.live.zygote"],
@@ -65,7 +66,8 @@ def run_batch(
 
 def main() -> None:
     """The zygote's side: read the request, run it, stream each run back."""
-    from mremapctl.backends.live.runner import Interrupted, LiveBackend, read_frames, write_frame
+    from mremapctl.backends.live.frames import read_frames, write_frame
+    from mremapctl.backends.live.runner import Interrupted, LiveBackend
 
     out = sys.stdout.fileno()
     try:
