@@ -44,8 +44,8 @@ def render_survey(console: Console, s: Survey) -> None:
         for d in s.deviations:
             table.add_row(_cell(d), Text(d.live, style="bold"), d.model, d.rule or "")
         console.print(table)
-    for kind, why in s.unavailable.items():
-        console.print(Text(f"unavailable here: {kind}: {why}", style="dim"))
+    for why in s.unavailable.values():
+        console.print(Text(f"unavailable here: {why.removeprefix('unavailable: ')}", style="dim"))
     console.print(Text(f"{len(s.cells)} live experiments in {s.seconds:.1f} s", style="dim"))
 
 
@@ -62,7 +62,9 @@ def survey_markdown(s: Survey) -> str:
         ]
         lines += [f"| {_cell(d)} | {d.live} | {d.model} | {d.rule or ''} |" for d in s.deviations]
     if s.unavailable:
-        lines += ["", "### Unavailable here", ""] + [f"- {k}: {v}" for k, v in s.unavailable.items()]
+        lines += ["", "### Unavailable here", ""] + [
+            f"- {v.removeprefix('unavailable: ')}" for v in s.unavailable.values()
+        ]
     lines += ["", f"{len(s.cells)} live experiments, mremapctl survey --markdown", ""]
     return "\n".join(lines)
 
