@@ -27,21 +27,11 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Optional, Sequence, Tuple
 
 from mremapctl.backends.live.libc import Syscalls
+from mremapctl.backends.live.structs import UFFD_API, UFFDIO_API, UFFDIO_REGISTER, ioc
 from mremapctl.errors import Unavailable
 
-
-def ioc(direction: int, nr: int, size: int, kind: int = 0xAA) -> int:
-    """The asm-generic _IOC encoding.
-
-    >>> hex(ioc(3, 0x3F, 24)), hex(ioc(3, 0x00, 32)), hex(ioc(3, 0x03, 40)), hex(ioc(3, 0x07, 32))
-    ('0xc018aa3f', '0xc020aa00', '0xc028aa03', '0xc020aa07')
-    """
-    return direction << 30 | size << 16 | kind << 8 | nr
-
-
-UFFD_API = 0xAA
-UFFDIO_API = ioc(3, 0x3F, 24)
-UFFDIO_REGISTER = ioc(3, 0x00, 32)
+# UFFD_API, UFFDIO_API and UFFDIO_REGISTER are the live backend's (structs.py); the demo adds
+# the ioctls that resolve faults.
 UFFDIO_COPY = ioc(3, 0x03, 40)
 UFFDIO_CONTINUE = ioc(3, 0x07, 32)
 USERFAULTFD_IOC_NEW = ioc(0, 0x00, 0)

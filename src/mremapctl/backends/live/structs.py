@@ -19,13 +19,17 @@ PERF_FLAG_DISABLED, PERF_FLAG_EXCLUDE_KERNEL, PERF_FLAG_EXCLUDE_HV = 1 << 0, 1 <
 UFFD_API = 0xAA
 
 
-def _iowr(kind: int, number: int, size: int) -> int:
-    """_IOWR(type, nr, size) from asm-generic/ioctl.h (x86_64 and aarch64 share it)."""
-    return (3 << 30) | (size << 16) | (kind << 8) | number
+def ioc(direction: int, nr: int, size: int, kind: int = 0xAA) -> int:
+    """The _IOC encoding of asm-generic/ioctl.h (x86_64 and aarch64 share it); direction 3 is _IOWR.
+
+    >>> hex(ioc(3, 0x3F, 24)), hex(ioc(3, 0x00, 32)), hex(ioc(3, 0x03, 40)), hex(ioc(3, 0x07, 32))
+    ('0xc018aa3f', '0xc020aa00', '0xc028aa03', '0xc020aa07')
+    """
+    return direction << 30 | size << 16 | kind << 8 | nr
 
 
-UFFDIO_API = _iowr(0xAA, 0x3F, 24)
-UFFDIO_REGISTER = _iowr(0xAA, 0x00, 32)
+UFFDIO_API = ioc(3, 0x3F, 24)
+UFFDIO_REGISTER = ioc(3, 0x00, 32)
 
 # capget/capset: struct __user_cap_header_struct {u32 version; s32 pid} and two
 # struct __user_cap_data_struct {u32 effective, permitted, inheritable} for version 3.
