@@ -27,9 +27,5 @@ def test_bad_prot() -> None:
         F.parse_prot("rq")
 
 
-def test_prot_letters() -> None:
-    assert F.prot_letters(F.PROT_READ | F.PROT_EXEC) == "r-x"
-
-
 def test_the_5_13_blockers_are_documented_vmflags() -> None:
     assert set(F.VMFLAGS) >= F.DONTUNMAP_BLOCKERS

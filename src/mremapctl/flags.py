@@ -164,8 +164,3 @@ def parse_prot(text: str) -> int:
             raise BadInput(f"bad protection {text!r}: use letters r, w, x (e.g. rw, r-x) or none")
         bits |= _PROT_LETTERS[letter]
     return bits
-
-
-def prot_letters(prot: int) -> str:
-    """PROT bits as the first three letters of a maps perms column ("rw-")."""
-    return "".join(letter if prot & bit else "-" for letter, bit in _PROT_LETTERS.items())

@@ -107,10 +107,6 @@ class Run:
     failure: Optional[str] = None  # why the run stopped early (child died, time-out)
 
     @property
-    def mremap_steps(self) -> List[StepResult]:
-        return [s for s in self.steps if s.op == "mremap"]
-
-    @property
     def expectations_met(self) -> bool:
         return all(s.expect_met is not False for s in self.steps) and self.failure is None
 

@@ -72,8 +72,3 @@ def approx_size(n: int) -> str:
         if n >= 1 << shift:
             return f"about {n / (1 << shift):.1f} {unit}"
     return f"{n} B"
-
-
-def format_addr(addr: int) -> str:
-    """Lower-case hex, as /proc/self/maps and strace print addresses."""
-    return hex(addr)

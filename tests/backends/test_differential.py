@@ -9,7 +9,6 @@ thousands of examples by hand.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,7 +46,3 @@ def test_bundled_scenarios_agree(live_backend: Any, huge_pages: int, name: str) 
 
     diff = compare(live_backend, dump_scenario(load_bundled(name)))
     assert not diff, "\n".join(diff)
-
-
-def test_scenario_files_are_plain_toml() -> None:
-    assert Path(__file__).exists()

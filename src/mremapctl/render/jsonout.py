@@ -4,7 +4,7 @@ how runs cross process and machine boundaries (the vm backend, survey --compare)
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 from mremapctl.results import DiffRow, MapEntry, Run, StepResult, diff_maps
 
@@ -142,7 +142,3 @@ def run_from_json(data: Dict[str, Any]) -> Run:
     run.notes = list(data.get("notes", []))
     run.failure = data.get("failure")
     return run
-
-
-def runs_json(runs: List[Run]) -> List[Dict[str, Any]]:
-    return [run_json(r) for r in runs]

@@ -7,7 +7,7 @@ width that grows with its size, and the holes between them are shown as "··1 G
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
 from rich.text import Text
 
@@ -102,7 +102,3 @@ def rough_size(n: int) -> str:
             value = round(n / (1 << shift), 1)
             return f"{value:.0f} {unit}" if value >= 10 or value == int(value) else f"{value:.1f} {unit}"
     return f"{n} B"
-
-
-def pictures(steps: Sequence[List[DiffRow]], lab_start: int, lab_end: int) -> List[Text]:
-    return [band(rows, lab_start, lab_end) for rows in steps]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import tempfile
 from typing import Callable, Dict, Tuple
 
@@ -230,8 +229,3 @@ class Makers:
             entries, _ = parse_maps(f.read(), [(ring, ring + 1)])
         path = entries[0].path if entries else "[aio]"
         return self.relocate(req, path)
-
-
-def strip_pid(path: str) -> str:
-    """Temporary file names carry the child's pid; comparisons ignore it."""
-    return re.sub(r"mremapctl\.\d+\.", "mremapctl.<pid>.", path)

@@ -25,14 +25,21 @@ def read_pages(space: Space, addr: int, size: int) -> List[str]:
     return out
 
 
-def _read(space: Space, addr: int) -> int | str:
+def _reach(space: Space, addr: int, perm: str) -> Tuple[Optional[Vma], Optional[Pte]]:
+    """The VMA and page-table entry an access meets; no VMA means SIGSEGV (no mapping, no
+    permission, or a guard page)."""
     vma = space.find(addr)
-    if vma is None or "rd" not in vma.flags:
+    pte = space.ptes.get(addr // PAGE)
+    if vma is None or perm not in vma.flags or (pte is not None and pte.guard):
+        return None, pte
+    return vma, pte
+
+
+def _read(space: Space, addr: int) -> int | str:
+    vma, pte = _reach(space, addr, "rd")
+    if vma is None:
         return SIGSEGV
     vpn = addr // PAGE
-    pte = space.ptes.get(vpn)
-    if pte is not None and pte.guard:
-        return SIGSEGV
     if pte is not None and pte.value is not None:
         return pte.value
     obj, index = _object_page(vma, addr)
@@ -78,13 +85,10 @@ def _bulk_write(space: Space, addr: int, size: int, byte: int) -> Optional[List[
 
 
 def _write(space: Space, addr: int, byte: int, covers_first: bool) -> str:
-    vma = space.find(addr)
-    if vma is None or "wr" not in vma.flags:
+    vma, pte = _reach(space, addr, "wr")
+    if vma is None:
         return SIGSEGV
     vpn = addr // PAGE
-    pte = space.ptes.get(vpn)
-    if pte is not None and pte.guard:
-        return SIGSEGV
     obj, index = _object_page(vma, addr)
     if obj is not None and obj.sigbus_beyond_size and index * PAGE >= obj.size and obj.kind != "special":
         return SIGBUS
@@ -104,6 +108,3 @@ def _write(space: Space, addr: int, byte: int, covers_first: bool) -> str:
     if vma.anon_vma is None:
         vma.anon_vma = new_anon_vma()
     return "ok"
-
-
-# -- observation ----------------------------------------------------------------------------

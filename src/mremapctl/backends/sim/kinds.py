@@ -100,13 +100,13 @@ def vm_flags(req: MapRequest, prot: int, obj: Optional[Obj], version: Tuple[int,
     return frozenset(flags)
 
 
-def region_size(req: MapRequest, huge: int) -> Tuple[int, Optional[str]]:
-    """The size the kernel gives the region, or an errno-free reason it refuses the request."""
+def region_size(req: MapRequest, huge: int) -> int:
+    """The size the kernel gives the region: its own for the vDSO and an aio ring, else rounded up."""
     if req.kind == "vdso":
-        return 2 * PAGE, None
+        return 2 * PAGE
     if req.kind == "aio":
-        return PAGE, None
+        return PAGE
     size = req.size or 0
     if req.kind == "hugetlb" or req.hugetlb:
-        return -(-size // huge) * huge, None
-    return -(-size // PAGE) * PAGE, None
+        return -(-size // huge) * huge
+    return -(-size // PAGE) * PAGE

@@ -122,7 +122,7 @@ class SimMachine:
     # -- regions ----------------------------------------------------------------------------
 
     def map_region(self, req: MapRequest) -> Outcome:
-        size, _ = kinds.region_size(req, self.facts.huge)
+        size = kinds.region_size(req, self.facts.huge)
         if req.kind == "secretmem" and self.version < (6, 5):
             # memfd_secret() exists from 5.14 but answers ENOSYS unless booted with
             # secretmem.enable=1, until 'mm/secretmem: make it on by default' (6.5).

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
 
 PAGE = 4096
 
@@ -164,10 +164,6 @@ class Space:
     def is_free(self, start: int, end: int) -> bool:
         return not self.overlapping(start, end)
 
-    def next_after(self, vma: Vma) -> Optional[Vma]:
-        later = [v for v in self.vmas if v.start >= vma.end]
-        return later[0] if later else None
-
     def __iter__(self) -> Iterator[Vma]:
         return iter(self.vmas)
 
@@ -254,6 +250,3 @@ class Space:
             pte = self.ptes.get(vpn)
             if pte is not None and not (keep_guards and pte.guard):
                 del self.ptes[vpn]
-
-    def vmas_with_ptes(self, vma: Vma) -> Set[int]:
-        return {vpn for vpn in range(vma.start // PAGE, vma.end // PAGE) if vpn in self.ptes}
