@@ -9,7 +9,7 @@ import pytest
 
 from mremapctl.backends.vm import cache as vmcache
 from mremapctl.backends.vm import kernels
-from mremapctl.backends.vm.errors import MirrorUnavailable, UnsupportedKernel
+from mremapctl.backends.vm.errors import FetchFailed, MirrorUnavailable, UnsupportedKernel
 
 
 @pytest.fixture
@@ -95,3 +95,20 @@ def test_offline_falls_back_to_a_cached_kernel(root: Path, monkeypatch: pytest.M
     assert kernels.get("6.1", cache=root).package == "linux-image-6.1.0-50-amd64"
     with pytest.raises(MirrorUnavailable):
         kernels.get("5.10", cache=root)
+
+
+def test_a_package_that_cannot_be_unpacked_is_one_error_and_leaves_nothing(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def damaged_download(self: object, package: str, version: str, dest: Path, progress: object = None) -> Path:
+        dest.mkdir(parents=True, exist_ok=True)
+        deb = dest / f"{package}_{version}_amd64.deb"
+        deb.write_bytes(b"!<arch>\n" + b"data.tar.xz/    0           0     0     100644  40        `\n" + bytes(40))
+        return deb
+
+    monkeypatch.setattr(kernels.PrivateApt, "ensure_lists", lambda self, refresh=None, progress=None: None)
+    monkeypatch.setattr(kernels.PrivateApt, "download", damaged_download)
+    with pytest.raises(FetchFailed, match=r"^linux-image-5\.10\.0-32-amd64 5\.10\.223-1: unpacking .* failed: xz "):
+        kernels.fetch("5.10", cache=root)
+    assert [p.name for p in (root / "kernels").iterdir()] == ["linux-image-6.1.0-50-amd64_6.1.176-1"]
+    assert list((root / "debs").iterdir()) == []

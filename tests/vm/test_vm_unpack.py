@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import shutil
 import struct
+import subprocess
 import tarfile
 from pathlib import Path
 from typing import Dict, Optional
@@ -15,15 +17,24 @@ import pytest
 from mremapctl.backends.vm import bzimage, debextract, kernels
 
 
-def make_deb(path: Path, files: Dict[str, bytes]) -> None:
-    """An ar archive with debian-binary, control.tar.gz and a gzip data.tar holding `files`."""
+def make_deb(path: Path, files: Dict[str, bytes], *, xz: bool = False, trailing_zeros: int = 0) -> None:
+    """An ar archive with debian-binary, control.tar.gz and a data.tar holding `files`.
+
+    gzip by default; `xz` compresses it with the xz tool as Debian does, and `trailing_zeros`
+    pads the tar after its end-of-archive blocks (dpkg-deb's records do the same, smaller).
+    """
     buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+    with tarfile.open(fileobj=buf, mode="w") as tar:
         for name, data in files.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-    members = [("debian-binary", b"2.0\n"), ("control.tar.gz", gzip.compress(b"")), ("data.tar.gz", buf.getvalue())]
+    raw = buf.getvalue() + bytes(trailing_zeros)
+    if xz:
+        data_name, packed = "data.tar.xz", subprocess.run(["xz", "-c"], input=raw, capture_output=True).stdout
+    else:
+        data_name, packed = "data.tar.gz", gzip.compress(raw)
+    members = [("debian-binary", b"2.0\n"), ("control.tar.gz", gzip.compress(b"")), (data_name, packed)]
     out = bytearray(b"!<arch>\n")
     for name, data in members:
         out += f"{name:<16}{0:<12}{0:<6}{0:<6}{100644:<8}{len(data):<10}`\n".encode()
@@ -50,6 +61,31 @@ def test_extract_selects_and_renames(tmp_path: Path) -> None:
     debextract.extract(deb, tmp_path / "out", kernels._select(rel))
     got = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*") if p.is_file())
     assert got == ["config", "modules/kernel/net/9p/9pnet.ko.xz", "modules/modules.builtin", "vmlinuz"]
+
+
+needs_xz = pytest.mark.skipif(shutil.which("xz") is None and not os.environ.get("CI"), reason="xz not installed")
+
+
+@needs_xz
+def test_extract_reads_the_xz_stream_to_its_end(tmp_path: Path) -> None:
+    """Debian's 6.1 package: the tar ends long before the xz stream does. Closing the pipe
+    there killed xz with SIGPIPE and every fresh fetch of 6.1 failed (issue 10)."""
+    deb = tmp_path / "k.deb"
+    make_deb(deb, {"./boot/vmlinuz-r": b"BZ" * 1000, "./boot/config-r": b"C"}, xz=True, trailing_zeros=4 << 20)
+    got = debextract.extract(deb, tmp_path / "out", kernels._select("r"))
+    assert sorted(p.name for p in got) == ["config", "vmlinuz"]
+    assert (tmp_path / "out" / "vmlinuz").read_bytes() == b"BZ" * 1000
+
+
+@needs_xz
+def test_extract_names_a_corrupt_stream(tmp_path: Path) -> None:
+    deb = tmp_path / "k.deb"
+    make_deb(deb, {"./boot/vmlinuz-r": bytes(range(256)) * 4000}, xz=True)
+    data = bytearray(deb.read_bytes())
+    data[-200:-100] = bytes(100)  # damage the end of the compressed data: xz's check fails
+    deb.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"^xz could not decompress data\.tar\.xz: .*(corrupt|Unexpected end)"):
+        debextract.extract(deb, tmp_path / "out", kernels._select("r"))
 
 
 def test_select_handles_lib_modules_of_older_releases() -> None:

@@ -12,7 +12,7 @@ import subprocess
 import tarfile
 import threading
 from pathlib import Path, PurePosixPath
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import IO, Callable, Dict, List, Optional, Tuple
 
 from mremapctl.backends.vm.compress import stream_command
 
@@ -78,30 +78,51 @@ def extract(deb: Path, dest: Path, select: Select) -> List[Path]:
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     feeder = threading.Thread(target=_feed, args=(deb, offset, size, proc), daemon=True)
     feeder.start()
+    assert proc.stdout is not None and proc.stderr is not None
     written: List[Path] = []
-    assert proc.stdout is not None
+    tar_error: Optional[Exception] = None
     try:
-        with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
-            for member in tar:
-                name = member.name[2:] if member.name.startswith("./") else member.name
-                target = select(name) if member.isfile() else None
-                rel = _safe_relative(target) if target else None
-                if rel is None:
-                    continue
-                handle = tar.extractfile(member)
-                if handle is None:
-                    continue
-                out = dest / rel
-                out.parent.mkdir(parents=True, exist_ok=True)
-                out.write_bytes(handle.read())
-                written.append(out)
+        try:
+            written = _write_selected(proc.stdout, dest, select)
+        except (tarfile.TarError, EOFError) as err:
+            tar_error = err  # often a damaged stream: the decompressor's own words say more
+        # tar stops at its end-of-archive blocks, but the stream goes on (record padding, the
+        # xz index and check): read it to the end so the decompressor finishes and verifies
+        # the data instead of dying of SIGPIPE on a pipe we closed early.
+        while proc.stdout.read(1 << 20):
+            pass
+    except BaseException:
+        proc.kill()
+        raise
     finally:
         proc.stdout.close()
         feeder.join()
         rc = proc.wait()
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        if proc.stderr:
-            proc.stderr.close()
+        err_text = proc.stderr.read().decode(errors="replace").strip()
+        proc.stderr.close()
     if rc != 0:
-        raise ValueError(f"{cmd[0]} failed on {deb.name}: {err.strip()[:200]}")
+        why = err_text[:200] or (f"killed by signal {-rc}" if rc < 0 else f"exit status {rc}")
+        raise ValueError(f"{cmd[0]} could not decompress {data_name}: {why}")
+    if tar_error is not None:
+        raise ValueError(f"{data_name} is not a valid tar archive: {tar_error}")
+    return written
+
+
+def _write_selected(stream: IO[bytes], dest: Path, select: Select) -> List[Path]:
+    """Write the regular files of a tar stream that `select` names; return their paths."""
+    written: List[Path] = []
+    with tarfile.open(fileobj=stream, mode="r|") as tar:
+        for member in tar:
+            name = member.name[2:] if member.name.startswith("./") else member.name
+            target = select(name) if member.isfile() else None
+            rel = _safe_relative(target) if target else None
+            if rel is None:
+                continue
+            handle = tar.extractfile(member)
+            if handle is None:
+                continue
+            out = dest / rel
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(handle.read())
+            written.append(out)
     return written

@@ -21,6 +21,10 @@ class MirrorUnavailable(VMError):
     """The Debian mirrors could not be reached and nothing usable is cached."""
 
 
+class FetchFailed(VMError):
+    """A downloaded package could not be unpacked or prepared; nothing of it was kept."""
+
+
 class KernelNotFound(BadInput):
     """No Debian kernel package matches the requested spec."""
 

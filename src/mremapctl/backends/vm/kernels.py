@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import tarfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from mremapctl.backends.vm.bzimage import extract_vmlinux, has_pvh
 from mremapctl.backends.vm.cache import cache_dir, locked, remove_tree
 from mremapctl.backends.vm.compress import SUFFIXES, decompress
 from mremapctl.backends.vm.debextract import extract
-from mremapctl.backends.vm.errors import KernelNotFound, MirrorUnavailable, UnsupportedKernel
+from mremapctl.backends.vm.errors import FetchFailed, KernelNotFound, MirrorUnavailable, UnsupportedKernel
 from mremapctl.backends.vm.prereq import ALL_TOOLS, check_prerequisites
 from mremapctl.backends.vm.versions import KernelPackage
 
@@ -210,6 +211,14 @@ def _unpack(deb: Path, pkg: KernelPackage, target: Path, progress: Optional[Prog
         extract_vmlinux(target / "vmlinuz", target / "vmlinux")
 
 
+def _unpack_or_fail(deb: Path, pkg: KernelPackage, target: Path, progress: Optional[Progress]) -> None:
+    """_unpack, with any failure of the package's data as one line naming the package and the step."""
+    try:
+        _unpack(deb, pkg, target, progress)
+    except (ValueError, OSError, EOFError, tarfile.TarError) as err:
+        raise FetchFailed(f"{pkg.package} {pkg.version}: unpacking {deb.name} failed: {err}") from None
+
+
 def fetch(
     kernel: Union[str, KernelPackage],
     progress: Optional[Progress] = None,
@@ -239,7 +248,7 @@ def fetch(
         tmp = target.with_name(target.name + ".partial")
         remove_tree(tmp)
         try:
-            _unpack(deb, pkg, tmp, progress)
+            _unpack_or_fail(deb, pkg, tmp, progress)
             meta = asdict(pkg)
             meta.update(
                 cached=True,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
 import time
@@ -125,7 +126,10 @@ def run_in_kernel(
     if not os.path.isdir(workdir):
         raise VMError(f"working folder {workdir} does not exist on the host, so not in the guest either")
     booted = kernels.get(kernel, progress, cache)
-    initrd = initramfs_for(booted)
+    try:
+        initrd = initramfs_for(booted)
+    except (ValueError, OSError, struct.error) as err:
+        raise VMError(f"{booted.package}: building the initramfs failed: {err}") from None
     run_dir = Path(tempfile.mkdtemp(prefix="mremapctl-vm-"))
     try:
         write_run_files(run_dir, list(argv), workdir, env, keep)
@@ -135,7 +139,10 @@ def run_in_kernel(
             progress(f"booting {booted.release} ({booted.package}) under qemu (TCG)")
         started = time.monotonic()
         with open(run_dir / "qemu.log", "wb") as qlog:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog, stderr=subprocess.STDOUT)
+            try:
+                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog, stderr=subprocess.STDOUT)
+            except OSError as err:
+                raise VMError(f"{booted.package}: starting {cmd[0]} failed: {err}") from None
             try:
                 qemu_rc = proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
