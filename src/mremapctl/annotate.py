@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import List
 
-from mremapctl.pages import page_starts
-from mremapctl.results import Run
+from mremapctl.pages import page_starts, summarise_pages
+from mremapctl.results import SKIPPED, Run
 
 VDSO_CODE = "vdso code"
 
@@ -35,10 +35,11 @@ def annotate(live: Run, model: Run) -> int:
     for step, predicted in zip(live.steps, model.steps):
         if step.op != predicted.op:
             break
-        step.rule, step.explain = predicted.rule, predicted.explain
+        if step.status != SKIPPED:  # a call that never ran has no rule
+            step.rule, step.explain = predicted.rule, predicted.explain
         if step.op == "read":
             differs = comparable_pages(live, step.index - 1) != comparable_pages(model, predicted.index - 1)
-            said = ", ".join(predicted.pages or [])
+            said = summarise_pages(predicted.pages or [])
         else:
             differs = step.outcome != predicted.outcome
             said = predicted.outcome

@@ -21,6 +21,7 @@ from mremapctl.lab import Lab, Placer
 from mremapctl.machine import Machine, MapRequest, Outcome
 from mremapctl.results import CRASHED, FAILED, OK, SKIPPED, MapEntry, StepResult
 from mremapctl.scenario import steps as S
+from mremapctl.scenario import values as V
 from mremapctl.scenario.load import Scenario
 from mremapctl.units import format_size
 
@@ -195,7 +196,7 @@ class Engine:
             size=size,
             prot=F.parse_prot(step.prot),
             addr=addr,
-            fill=S.byte_value(step.fill) if step.fill is not None else None,
+            fill=V.byte_value(step.fill) if step.fill is not None else None,
             replace=step.replace,
             same_as=step.same_as,
             file_size=step.file_size.resolve(self.page) if step.file_size else None,
@@ -251,7 +252,7 @@ class Engine:
 
     def do_write(self, index: int, step: S.Write) -> StepResult:
         addr, size = self.range_of(index, step)
-        pages = self.machine.write(addr, size, S.byte_value(step.byte))
+        pages = self.machine.write(addr, size, V.byte_value(step.byte))
         faults = [p for p in pages if p != OK]
         result = StepResult(index, "write", f"write({addr:#x}, {size}, {step.byte!r})", at=addr, pages=pages)
         if faults:
@@ -295,7 +296,7 @@ class Engine:
     def do_uffd_register(self, index: int, step: S.UffdRegister) -> StepResult:
         a, n = self.range_of(index, step)
         call = f"ioctl(uffd, UFFDIO_REGISTER, {{{a:#x}, {n}, MODE_{step.mode.upper()}}})"
-        return self._simple(index, step, call, self.machine.uffd_register(a, n, S.UFFD_MODES[step.mode]))
+        return self._simple(index, step, call, self.machine.uffd_register(a, n, V.UFFD_MODES[step.mode]))
 
     def do_setrlimit(self, index: int, step: S.Setrlimit) -> StepResult:
         limits = step.limits(self.page)
@@ -304,7 +305,7 @@ class Engine:
 
     def do_drop_cap(self, index: int, step: S.DropCap) -> StepResult:
         call = f"capset(drop CAP_{step.cap})"
-        return self.finish(index, "drop_cap", call, self.machine.drop_cap(S.CAPABILITIES[step.cap]))
+        return self.finish(index, "drop_cap", call, self.machine.drop_cap(V.CAPABILITIES[step.cap]))
 
 
 def crashed_step(index: int, op: str, reason: str) -> StepResult:

@@ -19,3 +19,9 @@ class Unavailable(MremapctlError):
     """The experiment cannot be carried out here (exit 1), e.g. a kind this kernel lacks."""
 
     exit_code = 1
+
+
+class Interrupted(MremapctlError):
+    """Ctrl-C, after a partial report was printed (exit 130, as the shell reports a SIGINT)."""
+
+    exit_code = 130

@@ -7,14 +7,16 @@ result is called ``new``), then reads both ranges.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from mremapctl import flags as F
+from mremapctl.calls import errno_message
 from mremapctl.errors import BadInput
 from mremapctl.expr import AddrExpr, SizeExpr
 from mremapctl.kinds import KINDS
 from mremapctl.lab import GiB, align_up
-from mremapctl.scenario.load import Scenario, validate
+from mremapctl.results import FAILED, SKIPPED, Run
+from mremapctl.scenario.load import Scenario, validate, writes_into_user_files
 from mremapctl.scenario.steps import Mlock, Mmap, Mremap, Mseal, Read, Step
 
 
@@ -51,8 +53,8 @@ def _pages_text(value: int, page: int) -> str:
 def flag_bits(opts: TryOptions) -> Tuple[int, List[str]]:
     """The mremap flags, and a note for each flag implied rather than asked for."""
     if opts.raw_flags is not None:
-        if opts.maymove or opts.dontunmap or opts.fixed is not None:
-            raise BadInput("--raw-flags gives the exact bits: drop --maymove, --fixed and --dontunmap")
+        if opts.maymove or opts.dontunmap or opts.fixed == "":
+            raise BadInput("--raw-flags gives the exact bits: drop --maymove and --dontunmap (--fixed ADDR may stay)")
         return opts.raw_flags, []
     bits, notes = 0, []
     if opts.maymove:
@@ -70,8 +72,8 @@ def flag_bits(opts: TryOptions) -> Tuple[int, List[str]]:
     return bits, notes
 
 
-def build(opts: TryOptions, page_size: int) -> Tuple[Scenario, List[str]]:
-    """The scenario ``try`` runs, and notes to show the user."""
+def build(opts: TryOptions, page_size: int, words: Optional[Dict[str, str]] = None) -> Tuple[Scenario, List[str]]:
+    """The scenario ``try`` runs, and notes to show the user (``words``: the CLI's names for the keys)."""
     if opts.grow and opts.shrink:
         raise BadInput("--grow and --shrink exclude each other")
     if (opts.grow or opts.shrink) and opts.new_size is not None:
@@ -84,8 +86,8 @@ def build(opts: TryOptions, page_size: int) -> Tuple[Scenario, List[str]]:
         steps.append(Mseal(at=AddrExpr("old")))
     steps.append(_mremap_step(opts, bits, page_size))
     steps += [Read(at=AddrExpr("old")), Read(at=AddrExpr("new"))]
-    validate(tuple(steps), "try")
-    return Scenario(tuple(steps), description=describe(opts, bits)), notes
+    validate(tuple(steps), "try", words)
+    return Scenario(tuple(steps), description=describe(opts, bits)), notes + writes_into_user_files(tuple(steps))
 
 
 def _mmap_step(opts: TryOptions) -> Mmap:
@@ -122,14 +124,16 @@ def _sizes(opts: TryOptions, page_size: int) -> Tuple[Optional[int], int, Option
     if opts.grow or opts.shrink:
         if old_size is None:
             raise BadInput(f"kind {opts.kind!r} has a kernel-chosen size: give --old-size and --new-size")
-        new_size = old_size * 2 if opts.grow else max(page_size, old_size // 2 // page_size * page_size)
+        new_size = old_size * 2 if opts.grow else old_size // 2 // page_size * page_size
+        if opts.shrink and new_size == 0:
+            raise BadInput(f"--shrink halves old_size to whole pages: {old_size} bytes is less than two pages")
     return region, offset, old_size, new_size
 
 
 def _mremap_step(opts: TryOptions, bits: int, page_size: int) -> Mremap:
     region, offset, old_size, new_size = _sizes(opts, page_size)
     new_address = None
-    if opts.fixed:
+    if opts.fixed:  # with --raw-flags too: the bits are exact, the address is where FIXED goes
         new_address = AddrExpr(opts.fixed)
     elif opts.fixed is not None or bits & F.MREMAP_FIXED:  # a free spot: the next GiB the region leaves alone
         end = max(region or page_size, new_size or 0)
@@ -152,3 +156,29 @@ def describe(opts: TryOptions, bits: int) -> str:
 
 
 READ_LABELS = ("old range", "new range")
+
+# Why a setup call of `try` fails, in a few words (the errno alone rarely says it).
+SETUP_REASONS = {
+    ("mmap", "EINVAL"): "mmap refuses a zero length, and flags or a size the kind does not allow",
+    ("mmap", "ENODEV"): "this file cannot be mapped",
+    ("mmap", "EAGAIN"): "MAP_LOCKED would exceed RLIMIT_MEMLOCK",
+    ("mmap", "ENOMEM"): "no room, or the overcommit limit",
+    ("mmap", "EACCES"): "the file's open mode does not allow this protection",
+    ("mmap", "EPERM"): "not permitted (a seal, or an operation that needs privilege)",
+    ("mlock", "ENOMEM"): "over RLIMIT_MEMLOCK, or part of the range is not mapped",
+    ("mlock", "EPERM"): "not permitted: RLIMIT_MEMLOCK is 0 and CAP_IPC_LOCK is missing",
+    ("mseal", "ENOSYS"): "this kernel has no mseal() (6.10+)",
+    ("mseal", "EINVAL"): "this kernel refuses mseal() here (on 32-bit, or a bad range)",
+}
+
+
+def not_carried_out(run: Run) -> Optional[str]:
+    """Why `try`'s experiment did not happen: its mremap was skipped because a setup call failed."""
+    mremap = next((s for s in run.steps if s.op == "mremap"), None)
+    if mremap is None or mremap.status != SKIPPED:
+        return None
+    failed = next((s for s in run.steps if s.status == FAILED), None)
+    if failed is None or failed.errno is None:
+        return "its setup did not complete, so the mremap was not called"
+    reason = SETUP_REASONS.get((failed.op, failed.errno), errno_message(failed.errno))
+    return f"{failed.call} failed with {failed.errno} ({reason}), so the mremap was not called"

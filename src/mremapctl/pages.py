@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import List
+from itertools import groupby
+from typing import List, Sequence
 
 from mremapctl.results import ZERO
 
@@ -32,3 +33,13 @@ def page_starts(addr: int, size: int, page: int) -> List[int]:
         starts.append(nxt)
         nxt += page
     return starts
+
+
+def summarise_pages(pages: Sequence[str]) -> str:
+    """Runs of equal results.
+
+    >>> summarise_pages(["data:A", "data:A", "zero", "zero", "zero"])
+    'data:A ×2, zero ×3'
+    """
+    runs = [(value, sum(1 for _ in group)) for value, group in groupby(pages)]
+    return ", ".join(value if count == 1 else f"{value} ×{count}" for value, count in runs) or "(nothing)"

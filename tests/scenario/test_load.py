@@ -64,8 +64,8 @@ BAD = [
     ),
     ('[[step]\nop = "mmap"\n', "TOML syntax error"),
     ('[[step]]\nop = "mmap"\nname = "lab"\n', "'lab' is reserved"),
-    ('[[step]]\nop = "mmap"\nname = "A"\nkind = "anon"\nshared = true\n', "cannot be shared"),
-    ('[[step]]\nop = "mmap"\nname = "A"\nkind = "anon"\ndir = "/tmp"\n', 'kind = \\"file\\" only'),
+    ('[[step]]\nop = "mmap"\nname = "A"\nkind = "anon"\nshared = true\n', "shared = true does not apply to kind"),
+    ('[[step]]\nop = "mmap"\nname = "A"\nkind = "anon"\ndir = "/tmp"\n', "dir applies to file mappings only"),
     (
         '[[step]]\nop = "mmap"\nname = "A"\nkind = "file"\npath = "/etc/hostname"\nshared = true\nfill = "A"\n',
         "could write the file",

@@ -15,9 +15,9 @@ def test_default_grid_is_big_enough() -> None:
 
 
 def test_selection_refuses_unknown_names() -> None:
-    assert grid.select(["MAYMOVE,FIXED"], list(grid.FLAG_SETS), "flag set") == ["MAYMOVE", "FIXED"]
+    assert grid.select(["MAYMOVE,FIXED"], list(grid.FLAG_SETS), "flag set", "--flags") == ["MAYMOVE", "FIXED"]
     with pytest.raises(BadInput, match="unknown flag set 'MOVE'"):
-        grid.select(["MOVE"], list(grid.FLAG_SETS), "flag set")
+        grid.select(["MOVE"], list(grid.FLAG_SETS), "flag set", "--flags")
 
 
 @pytest.mark.parametrize("column", COLUMNS, ids=lambda c: c.label)

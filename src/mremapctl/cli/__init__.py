@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any, List, Optional
+from typing import Any, List, NoReturn, Optional
 
 import click
 
 from mremapctl import __version__
-from mremapctl.errors import MremapctlError
+from mremapctl.errors import Interrupted, MremapctlError
 
 COMMANDS = {
     "try": ("mremapctl.cli.try_cmd", "try_cmd", "One experiment: map a region, mremap it, show what changed."),
@@ -84,23 +84,37 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     try:
         code: Any = cli.main(args=args, prog_name="mremapctl", standalone_mode=False)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
     except NO_ARGS_IS_HELP as err:  # click >= 8.2 raises it for a bare group
         click.echo(err.ctx.get_help() if err.ctx else str(err))
         sys.exit(0)
     except click.UsageError as err:
         hint = f" (see '{err.ctx.command_path} --help')" if err.ctx else ""
-        click.echo(f"mremapctl: error: {err.format_message()}{hint}", err=True)
-        sys.exit(2)
-    except click.Abort:
-        click.echo("mremapctl: interrupted", err=True)
-        sys.exit(130)
+        fail(f"{err.format_message()}{hint}", 2)
+    except (click.Abort, KeyboardInterrupt):
+        fail("interrupted", Interrupted.exit_code)
+    except BrokenPipeError:
+        end_like_a_c_tool_on_a_closed_pipe()
     except MremapctlError as err:
-        click.echo(f"mremapctl: error: {err}", err=True)
-        sys.exit(err.exit_code)
-    except KeyboardInterrupt:
-        click.echo("mremapctl: interrupted", err=True)
-        sys.exit(130)
+        fail(str(err), err.exit_code)
     except click.ClickException as err:
-        click.echo(f"mremapctl: error: {err.format_message()}", err=True)
-        sys.exit(err.exit_code)
+        fail(err.format_message(), err.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """The contract's one line on stderr, and the exit code."""
+    click.echo(f"mremapctl: error: {' '.join(message.split())}", err=True)
+    sys.exit(code)
+
+
+def end_like_a_c_tool_on_a_closed_pipe() -> NoReturn:
+    """`mremapctl … | head`: stop quietly, killed by SIGPIPE as a C tool would be (the shell sees 141)."""
+    import os
+    import signal
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # Python's exit-time flush must not complain either
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGPIPE)
+    sys.exit(128 + signal.SIGPIPE)  # not reached where SIGPIPE exists

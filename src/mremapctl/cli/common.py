@@ -6,10 +6,11 @@ import json
 import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
 import click
+
+from mremapctl.cli.params import OutputFile
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,7 +71,7 @@ def run_options(func: F) -> F:
         ),
         click.option(
             "--timeout",
-            type=float,
+            type=click.FloatRange(min=0, min_open=True),
             default=10.0,
             show_default=True,
             metavar="SECONDS",
@@ -103,13 +104,13 @@ def run_options(func: F) -> F:
         ),
         click.option(
             "--svg",
-            type=click.Path(dir_okay=False, path_type=Path),
+            type=OutputFile(),
             metavar="FILE",
             help="Also save the whole output as an SVG image (for slides).",
         ),
         click.option(
             "--html",
-            type=click.Path(dir_okay=False, path_type=Path),
+            type=OutputFile(),
             metavar="FILE",
             help="Also save the whole output as an HTML page.",
         ),

@@ -47,7 +47,7 @@ def demo_cmd() -> None:
 @click.option("--force", is_flag=True, help="Populate beyond the safe share (half) of MemAvailable.")
 @click.option(
     "--timeout",
-    type=float,
+    type=click.FloatRange(min=0, min_open=True),
     default=60.0,
     show_default=True,
     metavar="SECONDS",

@@ -24,8 +24,10 @@ def run_and_show(
     read_labels: Optional[Sequence[str]] = None,
     save: Optional[Callable[[Scenario], Any]] = None,
     check: bool = False,
+    not_carried_out: Optional[Callable[[Run], Optional[str]]] = None,
 ) -> Run:
-    """Run the scenario ``make_scenario(page_size)`` builds and print it; exits 1 when it could not run."""
+    """Run the scenario ``make_scenario(page_size)`` builds and print it; exits 1 when it could not run
+    (``not_carried_out`` says why a run that completed still did not do the experiment)."""
     from mremapctl.backends.select import open_backend
 
     if opts.get("show_c"):
@@ -42,6 +44,8 @@ def run_and_show(
     if backend.name in ("live", "vm"):
         predict(run, scenario)
     run.notes.extend(notes)
+    if not run.failure and not_carried_out:
+        run.failure = not_carried_out(run)
     if output.json:
         from mremapctl.render.jsonout import run_json
 
@@ -58,6 +62,7 @@ def run_and_show(
 
 def render(output: Output, opts: Dict[str, Any], run: Run, read_labels: Optional[Sequence[str]]) -> None:
     """Tables and pictures for people; --svg / --html keep a copy."""
+    from mremapctl.cli.params import write_text
     from mremapctl.render.text import Show, render_experiment, render_run
 
     output.record = bool(opts.get("svg") or opts.get("html"))
@@ -68,9 +73,9 @@ def render(output: Output, opts: Dict[str, Any], run: Run, read_labels: Optional
     else:
         render_run(console, run, show)
     if opts.get("svg"):
-        console.save_svg(str(opts["svg"]), title="mremapctl", clear=False)
+        write_text(opts["svg"], console.export_svg(title="mremapctl", clear=False), "SVG image")
     if opts.get("html"):
-        console.save_html(str(opts["html"]))
+        write_text(opts["html"], console.export_html(), "HTML page")
 
 
 def verdict(run: Run, quiet: bool) -> None:

@@ -40,7 +40,9 @@ from mremapctl.cli.common import Output
 @click.option("--kernel", "kernels", multiple=True, metavar="VERSION", help="A kernel (repeatable) for sim and vm.")
 @click.option("--kernels", "kernel_range", metavar="A..B", help="Every model from A to B, e.g. 5.4..6.18.")
 @click.option("--changes-only", is_flag=True, help="Only the rows whose cells differ across the groups.")
-@click.option("--parallel", type=int, metavar="N", help="Live experiments at a time. [default: cores + 1]")
+@click.option(
+    "--parallel", type=click.IntRange(min=1), metavar="N", help="Live experiments at a time. [default: cores + 1]"
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: {kind: matrix, cells, summary}.")
 @click.option("--color/--no-color", default=None, help="Force colours on or off.")
 def matrix_cmd(
@@ -73,7 +75,8 @@ def matrix_cmd(
 
     rows = grid.rows_for(_kinds(kinds), _variants(variants))
     columns = grid.columns_for(
-        grid.select(flags, list(grid.FLAG_SETS), "flag set"), grid.select(sizes, grid.SIZES, "size relation")
+        grid.select(flags, list(grid.FLAG_SETS), "flag set", "--flags"),
+        grid.select(sizes, grid.SIZES, "size relation", "--sizes"),
     )
     groups = open_groups(backends, list(kernels), kernel_range)
     output = Output(json=as_json, color=color)
@@ -84,29 +87,33 @@ def matrix_cmd(
     )
     if as_json:
         output.emit_json(matrix.to_json())
-        return
-    from mremapctl.render.matrix import differing_rows, render_matrix
+    else:
+        from mremapctl.render.matrix import differing_rows, render_matrix
 
-    console = output.console()
-    shown = differing_rows(matrix.cells, rows, columns) if changes_only else rows
-    render_matrix(console, matrix.cells, shown, columns)
-    rate = len(matrix.cells) / matrix.seconds if matrix.seconds else 0
-    console.print(f"[dim]{len(matrix.cells)} experiments in {matrix.seconds:.2f} s ({rate:,.0f}/s)[/dim]")
+        console = output.console()
+        shown = differing_rows(matrix.cells, rows, columns) if changes_only else rows
+        render_matrix(console, matrix.cells, shown, columns)
+        rate = len(matrix.cells) / matrix.seconds if matrix.seconds else 0
+        console.print(f"[dim]{len(matrix.cells)} experiments in {matrix.seconds:.2f} s ({rate:,.0f}/s)[/dim]")
+        if matrix.interrupted:
+            console.print(f"[bold red]{matrix.cut_short}: the cells above are the ones finished[/bold red]")
     if matrix.interrupted:
-        console.print("[bold red]interrupted: the cells above are the ones finished[/bold red]")
+        from mremapctl.errors import Interrupted
+
+        raise Interrupted(matrix.cut_short)
 
 
 def _kinds(kinds: Tuple[str, ...]) -> List[str]:
     from mremapctl.kinds import KINDS
     from mremapctl.survey.grid import select
 
-    return select(kinds, list(KINDS), "kind")
+    return select(kinds, list(KINDS), "kind", "--kinds")
 
 
 def _variants(variants: Tuple[str, ...]) -> List[str]:
     from mremapctl.survey.grid import VARIANTS, select
 
-    return select(variants, VARIANTS, "variant")
+    return select(variants, VARIANTS, "variant", "--variants")
 
 
 def open_groups(backends: str, kernels: List[str], kernel_range: Optional[str]) -> List[Any]:
@@ -123,6 +130,8 @@ def open_groups(backends: str, kernels: List[str], kernel_range: Optional[str]) 
         if not kernels:
             raise BadInput(f"--kernels {kernel_range!r} holds no model")
     names = [b.strip() for b in backends.split(",") if b.strip()]
+    if not names:
+        raise BadInput(f"--backend {backends!r} names no backend: give live, sim, vm or auto")
     groups = []
     for name in names:
         if name in ("live",) or (name == "auto" and not kernels):

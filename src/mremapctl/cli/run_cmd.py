@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
@@ -11,7 +12,7 @@ from mremapctl.cli.common import Output, run_options
 
 
 @click.command("run", context_settings={"max_content_width": 100})
-@click.argument("scenario", required=False, metavar="FILE.toml|NAME")
+@click.argument("scenario", required=False, metavar="FILE.toml|NAME|-")
 @click.option("--check", is_flag=True, help="Exit 1 when a step's `expect` is not met.")
 @click.option("--list", "list_bundled", is_flag=True, help="List the bundled scenarios.")
 @run_options
@@ -23,6 +24,7 @@ def run_cmd(scenario: Optional[str], check: bool, list_bundled: bool, **opts: An
       mremapctl run --list                     # the bundled scenarios
       mremapctl run dontunmap-memfd            # one of them, by name
       mremapctl run my.toml --check            # exit 1 if an `expect` is not met
+      generate-scenario | mremapctl run -      # a scenario on stdin
       mremapctl try --memfd --dontunmap --save-scenario my.toml && mremapctl run my.toml
     """
     output = Output(json=opts["as_json"], color=opts["color"])
@@ -38,14 +40,22 @@ def run_cmd(scenario: Optional[str], check: bool, list_bundled: bool, **opts: An
 
 
 def _load(name: str) -> Any:
-    from mremapctl.scenario.load import load_scenario
+    from mremapctl.scenario.load import load_scenario, parse_scenario
 
+    if name == "-":
+        return parse_scenario(_stdin_text(), "<stdin>")
     path = Path(name)
     if path.suffix == ".toml" or path.exists():
         return load_scenario(path)
     from mremapctl.examples import load_bundled
 
     return load_bundled(name)
+
+
+def _stdin_text() -> str:
+    from mremapctl.scenario.load import decode
+
+    return decode(sys.stdin.buffer.read(), "<stdin>")
 
 
 def _list(output: Output) -> None:

@@ -20,7 +20,9 @@ from mremapctl.cli.common import Output
     metavar="A.json B.json",
     help="Compare two saved surveys (two machines) instead of running one.",
 )
-@click.option("--parallel", type=int, metavar="N", help="Live experiments at a time. [default: cores + 1]")
+@click.option(
+    "--parallel", type=click.IntRange(min=1), metavar="N", help="Live experiments at a time. [default: cores + 1]"
+)
 @click.option(
     "--backend",
     type=click.Choice(["live", "vm"]),
@@ -56,6 +58,7 @@ def survey_cmd(
     from mremapctl.backends.select import open_backend, open_sim
     from mremapctl.backends.sim.versions import MODELS
     from mremapctl.cli.matrix_cmd import _with_progress
+    from mremapctl.errors import Interrupted
     from mremapctl.kinds import KINDS
     from mremapctl.survey import grid
     from mremapctl.survey.matrix import run_matrix
@@ -68,8 +71,13 @@ def survey_cmd(
         lambda progress: run_matrix([live], rows, grid.COLUMNS, progress, parallel),
         len(rows) * len(grid.COLUMNS),
     )
-    models = {m.name: run_matrix([open_sim(m.name)], rows, grid.COLUMNS).cells for m in MODELS}
-    result = survey(live.kernel, matrix.cells, models, matrix.seconds)
+    models = {}
+    for model in MODELS:
+        predicted = run_matrix([open_sim(model.name)], rows, grid.COLUMNS)
+        if predicted.interrupted:  # a partial model would hide deviations: no verdict at all
+            raise Interrupted(f"interrupted while comparing with the {model.name} model; no verdict")
+        models[model.name] = predicted.cells
+    result = survey(live.kernel, matrix.cells, models, matrix.seconds, matrix.cut_short)
     if as_json:
         output.emit_json(result.to_json())
     elif markdown:
@@ -80,6 +88,8 @@ def survey_cmd(
         from mremapctl.render.survey import render_survey
 
         render_survey(output.console(), result)
+    if matrix.interrupted:
+        raise Interrupted(matrix.cut_short)
 
 
 def _compare(output: Output, a: Path, b: Path) -> None:

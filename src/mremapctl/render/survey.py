@@ -19,6 +19,11 @@ def _cell(d: Deviation) -> str:
 
 
 def verdict(s: Survey) -> str:
+    partial = f"{s.cut_short}, so this is partial: " if s.cut_short else ""
+    return partial + _verdict(s)
+
+
+def _verdict(s: Survey) -> str:
     if s.exact:
         also = [name for name, count in s.per_model.items() if count == 0 and name != s.behaves_like]
         tie = f"; the {', '.join(also)} models answer these experiments alike" if also else ""
@@ -28,7 +33,7 @@ def verdict(s: Survey) -> str:
 
 def render_survey(console: Console, s: Survey) -> None:
     console.print(Text("kernel ", style="dim").append(s.kernel, style="bold"))
-    console.print(Text(verdict(s), style="bold green" if s.exact else "bold yellow"))
+    console.print(Text(verdict(s), style="bold green" if s.exact and not s.cut_short else "bold yellow"))
     counts = "  ".join(f"{name}:{count}" for name, count in s.per_model.items())
     console.print(Text(f"deviations per model: {counts}", style="dim"))
     if s.deviations:
@@ -47,6 +52,8 @@ def render_survey(console: Console, s: Survey) -> None:
     for why in s.unavailable.values():
         console.print(Text(f"unavailable here: {why.removeprefix('unavailable: ')}", style="dim"))
     console.print(Text(f"{len(s.cells)} live experiments in {s.seconds:.1f} s", style="dim"))
+    if s.cut_short:
+        console.print(Text(s.cut_short, style="bold red"))
 
 
 def survey_markdown(s: Survey) -> str:
@@ -66,6 +73,8 @@ def survey_markdown(s: Survey) -> str:
             f"- {v.removeprefix('unavailable: ')}" for v in s.unavailable.values()
         ]
     lines += ["", f"{len(s.cells)} live experiments, mremapctl survey --markdown", ""]
+    if s.cut_short:
+        lines += [f"**{s.cut_short}**", ""]
     return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from mremapctl.calls import errno_message
 from mremapctl.flags import DONTUNMAP_BLOCKERS
+from mremapctl.pages import summarise_pages
 from mremapctl.render.picture import band, legend
 from mremapctl.results import CRASHED, SKIPPED, DiffRow, MapEntry, Run, StepResult, diff_maps
 from mremapctl.teach import explain_step
@@ -64,23 +65,12 @@ def call_line(step: StepResult, numbered: bool = True) -> Text:
 def call_block(step: StepResult, numbered: bool = True) -> Group:
     """The call line, then its note and (for mremap) the deciding rule, indented when they wrap."""
     parts: List[Any] = [call_line(step, numbered)]
-    if step.note and step.status != CRASHED:
+    if step.note and step.status not in (CRASHED, SKIPPED):  # those carry the note in the call line
         parts.append(Padding(Text(step.note, style="yellow" if "⚠" in step.note else "dim"), (0, 0, 0, 3)))
     if step.rule and step.op == "mremap":
         rule = Text(f"rule {step.rule}: ", style="dim").append(step.explain or "", style="dim")
         parts.append(Padding(rule, (0, 0, 0, 3)))
     return Group(*parts)
-
-
-def summarise_pages(pages: Sequence[str]) -> str:
-    """Runs of equal results: "data:A ×2, zero ×2"."""
-    runs: List[List[Any]] = []
-    for page in pages:
-        if runs and runs[-1][0] == page:
-            runs[-1][1] += 1
-        else:
-            runs.append([page, 1])
-    return ", ".join(value if count == 1 else f"{value} ×{count}" for value, count in runs) or "(nothing)"
 
 
 def vm_flags_text(flags: Optional[Iterable[str]]) -> Text:
@@ -218,7 +208,12 @@ def render_experiment(console: Console, run: Run, read_labels: Sequence[str], sh
                 _explain(console, step, show)
     rows = diff_maps(run.maps_before, run.maps_after)
     if not rows:
-        console.print(Text("maps: nothing is mapped in the lab", style="dim"))
+        empty = (
+            "maps: not read, the run stopped before its snapshots"
+            if run.failure
+            else "maps: nothing is mapped in the lab"
+        )
+        console.print(Text(empty, style="dim"))
     if rows and show.picture:
         console.print(band(rows, run.lab_start, run.lab_end))
         console.print(legend())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from mremapctl.errors import BadInput
 from mremapctl.kinds import KINDS
@@ -27,10 +27,20 @@ class Scenario:
 
 def load_scenario(path: Path) -> Scenario:
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except OSError as err:
         raise BadInput(f"cannot read scenario {str(path)!r}: {err.strerror}") from None
-    return parse_scenario(text, str(path))
+    return parse_scenario(decode(data, str(path)), str(path))
+
+
+def decode(data: bytes, source: str) -> str:
+    """A scenario's text: TOML is UTF-8, so anything else is refused with the offset that broke it."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise BadInput(
+            f"{source}: not UTF-8 text (byte {err.start} is {data[err.start]:#04x}); TOML files are UTF-8"
+        ) from None
 
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
@@ -63,30 +73,67 @@ def _step(table: Any, where: str) -> Step:
     return OPS[op].from_table(table, where)
 
 
-def validate(steps: Tuple[Step, ...], source: str) -> None:
-    """The checks every scenario passes, from a file or built by ``try``."""
+# How the mmap keys are called where the user typed them: scenario keys, or `try`'s options,
+# so a refusal names what the user wrote. {kind} is the kind's name.
+TOML_WORDS = {
+    "kind": "kind = {kind!r}",
+    "shared": "shared = true",
+    "private": "shared = false",
+    "fill": "fill",
+    "hugetlb": "hugetlb = true",
+    "dir": "dir",
+    "path": "path",
+    "writable": "writable = true",
+}
+
+
+def validate(steps: Tuple[Step, ...], source: str, words: Optional[Dict[str, str]] = None) -> None:
+    """The checks every scenario passes, from a file or built by ``try`` (which passes its option names)."""
     for i, step in enumerate(steps, 1):
         if isinstance(step, Mmap):
-            _check_mmap(step, f"{source}: step {i}")
+            where = f"{source}: step {i}: " if words is None else ""
+            _check_mmap(step, where, words or TOML_WORDS)
     check_names(steps, source)
 
 
-def _check_mmap(step: Mmap, where: str) -> None:
+def _check_mmap(step: Mmap, where: str, words: Dict[str, str]) -> None:
     kind = KINDS[step.kind or "anon"]
-    if step.shared is not None and step.shared != kind.default_shared and not kind.sharing_choosable:
-        raise BadInput(f"{where}: kind {kind.name!r} cannot be {'shared' if step.shared else 'private'}")
+    said = {key: phrase.format(kind=kind.name) for key, phrase in words.items()}
+    choosable = ", ".join(k.name for k in KINDS.values() if k.sharing_choosable)
+    if step.shared is not None and not kind.sharing_choosable:
+        sharing = said["shared" if step.shared else "private"]
+        raise BadInput(f"{where}{sharing} does not apply to {said['kind']}: only {choosable} choose their sharing")
     if step.fill is not None and not kind.fillable:
-        raise BadInput(f"{where}: kind {kind.name!r} has contents the kernel owns; drop fill")
+        raise BadInput(f"{where}{said['kind']} has contents the kernel owns; drop {said['fill']}")
     if step.hugetlb and not kind.huge_option:
-        raise BadInput(f'{where}: hugetlb = true applies to memfd and shmem only (use kind = "hugetlb")')
-    if (step.dir or step.path or step.writable) and kind.name != "file":
-        raise BadInput(f'{where}: dir, path and writable apply to kind = "file" only')
+        raise BadInput(f"{where}{said['hugetlb']} applies to memfd and shmem only, not {said['kind']}")
+    for key in ("dir", "path", "writable"):
+        if getattr(step, key) and kind.name != "file":
+            raise BadInput(f"{where}{said[key]} applies to file mappings only, not {said['kind']}")
     if step.dir and step.path:
-        raise BadInput(f"{where}: give dir (a new temporary file) or path (an existing file), not both")
+        raise BadInput(
+            f"{where}give {said['dir']} (a new temporary file) or {said['path']} (an existing file), not both"
+        )
+    if step.writable and not step.path:
+        raise BadInput(f"{where}{said['writable']} is about an existing file: give {said['path']} too")
     if step.path and step.shared and not step.writable:
         raise BadInput(
-            f"{where}: a shared mapping of {step.path!r} could write the file; add writable = true (or map it private)"
+            f"{where}a shared mapping of {step.path!r} could write the file; add {said['writable']} (or map it private)"
         )
+
+
+def writes_into_user_files(steps: Tuple[Step, ...]) -> List[str]:
+    """A plain sentence for each user's file the experiment writes into (they allowed it)."""
+    has_writes = any(step.op == "write" for step in steps)
+    notes = []
+    for step in steps:
+        if not (isinstance(step, Mmap) and step.path and step.writable and step.shared is not False):
+            continue
+        if step.fill is not None:
+            notes.append(f"this experiment writes {step.fill!r} into {step.path} (fill, and you allowed writes)")
+        elif has_writes:
+            notes.append(f"the write steps write into {step.path} where they reach region {step.name!r}")
+    return notes
 
 
 def check_names(steps: Tuple[Step, ...], source: str) -> None:

@@ -11,16 +11,9 @@ from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple, Type, U
 
 from mremapctl.errors import BadInput
 from mremapctl.expr import AddrExpr, SizeExpr
-from mremapctl.flags import MADVISE, mremap_flag_bits, parse_prot
-from mremapctl.kinds import KINDS, kind_names
+from mremapctl.flags import mremap_flag_bits
+from mremapctl.scenario import values as V
 from mremapctl.units import U64_MAX
-
-
-def _str(value: Any) -> str:
-    if not isinstance(value, str):
-        raise BadInput(f"expected a string, got {value!r}")
-    return value
-
 
 Expect = Union[str, Tuple[Tuple[str, str], ...]]  # one answer, or (kernel range, answer) pairs
 
@@ -62,84 +55,10 @@ def expected_for(expect: Optional[Expect], version: Tuple[int, int]) -> Optional
     return None
 
 
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise BadInput(f"expected true or false, got {value!r}")
-    return value
-
-
-def _raw_bits(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
-        raise BadInput(f"raw flags must be an integer 0..0xffffffff, got {value!r}")
-    return value
-
-
-def _flag_list(value: Any) -> Tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise BadInput(f'flags must be a list of names such as ["MAYMOVE"], got {value!r}')
-    mremap_flag_bits(value)  # names checked now
-    return tuple(value)
-
-
-def _kind(value: Any) -> str:
-    if value not in KINDS:
-        raise BadInput(f"unknown kind {value!r}: known kinds are {kind_names()}")
-    return str(value)
-
-
-def _prot(value: Any) -> str:
-    parse_prot(_str(value))
-    return str(value)
-
-
-def _byte(value: Any) -> str:
-    """A fill/write byte: one character, or 0xNN."""
-    text = _str(value)
-    if len(text) == 1 or (text.lower().startswith("0x") and _is_byte_hex(text)):
-        return text
-    raise BadInput(f'bad byte {text!r}: one character such as "A", or 0x00..0xff')
-
-
-def _is_byte_hex(text: str) -> bool:
-    try:
-        return 0 <= int(text, 16) <= 0xFF
-    except ValueError:
-        return False
-
-
-def byte_value(text: str) -> int:
-    return ord(text) if len(text) == 1 else int(text, 16)
-
-
-def _advice(value: Any) -> str:
-    if value not in MADVISE:
-        raise BadInput(f"unknown advice {value!r}: known advice is {', '.join(MADVISE)}")
-    return str(value)
-
-
-def _uffd_mode(value: Any) -> str:
-    if value not in UFFD_MODES:
-        raise BadInput(f"unknown userfaultfd mode {value!r}: use missing, minor or wp")
-    return str(value)
-
-
 def _limit(value: Any) -> str:
     if value == "unlimited":
         return "unlimited"
     return str(SizeExpr.of(value))
-
-
-def _cap(value: Any) -> str:
-    name = _str(value).upper().removeprefix("CAP_")
-    if name not in CAPABILITIES:
-        raise BadInput(f"unknown capability {value!r}: known are {', '.join(CAPABILITIES)}")
-    return name
-
-
-UFFD_MODES = {"missing": 1, "wp": 2, "minor": 4}
-CAPABILITIES = {"IPC_LOCK": 14, "SYS_RESOURCE": 24, "SYS_ADMIN": 21, "SYS_PTRACE": 19}
 
 
 def opt(conv: Callable[[Any], Any], default: Any = None, key: Optional[str] = None) -> Any:
@@ -225,21 +144,21 @@ class Step:
 @dataclass(frozen=True)
 class Mmap(Step):
     op: ClassVar[str] = "mmap"
-    name: str = req(_str)
-    kind: Optional[str] = opt(_kind)
-    shared: Optional[bool] = opt(_bool)
+    name: str = req(V.text)
+    kind: Optional[str] = opt(V.kind)
+    shared: Optional[bool] = opt(V.boolean)
     size: Optional[SizeExpr] = opt(SizeExpr.of)
-    prot: str = opt(_prot, "rw")
-    fill: Optional[str] = opt(_byte)
+    prot: str = opt(V.prot, "rw")
+    fill: Optional[str] = opt(V.byte)
     at: Optional[AddrExpr] = opt(AddrExpr.of)
-    replace: bool = opt(_bool, False)
-    same_as: Optional[str] = opt(_str)
+    replace: bool = opt(V.boolean, False)
+    same_as: Optional[str] = opt(V.text)
     file_size: Optional[SizeExpr] = opt(SizeExpr.of)
-    locked: bool = opt(_bool, False)
-    hugetlb: bool = opt(_bool, False)
-    dir: Optional[str] = opt(_str)
-    path: Optional[str] = opt(_str)
-    writable: bool = opt(_bool, False)
+    locked: bool = opt(V.boolean, False)
+    hugetlb: bool = opt(V.boolean, False)
+    dir: Optional[str] = opt(V.directory)
+    path: Optional[str] = opt(V.existing_file)
+    writable: bool = opt(V.boolean, False)
     expect: Optional[Expect] = opt(_expect)
 
 
@@ -249,10 +168,10 @@ class Mremap(Step):
     old: AddrExpr = req(AddrExpr.of)
     old_size: Optional[SizeExpr] = opt(SizeExpr.of)
     new_size: Optional[SizeExpr] = opt(SizeExpr.of)
-    flags: Tuple[str, ...] = opt(_flag_list, ())
-    raw: Optional[int] = opt(_raw_bits)
+    flags: Tuple[str, ...] = opt(V.flag_list, ())
+    raw: Optional[int] = opt(V.raw_flags)
     new_address: Optional[AddrExpr] = opt(AddrExpr.of)
-    name: Optional[str] = opt(_str)
+    name: Optional[str] = opt(V.text)
     expect: Optional[Expect] = opt(_expect)
 
     @property
@@ -280,7 +199,7 @@ class Write(RangeStep):
     op: ClassVar[str] = "write"
     at: AddrExpr = req(AddrExpr.of)
     size: Optional[SizeExpr] = opt(SizeExpr.of)
-    byte: str = opt(_byte, "B")
+    byte: str = opt(V.byte, "B")
     expect: Optional[Expect] = opt(_expect)
 
 
@@ -296,7 +215,7 @@ class Munmap(RangeStep):
 class Mprotect(RangeStep):
     op: ClassVar[str] = "mprotect"
     at: AddrExpr = req(AddrExpr.of)
-    prot: str = req(_prot)
+    prot: str = req(V.prot)
     size: Optional[SizeExpr] = opt(SizeExpr.of)
     expect: Optional[Expect] = opt(_expect)
 
@@ -306,7 +225,7 @@ class Mlock(RangeStep):
     op: ClassVar[str] = "mlock"
     at: AddrExpr = req(AddrExpr.of)
     size: Optional[SizeExpr] = opt(SizeExpr.of)
-    onfault: bool = opt(_bool, False)
+    onfault: bool = opt(V.boolean, False)
     expect: Optional[Expect] = opt(_expect)
 
 
@@ -330,7 +249,7 @@ class Mseal(RangeStep):
 class Madvise(RangeStep):
     op: ClassVar[str] = "madvise"
     at: AddrExpr = req(AddrExpr.of)
-    advice: str = req(_advice)
+    advice: str = req(V.advice)
     size: Optional[SizeExpr] = opt(SizeExpr.of)
     expect: Optional[Expect] = opt(_expect)
 
@@ -340,7 +259,7 @@ class UffdRegister(RangeStep):
     op: ClassVar[str] = "uffd_register"
     at: AddrExpr = req(AddrExpr.of)
     size: Optional[SizeExpr] = opt(SizeExpr.of)
-    mode: str = opt(_uffd_mode, "missing")
+    mode: str = opt(V.uffd_mode, "missing")
     expect: Optional[Expect] = opt(_expect)
 
 
@@ -365,7 +284,7 @@ class Setrlimit(Step):
 @dataclass(frozen=True)
 class DropCap(Step):
     op: ClassVar[str] = "drop_cap"
-    cap: str = req(_cap)
+    cap: str = req(V.capability)
     expect: Optional[Expect] = opt(_expect)
 
 

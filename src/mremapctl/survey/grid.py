@@ -64,14 +64,16 @@ COLUMNS: Tuple[Column, ...] = (
 )
 
 
-def select(names: Optional[Sequence[str]], known: Sequence[str], what: str) -> List[str]:
-    """Parse a comma-separated selection, refusing unknown names."""
+def select(names: Optional[Sequence[str]], known: Sequence[str], what: str, option: str) -> List[str]:
+    """Parse a comma-separated selection (`option`, e.g. --kinds), refusing unknown or no names."""
     if not names:
         return list(known)
     chosen = [n.strip() for part in names for n in part.split(",") if n.strip()]
+    if not chosen:
+        raise BadInput(f"{option} {','.join(names)!r} names no {what}: known are {', '.join(known)}")
     for name in chosen:
         if name not in known:
-            raise BadInput(f"unknown {what} {name!r}: known are {', '.join(known)}")
+            raise BadInput(f"{option}: unknown {what} {name!r}: known are {', '.join(known)}")
     return chosen
 
 

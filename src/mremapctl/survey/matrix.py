@@ -131,7 +131,13 @@ def _sim_run(backend: Any, scenario: Any) -> Run:
 class Matrix:
     cells: List[Cell]
     seconds: float
+    planned: int  # experiments asked for; fewer cells when interrupted
     interrupted: bool = False
+
+    @property
+    def cut_short(self) -> str:
+        """ "interrupted after N of M experiments", or "" for a complete matrix."""
+        return f"interrupted after {len(self.cells)} of {self.planned} experiments" if self.interrupted else ""
 
     def to_json(self) -> Dict[str, Any]:
         return {
@@ -141,6 +147,7 @@ class Matrix:
             "cells": [c.to_json() for c in self.cells],
             "summary": {
                 "experiments": len(self.cells),
+                "planned": self.planned,
                 "seconds": round(self.seconds, 3),
                 "interrupted": self.interrupted,
             },
@@ -156,12 +163,13 @@ def run_matrix(
 ) -> Matrix:
     """All groups; Ctrl-C keeps the cells finished so far."""
     started = time.monotonic()
+    planned = len(backends) * len(rows) * len(columns)
     cells: List[Cell] = []
     try:
         for backend in backends:
             cells += run_group(backend, rows, columns, progress, parallel)
     except MatrixInterrupted as stop:
-        return Matrix(cells + stop.cells, time.monotonic() - started, interrupted=True)
+        return Matrix(cells + stop.cells, time.monotonic() - started, planned, interrupted=True)
     except KeyboardInterrupt:
-        return Matrix(cells, time.monotonic() - started, interrupted=True)
-    return Matrix(cells, time.monotonic() - started)
+        return Matrix(cells, time.monotonic() - started, planned, interrupted=True)
+    return Matrix(cells, time.monotonic() - started, planned)

@@ -48,6 +48,7 @@ class Survey:
     unavailable: Dict[str, str]  # kind -> why
     cells: List[Cell] = field(default_factory=list)
     seconds: float = 0.0
+    cut_short: str = ""  # "interrupted after N of M experiments": the verdict is partial
 
     def to_json(self) -> Dict[str, Any]:
         return {
@@ -61,6 +62,8 @@ class Survey:
             "per_model": self.per_model,
             "unavailable": [{"kind": k, "reason": v} for k, v in self.unavailable.items()],
             "experiments": len(self.cells),
+            "interrupted": bool(self.cut_short),
+            "cut_short": self.cut_short or None,
             "seconds": round(self.seconds, 3),
             "cells": [c.to_json() for c in self.cells],
         }
@@ -82,7 +85,9 @@ def deviations(live: Sequence[Cell], model: Sequence[Cell]) -> List[Deviation]:
     return out
 
 
-def survey(kernel: str, live: List[Cell], models: Dict[str, List[Cell]], seconds: float = 0.0) -> Survey:
+def survey(
+    kernel: str, live: List[Cell], models: Dict[str, List[Cell]], seconds: float = 0.0, cut_short: str = ""
+) -> Survey:
     """Compare the live cells with each model's (models in ascending version order)."""
     found = {name: deviations(live, cells) for name, cells in models.items()}
     per_model = {name: len(d) for name, d in found.items()}
@@ -93,7 +98,7 @@ def survey(kernel: str, live: List[Cell], models: Dict[str, List[Cell]], seconds
         fewest = min(per_model.values())
         best = [name for name, count in per_model.items() if count == fewest][-1]
     unavailable = {c.kind: (c.reason or c.result) for c in live if c.result == "unavailable" and c.variant == "plain"}
-    return Survey(kernel, best, bool(exact), found[best], per_model, unavailable, live, seconds)
+    return Survey(kernel, best, bool(exact), found[best], per_model, unavailable, live, seconds, cut_short)
 
 
 def load_survey(path: Path) -> Dict[str, Any]:

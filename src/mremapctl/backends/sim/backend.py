@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
-from typing import List, Optional
+import threading
+from typing import Iterator, List, Optional
 
 from mremapctl.backends.base import RunOptions
 from mremapctl.backends.sim.facts import Facts, host_facts
@@ -34,6 +37,37 @@ class SimBackend:
         run = Run("sim", self.kernel, self.page_size, self.lab.start, self.lab.end)
         run.notes.append(f"simulated with the model of Linux {self.model.span}")
         run.notes.extend(self.notes)
-        run.steps = list(engine.run())
-        run.maps_before, run.maps_after = engine.final_maps()
+        try:
+            with time_limit(options.timeout):
+                for step in engine.run():
+                    run.steps.append(step)
+                run.maps_before, run.maps_after = engine.final_maps()
+        except OutOfTime:
+            run.failure = (
+                f"timed out after {options.timeout:g} s in the simulation, during step {len(run.steps) + 1} "
+                "(raise --timeout to give it longer)"
+            )
         return run
+
+
+class OutOfTime(Exception):
+    """The simulation ran past its time limit."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the block after `seconds` (main thread only: signals are delivered there)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expired(signum: int, frame: object) -> None:
+        raise OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

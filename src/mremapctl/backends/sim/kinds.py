@@ -6,10 +6,12 @@ on 6.18 by the differential tests).
 
 from __future__ import annotations
 
+import os
 from typing import Dict, FrozenSet, Optional, Tuple
 
 from mremapctl import flags as F
 from mremapctl.backends.sim.space import PAGE, Obj
+from mremapctl.errors import BadInput
 from mremapctl.machine import MapRequest
 
 # Fixed VmFlags of kinds whose flags the kernel sets itself (prot bits are added to these).
@@ -57,7 +59,7 @@ def object_for(req: MapRequest, size: int, pid: int, objects: Dict[str, Obj]) ->
         return Obj("shmem", f"/memfd:{req.name} (deleted)", file_size)
     if kind == "file":
         if req.path:
-            return Obj("file", req.path, file_size)
+            return user_file(req.path)
         directory = (req.dir or "/tmp").rstrip("/")
         return Obj("file", f"{directory}/mremapctl.{pid}.{req.name} (deleted)", file_size)
     if kind == "sysvshm":
@@ -65,6 +67,21 @@ def object_for(req: MapRequest, size: int, pid: int, objects: Dict[str, Obj]) ->
     if kind == "secretmem":
         return Obj("shmem", SPECIAL_PATHS[kind], file_size)
     return Obj("special", SPECIAL_PATHS[kind], size, pages=special_contents(kind))
+
+
+def user_file(path: str) -> Obj:
+    """A user's own file as the kernel would see it: its real size (pages beyond EOF give
+    SIGBUS) and the first byte of each page, read from the file (never written)."""
+    pages: Dict[int, int] = {}
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            for index in range(-(-size // PAGE)):
+                f.seek(index * PAGE)
+                pages[index] = f.read(1)[0]
+    except OSError as err:
+        raise BadInput(f"bad path {path!r}: {err.strerror}") from None
+    return Obj("file", path, size, pages=pages)
 
 
 def special_contents(kind: str) -> Dict[int, int]:

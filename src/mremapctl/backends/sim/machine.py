@@ -130,6 +130,8 @@ class SimMachine:
                 f"secretmem is off in the {self.version[0]}.{self.version[1]} model: memfd_secret() arrived in 5.14 "
                 "and answered ENOSYS unless booted with secretmem.enable=1 until 6.5"
             )
+        if size == 0:
+            return _err("EINVAL")  # mmap refuses a zero length before anything else
         end = req.addr + size
         if not req.replace and not self.space.is_free(req.addr, end):
             return _err("EEXIST")
@@ -335,7 +337,7 @@ class SimMachine:
         return Outcome(value=0)
 
     def drop_cap(self, cap: int) -> Outcome:
-        from mremapctl.scenario.steps import CAPABILITIES
+        from mremapctl.scenario.values import CAPABILITIES
 
         name = next(k for k, v in CAPABILITIES.items() if v == cap)
         self.facts.caps.discard(name)

@@ -12,6 +12,7 @@ from mremapctl.render.cprog.context import Block, Context
 from mremapctl.render.cprog.plan import KERNEL_SIZED_MAX, OBJECT_KINDS, MmapPlan, Region, Size
 from mremapctl.render.cprog.text import c_char, c_map_flags, c_number, c_prot, c_size, c_string, comment_text
 from mremapctl.scenario import steps as S
+from mremapctl.scenario import values as V
 
 SMALL_POPULATE = 64 << 20  # machine.py: below this, populating is never refused
 OFF_T_MAX = (1 << 63) - 1
@@ -157,7 +158,7 @@ def emit_mmap(ctx: Context, index: int, step: S.Mmap) -> Block:
     plan = ctx.plan.plan_mmap(index, step)
     cname = ctx.plan.cname(step.name)
     prot = F.parse_prot(step.prot)
-    fill = S.byte_value(step.fill) if step.fill is not None else None
+    fill = V.byte_value(step.fill) if step.fill is not None else None
     size = plan.size or 0
     # Filling needs write access; the asked-for protection is applied afterwards (machine.py).
     map_prot = prot | (F.PROT_READ | F.PROT_WRITE) if fill is not None else prot

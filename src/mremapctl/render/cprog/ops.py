@@ -11,6 +11,7 @@ from mremapctl.render.cprog.kinds import SMALL_POPULATE, emit_mmap
 from mremapctl.render.cprog.plan import Addr, Region, Size
 from mremapctl.render.cprog.text import c_char, c_mremap_flags, c_number, c_prot, c_size
 from mremapctl.scenario import steps as S
+from mremapctl.scenario import values as V
 from mremapctl.units import U64_MAX
 
 RLIMIT_NAMES = {"memlock": "RLIMIT_MEMLOCK", "address_space": "RLIMIT_AS", "data": "RLIMIT_DATA"}
@@ -94,7 +95,7 @@ def emit_read(ctx: Context, index: int, step: S.Read) -> Block:
 def emit_write(ctx: Context, index: int, step: S.Write) -> Block:
     a, n = _range(ctx, index, step)
     ctx.need("write_range")
-    byte = c_char(S.byte_value(step.byte))
+    byte = c_char(V.byte_value(step.byte))
     return Block(f"write {byte} to {step.at.text}", [f"write_range({index}, {a}, {n}, {byte});"])
 
 
@@ -152,7 +153,7 @@ def emit_madvise(ctx: Context, index: int, step: S.Madvise) -> Block:
 def emit_uffd_register(ctx: Context, index: int, step: S.UffdRegister) -> Block:
     a, n = _range(ctx, index, step)
     ctx.need("uffd_register", "probe_read_uffd")
-    mode = f"{S.UFFD_MODES[step.mode]} /* UFFDIO_REGISTER_MODE_{step.mode.upper()} */"
+    mode = f"{V.UFFD_MODES[step.mode]} /* UFFDIO_REGISTER_MODE_{step.mode.upper()} */"
     notes = ['From now on a read may wait for a fault handler: reads give up after 0.3 s ("uffd").']
     body = _status(ctx, index, "uffd_register", f"uffd_register({a}, {n}, {mode})")
     return Block(f"register {step.at.text} with userfaultfd", body, notes)
@@ -176,7 +177,7 @@ def emit_setrlimit(ctx: Context, index: int, step: S.Setrlimit) -> Block:
 
 def emit_drop_cap(ctx: Context, index: int, step: S.DropCap) -> Block:
     ctx.need("drop_cap")
-    call = f"drop_cap({S.CAPABILITIES[step.cap]} /* CAP_{step.cap} */)"
+    call = f"drop_cap({V.CAPABILITIES[step.cap]} /* CAP_{step.cap} */)"
     return Block(f"drop CAP_{step.cap}", _status(ctx, index, "drop_cap", call))
 
 
