@@ -83,8 +83,12 @@ def cli() -> None:
 def main(argv: Optional[List[str]] = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     try:
-        code: Any = cli.main(args=args, prog_name="mremapctl", standalone_mode=False)
+        # Not cli.main(): it turns a closed pipe into exit 1 and prints a blank line on Ctrl-C.
+        with cli.make_context("mremapctl", list(args)) as ctx:
+            code: Any = cli.invoke(ctx)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+    except click.exceptions.Exit as done:  # --help, --version
+        sys.exit(done.exit_code)
     except NO_ARGS_IS_HELP as err:  # click >= 8.2 raises it for a bare group
         click.echo(err.ctx.get_help() if err.ctx else str(err))
         sys.exit(0)

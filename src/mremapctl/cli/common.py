@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -27,10 +28,8 @@ class Output:
     record: bool = False  # keep what is printed, for --svg / --html
 
     def console(self) -> Any:
-        from rich.console import Console
-
         no_color = self.color is False or (self.color is None and bool(os.environ.get("NO_COLOR")))
-        console = Console(
+        console = _console_class()(
             no_color=no_color,
             force_terminal=True if self.color else None,
             width=self.width,
@@ -45,6 +44,18 @@ class Output:
     def emit_json(self, data: Any) -> None:
         json.dump(data, sys.stdout, indent=2)
         sys.stdout.write("\n")
+
+
+@functools.cache
+def _console_class() -> Any:
+    """rich's Console, except that a closed pipe reaches main() (rich would exit 1 by itself)."""
+    from rich.console import Console
+
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
+    return PipeConsole
 
 
 def run_options(func: F) -> F:
