@@ -13,6 +13,8 @@ from typing import Any, List
 
 import pytest
 
+from tests.cli.conftest import invoke
+
 ENV = dict(os.environ, NO_COLOR="1", COLUMNS="120")
 
 
@@ -31,24 +33,53 @@ def interrupt_after(seconds: float, *args: str) -> subprocess.CompletedProcess[s
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
+@pytest.fixture
+def ctrl_c_after_100(monkeypatch: pytest.MonkeyPatch, live_backend: Any) -> None:
+    """The live batch stops as Ctrl-C stops it, after 100 experiments: the same partial results,
+    at a moment a test can rely on."""
+    from mremapctl.backends.live.runner import Interrupted, LiveBackend
+
+    real = LiveBackend.run_many
+
+    def run_many(self: Any, scenarios: Any, *args: Any, **kwargs: Any) -> Any:
+        done = real(self, scenarios[:100], *args, **kwargs)
+        raise Interrupted(done + [None] * (len(scenarios) - 100))
+
+    monkeypatch.setattr(LiveBackend, "run_many", run_many)
+
+
 @pytest.mark.parametrize("fmt", ["--json", "--markdown", "--no-color"])
-def test_ctrl_c_during_survey_is_130_and_the_report_says_it_is_partial(live_backend: Any, fmt: str) -> None:
-    done = interrupt_after(2.5, "survey", "--parallel", "1", fmt)
-    assert done.returncode == 130, done.stderr
-    assert done.stderr.strip().splitlines()[-1].startswith("mremapctl: error: interrupted after ")
+def test_ctrl_c_during_survey_is_130_and_the_report_says_it_is_partial(ctrl_c_after_100: None, fmt: str) -> None:
+    result = invoke(["survey", fmt])
+    assert result.exit_code == 130, result.stderr
+    assert result.stderr.strip() == "mremapctl: error: interrupted after 100 of 580 experiments"
     if fmt == "--json":
-        data = json.loads(done.stdout)
-        assert data["interrupted"] is True
-        assert data["cut_short"].startswith(f"interrupted after {data['experiments']} of ")
+        data = json.loads(result.stdout)
+        assert data["interrupted"] is True and data["experiments"] == 100
+        assert data["cut_short"] == "interrupted after 100 of 580 experiments"
     else:
-        assert "interrupted after" in done.stdout and "partial" in done.stdout
+        assert "interrupted after 100 of 580 experiments, so this is partial" in result.stdout
 
 
-def test_ctrl_c_during_matrix_is_130(live_backend: Any) -> None:
-    done = interrupt_after(2.5, "matrix", "--parallel", "1", "--json")
+def test_ctrl_c_during_matrix_says_so_in_every_format(ctrl_c_after_100: None) -> None:
+    for fmt in ("--json", "--no-color"):
+        result = invoke(["matrix", fmt])
+        assert result.exit_code == 130, result.stderr
+        if fmt == "--json":
+            assert json.loads(result.stdout)["summary"] == {
+                "experiments": 100,
+                "planned": 580,
+                "seconds": json.loads(result.stdout)["summary"]["seconds"],
+                "interrupted": True,
+            }
+        else:
+            assert "interrupted after 100 of 580 experiments" in result.stdout
+
+
+def test_a_real_ctrl_c_is_130(live_backend: Any) -> None:
+    done = interrupt_after(1.0, "matrix", "--parallel", "1", "--json")
     assert done.returncode == 130, done.stderr
-    summary = json.loads(done.stdout)["summary"]
-    assert summary["interrupted"] is True and summary["experiments"] < summary["planned"]
+    assert done.stderr.strip().splitlines()[-1].startswith("mremapctl: error: interrupted")
 
 
 @pytest.mark.parametrize("fmt", ["--no-color", "--json"])

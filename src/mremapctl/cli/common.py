@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, TypeVar
@@ -30,6 +31,7 @@ class Output:
     def console(self) -> Any:
         no_color = self.color is False or (self.color is None and bool(os.environ.get("NO_COLOR")))
         console = _console_class()(
+            file=NoTrailingSpaces(sys.stdout),
             no_color=no_color,
             force_terminal=True if self.color else None,
             width=self.width,
@@ -44,6 +46,22 @@ class Output:
     def emit_json(self, data: Any) -> None:
         json.dump(data, sys.stdout, indent=2)
         sys.stdout.write("\n")
+
+
+class NoTrailingSpaces:
+    """stdout without the spaces rich pads lines with: piped output stays diff- and grep-friendly."""
+
+    TRAILING = re.compile(r" +(?=\n)")
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(self.TRAILING.sub("", text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
 
 
 @functools.cache

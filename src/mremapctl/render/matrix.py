@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from mremapctl.render.fit import split_columns
 from mremapctl.survey.grid import Column, Row
 from mremapctl.survey.matrix import Cell
 
@@ -58,44 +59,44 @@ def differing_rows(cells: Sequence[Cell], rows: Sequence[Row], columns: Sequence
     return keep
 
 
+def _grid(title: str, heads: Sequence[str]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold", title=title, title_justify="left")
+    table.add_column("kind", no_wrap=True)
+    for head in heads:
+        table.add_column(head, no_wrap=True)
+    return table
+
+
 def render_matrix(console: Console, cells: Sequence[Cell], rows: Sequence[Row], columns: Sequence[Column]) -> None:
+    """One grid, or one per column when several groups are compared; split where too wide."""
     groups = groups_of(cells)
     by = index(cells)
     if len(groups) == 1:
-        table = Table(
-            box=box.SIMPLE_HEAD,
-            pad_edge=False,
-            header_style="bold",
-            title=f"{groups[0][0]} · {groups[0][1]}",
-            title_justify="left",
-        )
-        table.add_column("kind")
-        for column in columns:
-            table.add_column(column.label.replace(" ", "\n", 1), no_wrap=True)
-        for row in rows:
-            table.add_row(
-                row.label,
-                *[cell_text(by[(groups[0], row, c)]) if (groups[0], row, c) in by else Text("") for c in columns],
-            )
-        console.print(table)
+        group = groups[0]
+
+        def single(chosen: Sequence[Column]) -> Table:
+            table = _grid(f"{group[0]} · {group[1]}", [c.label.replace(" ", "\n", 1) for c in chosen])
+            for row in rows:
+                table.add_row(
+                    row.label, *[cell_text(by[(group, row, c)]) if (group, row, c) in by else "" for c in chosen]
+                )
+            return table
+
+        for table in split_columns(console, columns, single):
+            console.print(table)
     else:
         for column in columns:
-            table = Table(
-                box=box.SIMPLE_HEAD,
-                pad_edge=False,
-                header_style="bold",
-                title=column.label,
-                title_justify="left",
-                title_style="bold",
-            )
-            table.add_column("kind")
-            for backend, kernel in groups:
-                table.add_column(f"{backend}\n{kernel}", no_wrap=True)
-            for row in rows:
-                present = [by.get((g, row, column)) for g in groups]
-                answers = {c.answer for c in present if c is not None}
-                table.add_row(row.label, *[cell_text(c, len(answers) > 1) if c else Text("") for c in present])
-            console.print(table)
+
+            def compared(chosen: Sequence[Group], column: Column = column) -> Table:
+                table = _grid(column.label, [f"{backend}\n{kernel}" for backend, kernel in chosen])
+                for row in rows:
+                    answers = {by[(g, row, column)].answer for g in groups if (g, row, column) in by}
+                    present = [by.get((g, row, column)) for g in chosen]
+                    table.add_row(row.label, *[cell_text(c, len(answers) > 1) if c else "" for c in present])
+                return table
+
+            for table in split_columns(console, groups, compared):
+                console.print(table)
     console.print(Text(LEGEND, style="dim"))
     reasons = OrderedDict.fromkeys(
         c.reason.removeprefix("unavailable: ")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
 from rich import box
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
@@ -14,10 +14,17 @@ from rich.text import Text
 from mremapctl.calls import errno_message
 from mremapctl.flags import DONTUNMAP_BLOCKERS
 from mremapctl.pages import summarise_pages
+from mremapctl.render.fit import fits
 from mremapctl.render.picture import band, legend
 from mremapctl.results import CRASHED, SKIPPED, DiffRow, MapEntry, Run, StepResult, diff_maps
 from mremapctl.teach import explain_step
 from mremapctl.units import format_size
+
+
+def indent(renderable: RenderableType) -> Padding:
+    """Three spaces in, and no padding to the right (piped output has no trailing spaces)."""
+    return Padding(renderable, (0, 0, 0, 3), expand=False)
+
 
 STATUS_STYLE = {"added": "green", "removed": "red", "changed": "yellow", "unchanged": "dim"}
 
@@ -66,10 +73,10 @@ def call_block(step: StepResult, numbered: bool = True) -> Group:
     """The call line, then its note and (for mremap) the deciding rule, indented when they wrap."""
     parts: List[Any] = [call_line(step, numbered)]
     if step.note and step.status not in (CRASHED, SKIPPED):  # those carry the note in the call line
-        parts.append(Padding(Text(step.note, style="yellow" if "⚠" in step.note else "dim"), (0, 0, 0, 3)))
+        parts.append(indent(Text(step.note, style="yellow" if "⚠" in step.note else "dim")))
     if step.rule and step.op == "mremap":
         rule = Text(f"rule {step.rule}: ", style="dim").append(step.explain or "", style="dim")
-        parts.append(Padding(rule, (0, 0, 0, 3)))
+        parts.append(indent(rule))
     return Group(*parts)
 
 
@@ -90,6 +97,7 @@ def backing(entry: MapEntry) -> str:
 
 def maps_table(rows: Sequence[DiffRow], title: Optional[str] = None) -> Table:
     table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.collapse_padding = True  # two spaces between columns: the full table fits more terminals
     for name in ("range", "size", "perms", "offset", "backing", "region", "VmFlags", "status"):
         table.add_column(
             name,
@@ -100,10 +108,6 @@ def maps_table(rows: Sequence[DiffRow], title: Optional[str] = None) -> Table:
     for row in rows:
         entry = row.after or row.before
         assert entry is not None
-        style = STATUS_STYLE[row.status]
-        status = row.status
-        if row.status == "changed" and row.before and row.after:
-            status = "changed " + change_summary(row.before, row.after)
         # Text, not str: paths such as "anon_inode:[perf_event]" are not rich markup.
         table.add_row(
             f"{entry.start:#x}-{entry.end:#x}",
@@ -113,9 +117,40 @@ def maps_table(rows: Sequence[DiffRow], title: Optional[str] = None) -> Table:
             Text(backing(entry)),
             Text(entry.label or ""),
             vm_flags_text(entry.vm_flags),
-            Text(status, style=style),
+            _status(row),
         )
     return table
+
+
+def maps_view(console: Console, rows: Sequence[DiffRow], title: Optional[str] = None) -> RenderableType:
+    """The maps table when it fits the terminal whole, else one block per range: a range, size,
+    perms or VmFlags value is never cut to make a column fit."""
+    table = maps_table(rows, title)
+    return table if fits(console, table) else maps_blocks(rows, title)
+
+
+def maps_blocks(rows: Sequence[DiffRow], title: Optional[str] = None) -> Group:
+    """Each range as three lines: range, size, perms and status; where it comes from; its VmFlags
+    (wrapped between flags, never inside one)."""
+    parts: List[Any] = [Text(title, style="bold")] if title else []
+    for row in rows:
+        entry = row.after or row.before
+        assert entry is not None
+        first = Text(f"{entry.start:#x}-{entry.end:#x}", style="bold")
+        first.append(f"  {format_size(entry.size)}  {entry.perms}  ").append(_status(row))
+        origin = Text(f"offset {entry.offset:#x}  backing {backing(entry)}", style="dim")
+        if entry.label:
+            origin.append(f"  region {entry.label}", style="dim")
+        flags = Text("VmFlags ", style="dim").append(vm_flags_text(entry.vm_flags))
+        parts += [first, indent(origin), indent(flags)]
+    return Group(*parts)
+
+
+def _status(row: DiffRow) -> Text:
+    status = row.status
+    if row.status == "changed" and row.before and row.after:
+        status = "changed " + change_summary(row.before, row.after)
+    return Text(status, style=STATUS_STYLE[row.status])
 
 
 def change_summary(before: MapEntry, after: MapEntry) -> str:
@@ -183,7 +218,7 @@ def render_run(console: Console, run: Run, show: Optional[Show] = None) -> None:
                 if show.picture:
                     console.print(band(rows, run.lab_start, run.lab_end))
                 if show.tables:
-                    console.print(maps_table(rows))
+                    console.print(maps_view(console, rows))
             previous = step.maps_after
     if show.picture:
         console.print(legend())
@@ -194,7 +229,7 @@ def _explain(console: Console, step: StepResult, show: Show) -> None:
     if show.explain:
         text = explain_step(step)
         if text:
-            console.print(Padding(Text(f"↳ {text}", style="italic"), (0, 0, 0, 3)))
+            console.print(indent(Text(f"↳ {text}", style="italic")))
 
 
 def render_experiment(console: Console, run: Run, read_labels: Sequence[str], show: Optional[Show] = None) -> None:
@@ -218,17 +253,17 @@ def render_experiment(console: Console, run: Run, read_labels: Sequence[str], sh
         console.print(band(rows, run.lab_start, run.lab_end))
         console.print(legend())
     if rows and show.tables:
-        console.print(maps_table(rows, title="maps (lab and the experiment's ranges)"))
+        console.print(maps_view(console, rows, title="maps (lab and the experiment's ranges)"))
     reads = list(zip(read_labels, [s for s in run.steps if s.op == "read"]))
     if reads:
         console.print(contents_table(reads))
         warnings = [f"{label}: {step.note}" for label, step in reads if step.note and "⚠" in step.note]
         for warning in warnings:
-            console.print(Padding(Text(warning, style="yellow"), (0, 0, 0, 3)))
+            console.print(indent(Text(warning, style="yellow")))
         if show.explain:
             said = {explain_step(step) for _, step in reads} - {None}
             for text in sorted(said):  # type: ignore[type-var]
-                console.print(Padding(Text(f"↳ {text}", style="italic"), (0, 0, 0, 3)))
+                console.print(indent(Text(f"↳ {text}", style="italic")))
     footer(console, run)
 
 
