@@ -8,8 +8,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any, Dict
 
 import click
+
+from mremapctl.errors import BadInput
 
 
 @click.command("batch", hidden=True)
@@ -22,8 +25,11 @@ def batch_cmd(path: Path) -> None:
     from mremapctl.render.jsonout import run_json
     from mremapctl.scenario.load import parse_scenario
 
-    request = json.loads(path.read_text())
-    options = RunOptions(**request.get("options", {}))
+    request = _request(path)
+    try:
+        options = RunOptions(**request.get("options", {}))
+    except TypeError as err:
+        raise BadInput(f"{path}: bad options: {err}") from None
     backend = open_live()
     runs = []
     scenarios = []
@@ -35,3 +41,19 @@ def batch_cmd(path: Path) -> None:
     for run in backend.run_many(scenarios, options, parallel=1, errors="record"):
         runs.append(run_json(run))
     json.dump(runs, sys.stdout)
+
+
+def _request(path: Path) -> Dict[str, Any]:
+    """The batch file: {"scenarios": [TOML text, ...], "options": {...}}, or one line saying what is wrong."""
+    from mremapctl.scenario.load import decode
+
+    try:
+        request = json.loads(decode(path.read_bytes(), str(path)))
+    except json.JSONDecodeError as err:
+        raise BadInput(f"{path}: not a batch (JSON): {err.msg} at line {err.lineno}") from None
+    scenarios = request.get("scenarios") if isinstance(request, dict) else None
+    if not isinstance(scenarios, list) or not all(isinstance(s, str) for s in scenarios):
+        raise BadInput(f'{path}: not a batch: expected {{"scenarios": [TOML text, ...]}}')
+    if not isinstance(request.get("options", {}), dict):
+        raise BadInput(f"{path}: not a batch: options must be an object")
+    return dict(request)

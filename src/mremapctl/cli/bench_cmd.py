@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Dict, Optional
 import click
 
 from mremapctl.cli.common import Output
+from mremapctl.cli.params import SECONDS, SECONDS_OR_ZERO
 
 if TYPE_CHECKING:
     from mremapctl.bench import Selection, Settings
@@ -45,7 +46,7 @@ QUICK_SAMPLES, QUICK_MAX_TIME = 6, 0.1
 @click.option("--samples", type=click.IntRange(2, 100000), help="Timed calls per cell. [default: 30; --quick: 6]")
 @click.option(
     "--max-time",
-    type=click.FloatRange(0),
+    type=SECONDS_OR_ZERO,
     metavar="SECONDS",
     help="Stop a cell early after this long (with at least 4 samples); 0: never. [default: 1; --quick: 0.1]",
 )
@@ -65,7 +66,7 @@ QUICK_SAMPLES, QUICK_MAX_TIME = 6, 0.1
 @click.option("--force", is_flag=True, help="Populate beyond the safe share (half) of MemAvailable.")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=SECONDS,
     default=120.0,
     show_default=True,
     metavar="SECONDS",

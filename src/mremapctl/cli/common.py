@@ -12,7 +12,7 @@ from typing import Any, Callable, Optional, TypeVar
 
 import click
 
-from mremapctl.cli.params import OutputFile
+from mremapctl.cli.params import SECONDS, OutputFile
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -100,7 +100,7 @@ def run_options(func: F) -> F:
         ),
         click.option(
             "--timeout",
-            type=click.FloatRange(min=0, min_open=True),
+            type=SECONDS,
             default=10.0,
             show_default=True,
             metavar="SECONDS",

@@ -8,6 +8,7 @@ from typing import Any, Callable, Optional
 import click
 
 from mremapctl.cli.common import Output
+from mremapctl.cli.params import SECONDS, SIZE
 
 
 @click.group("demo", context_settings={"max_content_width": 100})
@@ -30,7 +31,7 @@ def demo_cmd() -> None:
     help="anon: private anonymous heap, MISSING faults, UFFDIO_COPY; memfd: shared heap, MINOR faults, "
     "UFFDIO_CONTINUE.",
 )
-@click.option("--size", default="64M", show_default=True, metavar="SIZE", help="Heap size (bytes, or 4p, 16K, 2M …).")
+@click.option("--size", type=SIZE, default="64M", show_default=True, help="Heap size (bytes, or 4p, 16K, 2M …).")
 @click.option("--mutators", type=int, default=4, show_default=True, help="Mutator threads touching the heap.")
 @click.option(
     "--backend",
@@ -47,7 +48,7 @@ def demo_cmd() -> None:
 @click.option("--force", is_flag=True, help="Populate beyond the safe share (half) of MemAvailable.")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=SECONDS,
     default=60.0,
     show_default=True,
     metavar="SECONDS",
@@ -68,10 +69,12 @@ def gc_cmd(**opts: Any) -> None:
       mremapctl demo gc --heap anon --backend sim --kernel 5.6   # before 5.7: no DONTUNMAP at all
       mremapctl demo gc --json                            # {"kind": "gc", "pause_ns": …}
     """
+    from mremapctl.expr import SizeExpr
     from mremapctl.gc_demo.live import GcConfig
-    from mremapctl.units import parse_term
+    from mremapctl.gc_demo.run import check_shape
 
-    config = GcConfig(heap=opts["heap"], size=parse_term(opts["size"], 4096), mutators=opts["mutators"])
+    config = GcConfig(heap=opts["heap"], size=SizeExpr(opts["size"]).resolve(4096), mutators=opts["mutators"])
+    check_shape(config)
     output = Output(json=opts["as_json"], color=opts["color"])
     if _simulated(opts["backend"], opts["kernel"]):
         _run_sim(output, config, opts["kernel"])

@@ -7,6 +7,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from mremapctl.backends.base import RunOptions
 from mremapctl.cli.common import Output
+from mremapctl.errors import Unavailable
 from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario
 
@@ -36,7 +37,7 @@ def run_and_show(
     scenario, notes = make_scenario(backend.page_size)
     saved = save(scenario) if save else None
     if saved:
-        print(f"saved the experiment as {saved} (replay it with `mremapctl run {saved}`)", file=sys.stderr)
+        notes.append(f"saved the experiment as {saved} (replay it with `mremapctl run {saved}`)")
     # `try` shows the maps before and after its mremap only; `run` shows them after every step.
     run = backend.run(scenario, run_options_from(opts, per_step_maps=read_labels is None))
     if why:
@@ -53,8 +54,7 @@ def run_and_show(
     else:
         render(output, opts, run, read_labels)
     if run.failure:
-        print(f"mremapctl: error: the experiment could not be carried out: {run.failure}", file=sys.stderr)
-        sys.exit(1)
+        raise Unavailable(f"the experiment could not be carried out: {run.failure}")
     if check:
         verdict(run, quiet=output.json)
     return run
@@ -83,8 +83,7 @@ def verdict(run: Run, quiet: bool) -> None:
     judged = [s for s in run.steps if s.expect_met is not None]
     missed = [s for s in judged if s.expect_met is False]
     if missed:
-        print(f"mremapctl: {len(missed)} step(s) did not meet their expect", file=sys.stderr)
-        sys.exit(1)
+        raise Unavailable(f"{len(missed)} step(s) did not meet their expect")
     if not quiet:
         print(
             f"check: all {len(judged)} expectations met"

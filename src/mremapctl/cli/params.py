@@ -74,3 +74,21 @@ def write_text(path: Path, text: str, what: str) -> None:
         path.write_text(text, encoding="utf-8")
     except OSError as err:
         raise BadInput(f"cannot write the {what} to {str(path)!r}: {err.strerror}") from None
+
+
+MAX_SECONDS = 7 * 24 * 3600.0  # beyond a week a time-out is no time-out, and timers overflow
+
+
+def _seconds(value: Any, zero: bool = False) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise BadInput(f"bad duration {value!r}: expected seconds, such as 10 or 0.5") from None
+    if not (seconds >= 0 if zero else seconds > 0) or not seconds <= MAX_SECONDS:  # nan fails both
+        least = "0" if zero else "more than 0"
+        raise BadInput(f"bad duration {value!r}: give {least} and at most {MAX_SECONDS:g} seconds")
+    return seconds
+
+
+SECONDS = ScenarioValue(_seconds, "SECONDS")
+SECONDS_OR_ZERO = ScenarioValue(lambda value: _seconds(value, zero=True), "SECONDS")

@@ -14,8 +14,8 @@ SAFE_SHARE = 0.5  # of MemAvailable, as everywhere else in the tool
 MAX_MUTATORS = 64
 
 
-def check_config(config: GcConfig, force: bool, available: Optional[int] = None) -> None:
-    """Bad input (exit 2) for a heap that is not whole pages, too big for the lab or for memory."""
+def check_shape(config: GcConfig) -> None:
+    """Bad input (exit 2) for a heap that is not whole pages or too big for the lab (live and sim alike)."""
     if config.heap not in ("anon", "memfd"):
         raise BadInput(f"unknown heap {config.heap!r}: anon or memfd")
     if config.size <= 0 or config.size % PAGE:
@@ -26,6 +26,11 @@ def check_config(config: GcConfig, force: bool, available: Optional[int] = None)
         )
     if not 1 <= config.mutators <= MAX_MUTATORS:
         raise BadInput(f"bad --mutators {config.mutators}: 1 … {MAX_MUTATORS}")
+
+
+def check_config(config: GcConfig, force: bool, available: Optional[int] = None) -> None:
+    """check_shape, and a heap the live demo can populate without crowding the machine."""
+    check_shape(config)
     # anon: the from-space keeps the old pages while UFFDIO_COPY fills new ones; memfd compacts in place
     need = config.size * (2 if config.heap == "anon" else 1)
     if force:

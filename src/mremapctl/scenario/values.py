@@ -72,19 +72,19 @@ def prot(value: Any) -> str:
 
 
 def byte(value: Any) -> str:
-    """A fill or write byte: one character, or 0x00..0xff.
+    """A fill or write byte: one ASCII character, or 0x00..0xff.
 
     >>> byte("A"), byte("0x41")
     ('A', '0x41')
     """
-    if isinstance(value, str) and (len(value) == 1 or (value[:2].lower() == "0x" and _is_byte_hex(value))):
+    if isinstance(value, str) and ((len(value) == 1 and value.isascii()) or _is_byte_hex(value)):
         return value
-    raise BadInput(f'bad byte {value!r}: one character such as "A", or 0x00..0xff')
+    raise BadInput(f'bad byte {value!r}: one ASCII character such as "A", or 0x00..0xff')
 
 
 def _is_byte_hex(value: str) -> bool:
     try:
-        return 0 <= int(value, 16) <= 0xFF
+        return value[:2].lower() == "0x" and 0 <= int(value, 16) <= 0xFF
     except ValueError:
         return False
 
