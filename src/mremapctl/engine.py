@@ -8,46 +8,23 @@ simulator runs it in-process against its address-space model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 from mremapctl import flags as F
 from mremapctl.backends.base import RunOptions
 from mremapctl.calls import errno_name, mmap_call, mremap_call
-from mremapctl.errors import BadInput
-from mremapctl.expr import AddrExpr, SizeExpr
-from mremapctl.kinds import KINDS
-from mremapctl.lab import Lab, Placer
+from mremapctl.lab import Lab
 from mremapctl.machine import Machine, MapRequest, Outcome
+from mremapctl.resolve import Addr, Resolver, Size
 from mremapctl.results import CRASHED, FAILED, OK, SKIPPED, MapEntry, StepResult
 from mremapctl.scenario import steps as S
 from mremapctl.scenario import values as V
 from mremapctl.scenario.load import Scenario
-from mremapctl.units import format_size
 
 # Ops after which the maps can have changed.
 MAPPING_OPS = frozenset(
     {"mmap", "mremap", "munmap", "mprotect", "mlock", "munlock", "mseal", "madvise", "uffd_register"}
 )
-
-
-@dataclass
-class Region:
-    name: str
-    start: int
-    size: int
-
-    @property
-    def end(self) -> int:
-        return self.start + self.size
-
-
-def default_shared(step: S.Mmap) -> bool:
-    """A user's own file is mapped private unless they allowed writes: it is never written."""
-    kind = KINDS[step.kind or "anon"]
-    if kind.name == "file" and step.path:
-        return step.writable
-    return kind.default_shared
 
 
 class Engine:
@@ -59,55 +36,19 @@ class Engine:
         self.lab = lab
         self.options = options or RunOptions()
         self.page = machine.page_size
-        self.placer = Placer(lab)
-        self.regions: Dict[str, Region] = {}
-        self.kinds_by_region: Dict[str, str] = {}
+        self.resolver = Resolver(self.page, lab)
         self.failed: set[str] = set()  # regions whose creating step did not succeed
         self.maps_before: Optional[List[MapEntry]] = None
         self.fresh: Optional[List[MapEntry]] = None  # the last snapshot, while it is still true
         self.other_mappings = 0
-
-    # -- expressions -------------------------------------------------------------------
-
-    def lookup(self, name: str) -> int:
-        if name == "lab":
-            return self.lab.start
-        return self.regions[name].start
-
-    def addr(self, expr: AddrExpr) -> int:
-        value: int = expr.resolve(self.lookup, self.page)
-        return value
-
-    def size(self, expr: Optional[SizeExpr], at: Optional[AddrExpr], what: str) -> int:
-        if expr is not None:
-            value: int = expr.resolve(self.page)
-            return value
-        name = at.base_name if at is not None and at.is_bare_name else None
-        if name is not None and name in self.regions:
-            return self.regions[name].size
-        raise BadInput(
-            f"{what}: give a size (it defaults to a region's size only when the address is a bare region name)"
-        )
-
-    def check_inside(self, start: int, size: int, what: str) -> None:
-        """Refuse any range outside the lab and the experiment's own regions: nothing else is touched."""
-        end = start + size
-        if self.lab.contains(start, end):
-            return
-        if any(r.start <= start and end <= r.end for r in self.regions.values()):
-            return
-        raise BadInput(
-            f"{what}: the range {start:#x}-{end:#x} reaches outside the lab "
-            f"({self.lab.start:#x}-{self.lab.end:#x}) and the experiment's regions"
-        )
 
     # -- running -----------------------------------------------------------------------
 
     def window(self) -> Optional[List[Tuple[int, int]]]:
         if self.options.full_maps:
             return None
-        outside = [(r.start, r.end) for r in self.regions.values() if not self.lab.contains(r.start, r.end)]
-        return [(self.lab.start, self.lab.end), *outside]
+        spans = [(r.addr.offset, r.addr.offset + r.size.value) for r in self.resolver.regions.values()]
+        return [(self.lab.start, self.lab.end), *(span for span in spans if not self.lab.contains(*span))]
 
     def snapshot(self) -> List[MapEntry]:
         """The window's maps now; reused until a step that can change them runs."""
@@ -123,8 +64,8 @@ class Engine:
 
     def label_for(self, entry: MapEntry) -> Optional[str]:
         """The most recently created region that covers the entry's start."""
-        for region in reversed(list(self.regions.values())):
-            if region.start <= entry.start < region.end:
+        for region in reversed(list(self.resolver.regions.values())):
+            if region.covers(entry.start):
                 return region.name
         return None
 
@@ -179,23 +120,14 @@ class Engine:
     # -- ops -----------------------------------------------------------------------------
 
     def do_mmap(self, index: int, step: S.Mmap) -> StepResult:
-        kind_name = step.kind or "anon"
-        if step.same_as:
-            kind_name = step.kind or self.kinds_by_region[step.same_as]
-        kind = KINDS[kind_name]
-        size_expr = step.size or (SizeExpr(kind.default_size) if kind.default_size else None)
-        size = size_expr.resolve(self.page) if size_expr else None
-        if kind.relocated and step.size is not None:
-            raise BadInput(f"step {index}: kind {kind_name!r} has the size the kernel gives it; drop `size`")
-        addr = self.addr(step.at) if step.at else self.placer.place(size or self.page)
-        self.check_inside(addr, size or self.page, f"step {index}: mmap of {format_size(size or 0)} at {addr:#x}")
+        plan = self.resolver.mmap(index, step)
         req = MapRequest(
             name=step.name,
-            kind=kind_name,
-            shared=step.shared if step.shared is not None else default_shared(step),
-            size=size,
+            kind=plan.kind,
+            shared=plan.shared,
+            size=plan.size,
             prot=F.parse_prot(step.prot),
-            addr=addr,
+            addr=plan.addr.offset,
             fill=V.byte_value(step.fill) if step.fill is not None else None,
             replace=step.replace,
             same_as=step.same_as,
@@ -209,41 +141,23 @@ class Engine:
         outcome = self.machine.map_region(req)
         result = self.finish(index, "mmap", mmap_call(req), outcome, name=step.name)
         if outcome.ok:
-            self.regions[step.name] = Region(step.name, outcome.value, outcome.size or size or 0)  # type: ignore[arg-type]
-            self.kinds_by_region[step.name] = kind_name
+            size = outcome.size or plan.size or 0
+            self.resolver.created(step, plan, Addr(None, outcome.value or 0), Size(None, size))
         return result
 
     def do_mremap(self, index: int, step: S.Mremap) -> StepResult:
-        old = self.addr(step.old)
-        old_size = self.size(step.old_size, step.old, f"step {index}: mremap old_size")
-        new_size = step.new_size.resolve(self.page) if step.new_size is not None else old_size
-        bits = step.flag_bits
-        new_addr = self.addr(step.new_address) if step.new_address is not None else 0
-        self.check_inside(old, old_size, f"step {index}: mremap old range")
-        if bits & F.MREMAP_FIXED:
-            self.check_inside(new_addr, new_size, f"step {index}: mremap new range")
-        elif new_addr:
-            self.check_inside(new_addr, 0, f"step {index}: mremap new_address")
-        outcome = self.machine.mremap(old, old_size, new_size, bits, new_addr)
-        result = self.finish(
-            index, "mremap", mremap_call(old, old_size, new_size, bits, new_addr), outcome, name=step.name
-        )
+        plan = self.resolver.mremap(index, step)
+        old, old_size, new_size = plan.old.offset, plan.old_size.value, plan.new_size.value
+        outcome = self.machine.mremap(old, old_size, new_size, plan.flags, plan.new_address.offset)
+        call = mremap_call(old, old_size, new_size, plan.flags, plan.new_address.offset)
+        result = self.finish(index, "mremap", call, outcome, name=step.name)
         if outcome.ok and step.name:
-            self.regions[step.name] = Region(step.name, outcome.value, new_size)  # type: ignore[arg-type]
-            self.kinds_by_region[step.name] = self.kind_at(old)
+            self.resolver.moved(step.name, Addr(None, outcome.value or 0), plan.new_size, plan.old)
         return result
 
-    def kind_at(self, addr: int) -> str:
-        for region in reversed(list(self.regions.values())):
-            if region.start <= addr < region.end:
-                return self.kinds_by_region.get(region.name, "anon")
-        return "anon"
-
     def range_of(self, index: int, step: S.RangeStep) -> Tuple[int, int]:
-        addr = self.addr(step.at)
-        size = self.size(step.size, step.at, f"step {index}: {step.op} size")
-        self.check_inside(addr, size, f"step {index}: {step.op}")
-        return addr, size
+        addr, size = self.resolver.range(index, step)
+        return addr.offset, size.value
 
     def do_read(self, index: int, step: S.Read) -> StepResult:
         addr, size = self.range_of(index, step)
@@ -262,7 +176,7 @@ class Engine:
 
     def _simple(self, index: int, step: S.RangeStep, call: str, outcome: Outcome) -> StepResult:
         result = self.finish(index, step.op, call, outcome)
-        result.at = self.addr(step.at)
+        result.at = self.resolver.addr(step.at).offset
         return result
 
     def do_munmap(self, index: int, step: S.Munmap) -> StepResult:

@@ -77,3 +77,11 @@ KINDS: Dict[str, Kind] = {
 
 def kind_names() -> str:
     return ", ".join(KINDS)
+
+
+def default_shared(kind: Kind, path: Optional[str] = None, writable: bool = False) -> bool:
+    """A kind's sharing when a step does not say; a user's own file is mapped private unless they
+    allowed writes, so it is never written."""
+    if kind.name == "file" and path:
+        return writable
+    return kind.default_shared

@@ -9,8 +9,8 @@ from mremapctl import flags as F
 from mremapctl.errors import BadInput
 from mremapctl.kinds import KINDS
 from mremapctl.render.cprog.context import Block, Context
-from mremapctl.render.cprog.plan import KERNEL_SIZED_MAX, OBJECT_KINDS, MmapPlan, Region, Size
-from mremapctl.render.cprog.text import c_char, c_map_flags, c_number, c_prot, c_size, c_string, comment_text
+from mremapctl.render.cprog.text import c_addr, c_char, c_map_flags, c_number, c_prot, c_size, c_string, comment_text
+from mremapctl.resolve import KERNEL_SIZED_MAX, MmapPlan, Size
 from mremapctl.scenario import steps as S
 from mremapctl.scenario import values as V
 
@@ -51,7 +51,7 @@ class Making:
         self.ctx.declare(f"long {fd} = -1;", f"the object behind region {self.step.name}")
         lines = [f"ret = {fd} = {create};"]
         if sized:
-            length = self.step.file_size.resolve(self.ctx.plan.page) if self.step.file_size else self.plan.size or 0
+            length = self.step.file_size.resolve(self.ctx.resolver.page) if self.step.file_size else self.plan.size or 0
             if length > OFF_T_MAX:
                 raise BadInput(f"mmap {self.step.name!r}: file size {length} does not fit in off_t")
             lines += ["if (ret != -1)", f"    ret = ftruncate((int){fd}, {c_number(length)});"]
@@ -59,7 +59,7 @@ class Making:
 
     @property
     def fd(self) -> str:
-        return f"fd_{self.ctx.plan.cname(self.step.same_as or self.step.name)}"
+        return f"fd_{self.ctx.cname(self.step.same_as or self.step.name)}"
 
     def then(self, lines: List[str]) -> List[str]:
         """Statements after the object's creation run only if it worked."""
@@ -88,7 +88,7 @@ def make_hugetlb(m: Making) -> List[str]:
 def make_memfd(m: Making) -> List[str]:
     lines: List[str] = []
     if m.step.hugetlb:
-        file_size = m.step.file_size.resolve(m.ctx.plan.page) if m.step.file_size else None
+        file_size = m.step.file_size.resolve(m.ctx.resolver.page) if m.step.file_size else None
         lines += _huge(m, file_size or m.plan.size or 0)
     m.ctx.need("new_memfd")
     flags = "MFD_CLOEXEC | MFD_HUGETLB" if m.step.hugetlb else "MFD_CLOEXEC"
@@ -155,14 +155,14 @@ MAKERS: Dict[str, Callable[[Making], List[str]]] = {
 
 
 def emit_mmap(ctx: Context, index: int, step: S.Mmap) -> Block:
-    plan = ctx.plan.plan_mmap(index, step)
-    cname = ctx.plan.cname(step.name)
+    plan = ctx.resolver.mmap(index, step)
+    cname = ctx.cname(step.name)
     prot = F.parse_prot(step.prot)
     fill = V.byte_value(step.fill) if step.fill is not None else None
     size = plan.size or 0
     # Filling needs write access; the asked-for protection is applied afterwards (machine.py).
     map_prot = prot | (F.PROT_READ | F.PROT_WRITE) if fill is not None else prot
-    m = Making(ctx, step, plan, plan.addr.c(), c_size(size), map_prot, cname)
+    m = Making(ctx, step, plan, c_addr(plan.addr), c_size(size), map_prot, cname)
     body = _populate_checks(ctx, size, fill is not None, step.locked)
     body += MAKERS[plan.kind](m)
     if fill is not None:
@@ -176,8 +176,7 @@ def emit_mmap(ctx: Context, index: int, step: S.Mmap) -> Block:
     ctx.uses_ret = True
     body.append(f'{ctx.have(step.name)}report_address({index}, "mmap", ret);')
     region_size = Size(f"len_{cname}", KERNEL_SIZED_MAX) if KINDS[plan.kind].relocated else Size(None, size)
-    fd = f"fd_{cname}" if plan.kind in OBJECT_KINDS and not step.same_as else None
-    ctx.plan.add(Region(step.name, cname, plan.addr, region_size, plan.kind, fd))
+    ctx.resolver.created(step, plan, plan.addr, region_size)
     return Block(f"mmap {step.name!r}: {_describe(plan, step, fill)}", body, _where(plan))
 
 

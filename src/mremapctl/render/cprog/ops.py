@@ -8,8 +8,8 @@ from mremapctl import flags as F
 from mremapctl.errors import BadInput
 from mremapctl.render.cprog.context import Block, Context
 from mremapctl.render.cprog.kinds import SMALL_POPULATE, emit_mmap
-from mremapctl.render.cprog.plan import Addr, Region, Size
-from mremapctl.render.cprog.text import c_char, c_mremap_flags, c_number, c_prot, c_size
+from mremapctl.render.cprog.text import c_addr, c_char, c_mremap_flags, c_number, c_prot, c_size
+from mremapctl.resolve import Addr, Size
 from mremapctl.scenario import steps as S
 from mremapctl.scenario import values as V
 from mremapctl.units import U64_MAX
@@ -23,19 +23,9 @@ def _size_c(size: Size) -> str:
 
 
 def emit_mremap(ctx: Context, index: int, step: S.Mremap) -> Block:
-    plan = ctx.plan
-    old = plan.addr(step.old)
-    old_size = plan.size(step.old_size, step.old, f"step {index}: mremap old_size")
-    new_size = Size(None, step.new_size.resolve(plan.page)) if step.new_size is not None else old_size
-    bits = step.flag_bits
-    new_addr = plan.addr(step.new_address) if step.new_address is not None else Addr(None, 0)
-    plan.check_inside(old, old_size, step.old, f"step {index}: mremap old range")
-    if bits & F.MREMAP_FIXED:
-        plan.check_inside(new_addr, new_size, step.new_address, f"step {index}: mremap new range")
-    elif new_addr.var is not None or new_addr.offset:
-        plan.check_inside(new_addr, Size(None, 0), step.new_address, f"step {index}: mremap new_address")
+    old, old_size, new_size, bits, new_addr = ctx.resolver.mremap(index, step)
     ctx.need("sys_mremap", "report_address")
-    args = f"{old.c()}, {_size_c(old_size)}, {_size_c(new_size)}, {c_mremap_flags(bits)}, {new_addr.c()}"
+    args = f"{c_addr(old)}, {_size_c(old_size)}, {_size_c(new_size)}, {c_mremap_flags(bits)}, {c_addr(new_addr)}"
     body = [f"{ctx.ret()} = sys_mremap({args});", f'{ctx.have(step.name)}report_address({index}, "mremap", ret);']
     flags = c_mremap_flags(bits) if bits else "no flags"
     title = f"mremap {step.old.text}, {_size_text(old_size)} to {_size_text(new_size)}, {flags}"
@@ -45,7 +35,7 @@ def emit_mremap(ctx: Context, index: int, step: S.Mremap) -> Block:
         if fresh and step.name in ctx.referenced:
             ctx.declare(f"unsigned long {result.var} = 0;", f"where the kernel put region {step.name}")
             body.append(f"{result.var} = (unsigned long)ret;")
-        plan.add(Region(step.name, plan.cname(step.name), result, new_size, None))
+        ctx.resolver.moved(step.name, result, new_size, old)
         title += f"; the result is region {step.name!r}"
         notes.append(note)
     return Block(title, body, notes)
@@ -65,20 +55,13 @@ def _result_address(ctx: Context, name: str, bits: int, old: Addr, new_addr: Add
         return Addr(new_addr.var, new_addr.offset, name), "MREMAP_FIXED: if it works, the result is new_address.", False
     if not bits & F.MREMAP_MAYMOVE:
         return Addr(old.var, old.offset, name), "Without MREMAP_MAYMOVE a success is always in place.", False
-    return Addr(f"at_{ctx.plan.cname(name)}", 0, name), "MREMAP_MAYMOVE: the kernel may choose a new address.", True
+    return Addr(f"at_{ctx.cname(name)}", 0, name), "MREMAP_MAYMOVE: the kernel may choose a new address.", True
 
 
 def _range(ctx: Context, index: int, step: S.RangeStep) -> Tuple[str, str]:
     """Engine.range_of: the step's address and size in C, checked as the engine checks them."""
-    addr, size = _range_values(ctx, index, step)
-    return addr.c(), _size_c(size)
-
-
-def _range_values(ctx: Context, index: int, step: S.RangeStep) -> Tuple[Addr, Size]:
-    addr = ctx.plan.addr(step.at)
-    size = ctx.plan.size(step.size, step.at, f"step {index}: {step.op} size")
-    ctx.plan.check_inside(addr, size, step.at, f"step {index}: {step.op}")
-    return addr, size
+    addr, size = ctx.resolver.range(index, step)
+    return c_addr(addr), _size_c(size)
 
 
 def _status(ctx: Context, index: int, op: str, call: str) -> List[str]:
@@ -114,8 +97,8 @@ def emit_mprotect(ctx: Context, index: int, step: S.Mprotect) -> Block:
 
 
 def emit_mlock(ctx: Context, index: int, step: S.Mlock) -> Block:
-    addr, size = _range_values(ctx, index, step)
-    a, n = addr.c(), _size_c(size)
+    addr, size = ctx.resolver.range(index, step)
+    a, n = c_addr(addr), _size_c(size)
     body: List[str] = []
     if size.var is None and size.value > SMALL_POPULATE:  # run-time sizes are below it
         ctx.need("check_populate")
@@ -160,7 +143,7 @@ def emit_uffd_register(ctx: Context, index: int, step: S.UffdRegister) -> Block:
 
 
 def emit_setrlimit(ctx: Context, index: int, step: S.Setrlimit) -> Block:
-    limits = step.limits(ctx.plan.page)
+    limits = step.limits(ctx.resolver.page)
     if not limits:
         return Block("setrlimit, with no limit given", _status(ctx, index, "setrlimit", "0"))
     ctx.need("set_limit", "report_status")

@@ -9,9 +9,9 @@ from mremapctl.render.cprog import c_core, c_kinds, c_memory, c_ops  # noqa: F40
 from mremapctl.render.cprog.context import Block, Context
 from mremapctl.render.cprog.ops import EMITTERS
 from mremapctl.render.cprog.output import FORMAT_LINES
-from mremapctl.render.cprog.plan import Planner, referenced_regions
 from mremapctl.render.cprog.registry import FALLBACKS, Collected, collect
 from mremapctl.render.cprog.text import comment_text
+from mremapctl.resolve import Resolver, referenced_regions
 from mremapctl.scenario import steps as S
 from mremapctl.scenario.load import Scenario
 
@@ -20,7 +20,7 @@ INDENT = "    "
 
 def generate(scenario: Scenario, page_size: int, lab: Optional[Lab] = None) -> str:
     """The whole program; BadInput where the scenario cannot be written as exact C."""
-    ctx = Context(Planner(page_size, lab), set(referenced_regions(scenario.steps)))
+    ctx = Context(Resolver(page_size, lab, strict=True), set(referenced_regions(scenario.steps)))
     ctx.need("setup")
     blocks = [_step_code(ctx, index, step) for index, step in enumerate(scenario.steps, 1)]
     helpers = collect(ctx.helpers)
@@ -29,7 +29,7 @@ def generate(scenario: Scenario, page_size: int, lab: Optional[Lab] = None) -> s
         "#define _GNU_SOURCE",
         "\n".join(f"#include <{h}>" for h in sorted(helpers.headers)),
         _fallbacks(helpers, ctx),
-        _constants(page_size, ctx.plan.lab),
+        _constants(page_size, ctx.resolver.lab),
         *helpers.code,
         _main(ctx, helpers, blocks),
     ]
@@ -49,7 +49,7 @@ def _step_code(ctx: Context, index: int, step: S.Step) -> List[str]:
     if not refs:
         return lines + block.body
     ctx.need("skipped")
-    have = " || ".join(f"!have_{ctx.plan.cname(r)}" for r in refs)
+    have = " || ".join(f"!have_{ctx.cname(r)}" for r in refs)
     body = [INDENT + line for line in block.body]
     return [*lines, f"if ({have}) {{", f'{INDENT}skipped({index}, "{step.op}");', "} else {", *body, "}"]
 
@@ -67,7 +67,7 @@ def _header(scenario: Scenario, page_size: int, ctx: Context) -> str:
         "cc -O2 -pthread -o exp exp.c && ./exp" if "uffd_register" in ctx.helpers else "cc -O2 -o exp exp.c && ./exp"
     )
     title = comment_text(scenario.description or "an mremapctl scenario")
-    lab = ctx.plan.lab
+    lab = ctx.resolver.lab
     text = [
         title,
         "",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from mremapctl import flags as F
+from mremapctl.resolve import Addr
 from mremapctl.units import format_size
 
 INT_MAX = (1 << 31) - 1
@@ -89,3 +90,17 @@ def c_map_flags(flags: int) -> str:
 
 def c_mremap_flags(bits: int) -> str:
     return c_flags(bits, F.MREMAP_FLAGS, "MREMAP_")
+
+
+def c_addr(addr: Addr) -> str:
+    """An address in C: a literal, or a run-time variable plus an offset, with the scenario's
+    expression as a comment where the value alone does not say it."""
+    if addr.var is None:
+        value = f"{addr.offset:#x}" if addr.offset else "0"
+    elif addr.offset:
+        value = f"{addr.var} {'+' if addr.offset > 0 else '-'} {abs(addr.offset):#x}"
+    else:
+        value = addr.var
+    plain = addr.var is not None and not addr.offset  # the variable's name already says which region
+    note = "" if plain or addr.text in ("", value, hex(addr.offset), str(addr.offset)) else addr.text
+    return f"{value} /* {note} */" if note else value
