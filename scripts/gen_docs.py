@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import doc_examples
 
 from mremapctl.backends.sim.versions import MODELS, Model
-from mremapctl.rules import Rule, all_rules
+from mremapctl.rules import Rule, all_rules, mremap_rules
 
 Version = Tuple[int, int]
 
@@ -100,7 +100,7 @@ def rule_table(rules: List[Rule]) -> List[str]:
 
 
 def render_errno() -> str:
-    rules = list(all_rules().values())
+    rules = list(mremap_rules().values())
     out = [
         "# mremap errors, rule by rule",
         "",
@@ -206,6 +206,8 @@ def _rule_line(r: Rule, at: Optional[Version], model: Model) -> str:
     what = r.errno or "effect"
     if at is not None and at != (0, 0) and at != model.version:
         what += f", from {version_name(at)}"
+    if r.call != "mremap":  # the errno reference lists mremap's own rules only
+        return f"- `{r.id}` ({r.call}, {what}): {r.text}"
     return f"- [`{r.id}`](errno.md#{rule_anchor(r)}) ({what}): {r.text}"
 
 

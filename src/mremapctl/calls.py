@@ -32,20 +32,9 @@ def mmap_call(req: MapRequest) -> str:
     size = req.size if req.size is not None else 0
     if kind.relocated:
         return f"{req.kind}: the kernel's [{req.kind}] moved to {req.addr:#x} (mremap MAYMOVE|FIXED)"
-    map_flags = F.MAP_SHARED if req.shared else F.MAP_PRIVATE
-    map_flags |= F.MAP_FIXED if req.replace else F.MAP_FIXED_NOREPLACE
-    if req.kind in ("anon", "shmem", "hugetlb"):
-        map_flags |= F.MAP_ANONYMOUS
-    if req.kind == "hugetlb" or (req.hugetlb and req.kind == "shmem"):
-        map_flags |= F.MAP_HUGETLB
-    if req.locked:
-        map_flags |= F.MAP_LOCKED
-    source = {"anon": "-1", "shmem": "-1", "hugetlb": "-1", "devzero": "/dev/zero", "sysvshm": "shmid"}.get(
-        req.kind, f"{req.kind}:{req.same_as or req.name}"
-    )
-    if req.kind == "file" and req.path:
-        source = req.path
-    if req.kind == "sysvshm":
+    if kind.call_source == "shmid":
         return f"shmat(shmget(IPC_PRIVATE, {size}), {req.addr:#x})"
+    flags = req.map_flags()
+    source = req.path if req.path else kind.call_source or f"{req.kind}:{req.same_as or req.name}"
     prot = F.decode_flags(req.prot, F.PROT_NAMES) if req.prot else "PROT_NONE"
-    return f"mmap({req.addr:#x}, {size}, {prot}, {F.decode_flags(map_flags, F.MAP_NAMES)}, {source}, 0)"
+    return f"mmap({req.addr:#x}, {size}, {prot}, {F.decode_flags(flags, F.MAP_NAMES)}, {source}, 0)"

@@ -64,8 +64,10 @@ class Engine:
 
     def label_for(self, entry: MapEntry) -> Optional[str]:
         """The most recently created region that covers the entry's start."""
+        start = entry.start
         for region in reversed(list(self.resolver.regions.values())):
-            if region.covers(entry.start):
+            addr = region.addr
+            if addr.var is None and addr.offset <= start < addr.offset + region.size.value:
                 return region.name
         return None
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import List, Optional, Tuple
 
 from mremapctl.errors import BadInput
-from mremapctl.rules import Rule, all_rules
+from mremapctl.rules import Rule, all_rules, mremap_rules
 
 FLAGS = ("DONTUNMAP", "FIXED", "MAYMOVE")
 
 
 def find_rules(topic: str, kernel: Optional[str] = None) -> List[Rule]:
-    rules = list(all_rules().values())
+    rules = list(mremap_rules().values())
     key = topic.strip()
     upper = key.upper().removeprefix("MREMAP_")
     if upper.startswith("E") and any(r.errno == upper for r in rules):

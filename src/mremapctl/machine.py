@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Protocol, Sequence, Tuple
 
+from mremapctl.kinds import KINDS
 from mremapctl.results import MapEntry
 
 
@@ -31,6 +32,12 @@ class MapRequest:
     dir: Optional[str] = None
     path: Optional[str] = None
     writable: bool = False
+
+    def map_flags(self) -> int:
+        """The mmap flags this request maps with (the kind decides, see Kind.map_flags)."""
+        return KINDS[self.kind].map_flags(
+            shared=self.shared, replace=self.replace, locked=self.locked, hugetlb=self.hugetlb
+        )
 
 
 @dataclass(frozen=True)

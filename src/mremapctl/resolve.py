@@ -18,7 +18,7 @@ from typing import Dict, List, NamedTuple, Optional, Tuple
 from mremapctl import flags as F
 from mremapctl.errors import BadInput
 from mremapctl.expr import AddrExpr, SizeExpr
-from mremapctl.kinds import KINDS, default_shared
+from mremapctl.kinds import KINDS
 from mremapctl.lab import Lab, Placer
 from mremapctl.scenario import steps as S
 from mremapctl.units import format_size
@@ -92,12 +92,12 @@ class Resolver:
 
     def addr(self, expr: AddrExpr) -> Addr:
         base = expr.base_name
-        if base is None or base == "lab" or self.regions[base].addr.var is None:
-            start = self.lab.start if base == "lab" else (self.regions[base].addr.offset if base else 0)
+        at = None if base is None or base == "lab" else self.regions[base].addr
+        if at is None or at.var is None:
+            start = self.lab.start if base == "lab" else (at.offset if at is not None else 0)
             return Addr(None, expr.resolve(lambda _: start, self.page), expr.text)
-        region = self.regions[base]
         delta = expr.resolve(lambda _: _BIG, self.page) - _BIG
-        return Addr(region.addr.var, region.addr.offset + delta, expr.text)
+        return Addr(at.var, at.offset + delta, expr.text)
 
     def size(self, expr: Optional[SizeExpr], at: Optional[AddrExpr], what: str) -> Size:
         if expr is not None:
@@ -149,7 +149,7 @@ class Resolver:
         self.check_inside(addr, Size(None, size or self.page), step.at, what)
         if step.same_as and kind.has_object and not self.regions[step.same_as].owns_object:
             raise BadInput(f"step {index}: same_as = {step.same_as!r}: that region has no object to share")
-        shared = step.shared if step.shared is not None else default_shared(kind, step.path, step.writable)
+        shared = step.shared if step.shared is not None else kind.shared_by_default(step.path, step.writable)
         return MmapPlan(kind_name, shared, addr, size, step.at is None)
 
     def mremap(self, index: int, step: S.Mremap) -> RemapPlan:

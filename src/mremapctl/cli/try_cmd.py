@@ -24,14 +24,17 @@ TRY_WORDS = {
     "writable": "--writable",
 }
 
+# The kind whose flag takes a path (--file [PATH]); every other kind is a plain flag.
+PATH_KIND = next(name for name, kind in KINDS.items() if kind.takes_path)
+
 OPTIONS: List[Callable[[Any], Any]] = [
     *(
         click.option(f"--{name}", f"kind_{name}", is_flag=True, help=kind.summary + ".")
         for name, kind in KINDS.items()
-        if name != "file"
+        if not kind.takes_path
     ),
     click.option(
-        "--file",
+        f"--{PATH_KIND}",
         "file",
         is_flag=False,
         flag_value=BARE,
@@ -115,7 +118,7 @@ def _chosen_kind(opts: Dict[str, Any]) -> str:
     """The one kind the flags name (anon when none does); two different kinds are refused."""
     chosen = [f"--{name}" for name in KINDS if opts.get(f"kind_{name}")]
     if opts["file"] is not None:
-        chosen.append("--file")
+        chosen.append(f"--{PATH_KIND}")
     if opts["kind_name"]:
         chosen.append(f"--kind {opts['kind_name']}")
     names = {c.removeprefix("--kind ").removeprefix("--") for c in chosen}

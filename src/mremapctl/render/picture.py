@@ -11,29 +11,26 @@ from typing import Optional, Sequence
 
 from rich.text import Text
 
+from mremapctl.kinds import kind_of_mapping
 from mremapctl.results import DiffRow, MapEntry
 from mremapctl.units import format_size
 
-KIND_STYLES = (
-    ("/memfd:", "green"),
-    ("/dev/zero (deleted)", "cyan"),
-    ("/SYSV", "cyan"),
-    ("/anon_hugepage", "bright_blue"),
-    ("/secretmem", "red"),
-    ("[vdso]", "magenta"),
-    ("anon_inode:[perf_event]", "magenta"),
-    ("/[aio]", "magenta"),
-)
+BAND_STYLES = {
+    "anon": "blue",
+    "memfd": "green",
+    "shmem": "cyan",
+    "file": "yellow",
+    "special": "magenta",
+    "huge": "bright_blue",
+    "secret": "red",
+}
 MARKS = {"added": "+", "removed": "✗", "changed": "~", "unchanged": ""}
 
 
 def kind_style(entry: MapEntry) -> str:
-    if not entry.path:
-        return "blue"
-    for prefix, style in KIND_STYLES:
-        if entry.path.startswith(prefix):
-            return style
-    return "yellow"  # a file (or /dev/zero private: a file-backed VMA name over anonymous memory)
+    """The colour of the kind the mapping's name shows (a file when none does)."""
+    kind = kind_of_mapping(entry.path)
+    return BAND_STYLES[kind.band if kind is not None else "file"]
 
 
 def block(entry: MapEntry, status: str) -> Text:
@@ -71,13 +68,8 @@ def band(rows: Sequence[DiffRow], lab_start: int, lab_end: int) -> Text:
 
 def legend() -> Text:
     text = Text().append("band: ", style="dim")
-    for name, style in (
-        ("anon", "blue"),
-        ("memfd", "green"),
-        ("shmem", "cyan"),
-        ("file", "yellow"),
-        ("special", "magenta"),
-    ):
+    for name in ("anon", "memfd", "shmem", "file", "special"):
+        style = BAND_STYLES[name]
         text.append(f" {name} ", style=f"reverse {style}").append(" ")
     text.append(" +added ~changed ✗gone (not to scale)", style="dim")
     return text

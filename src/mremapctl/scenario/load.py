@@ -108,7 +108,7 @@ def _check_mmap(step: Mmap, where: str, words: Dict[str, str]) -> None:
     if step.hugetlb and not kind.huge_option:
         raise BadInput(f"{where}{said['hugetlb']} applies to memfd and shmem only, not {said['kind']}")
     for key in ("dir", "path", "writable"):
-        if getattr(step, key) and kind.name != "file":
+        if getattr(step, key) and not kind.takes_path:
             raise BadInput(f"{where}{said[key]} applies to file mappings only, not {said['kind']}")
     if step.dir and step.path:
         raise BadInput(

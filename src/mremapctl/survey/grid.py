@@ -93,16 +93,12 @@ def columns_for(flag_sets: Sequence[str], sizes: Sequence[str]) -> List[Column]:
     return [c for c in COLUMNS if c.flags in flag_sets and c.size in sizes]
 
 
-def _pages(row: Row) -> int:
-    return {"hugetlb": 1024, "perf": 3, "vdso": 2, "aio": 1}.get(row.kind, 2)
-
-
 def scenario_for(row: Row, column: Column, page: int = 4096) -> Scenario:
     """The cell's experiment: map A (and a target), apply the variant, mremap A."""
     kind = KINDS[row.kind]
-    pages = _pages(row)
+    pages = kind.grid_pages
     size = pages * page
-    relocated = kind.default_size is None
+    relocated = kind.relocated
     fill = "A" if kind.fillable and row.variant != "unpopulated" else None
     prot = "none" if row.variant == "prot-none" and not relocated else "rw"
     shared = {"shared": True, "private": False}.get(row.variant)

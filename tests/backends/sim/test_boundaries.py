@@ -6,13 +6,18 @@ the deciding rule at each version.
 
 from __future__ import annotations
 
-from typing import Dict, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 import pytest
 
 from mremapctl.backends.sim.backend import SimBackend
 from mremapctl.backends.sim.facts import Facts
+from mremapctl.backends.sim.machine import SimMachine
 from mremapctl.backends.sim.versions import resolve
+from mremapctl.engine import Engine
+from mremapctl.errors import BadInput, Unavailable
+from mremapctl.lab import Lab
+from mremapctl.results import Run
 from mremapctl.rules import all_rules
 from mremapctl.scenario import parse_scenario
 
@@ -205,6 +210,114 @@ CASES: Dict[str, Tuple[str, Dict[str, Tuple[str, str]]]] = {
 }
 
 
+def outcome(op: str) -> Callable[[Run], str]:
+    """The last `op` step's outcome ("ok", an errno)."""
+    return lambda run: [s for s in run.steps if s.op == op][-1].outcome
+
+
+def deciding_rule(run: Run) -> Optional[str]:
+    return [s for s in run.steps if s.op == "mremap"][-1].rule
+
+
+def has_flag(label: str, flag: str) -> Callable[[Run], bool]:
+    return lambda run: flag in next(e.vm_flags or () for e in run.maps_after if e.label == label)
+
+
+def lab_vmas(run: Run) -> int:
+    return sum(1 for e in run.maps_after if run.lab_start <= e.start < run.lab_end)
+
+
+UNMAPPED = "lab+5G"  # nothing is ever placed there by these scenarios
+
+# Rules that change what a call does rather than decide its errno: rule -> (scenario, what
+# to look at, {kernel: what it shows}). "unavailable" and "refused" are the sim's own refusals.
+# The kernels are models: a rule whose boundary falls inside a model's span shows at the next.
+EFFECTS: Dict[str, Tuple[str, Callable[[Run], object], Dict[str, object]]] = {
+    "mseal-missing": (mmap() + SEAL, outcome("mseal"), {"6.9": "ENOSYS", "6.10": "ok"}),
+    "sealed-vma-refuses": (mmap() + SEAL + step("munmap", at="A"), outcome("munmap"), {"6.9": "ok", "6.10": "EPERM"}),
+    "guard-advice-missing": (
+        mmap() + step("madvise", at="A", advice="guard_install"),
+        outcome("madvise"),
+        {"6.12": "EINVAL", "6.16": "ok"},
+    ),
+    "guard-flag-visible": (
+        mmap() + step("madvise", at="A", advice="guard_install"),
+        has_flag("A", "gu"),
+        {"6.17": False, "6.18": True},
+    ),
+    "uffd-wp-mode": (
+        mmap() + step("uffd_register", at="A", mode="wp"),
+        outcome("uffd_register"),
+        {"5.6": "refused", "5.7": "ok"},
+    ),
+    "uffd-minor-mode": (
+        mmap(kind="memfd") + step("uffd_register", at="A", mode="minor"),
+        outcome("uffd_register"),
+        {"5.13": "refused", "5.16": "ok"},
+    ),
+    "secretmem-default-on": (mmap(kind="secretmem", fill=False), outcome("mmap"), {"6.1": "unavailable", "6.10": "ok"}),
+    "secretmem-locked": (mmap(kind="secretmem", fill=False), has_flag("A", "lo"), {"6.15": False, "6.16": True}),
+    "perf-ring-pfnmap": (mmap(kind="perf", size="", fill=False), has_flag("A", "pf"), {"6.15": False, "6.16": True}),
+    "mprotect-unaccounts-unfaulted": (
+        mmap(fill=False) + step("mprotect", at="A", prot="r"),
+        has_flag("A", "ac"),
+        {"6.1": True, "6.10": False},
+    ),
+    "dontunmap-flag": (
+        mmap() + mremap(old="A", raw=5),
+        deciding_rule,
+        {"5.6": "flags-unknown", "5.7": "dontunmap-move"},
+    ),
+    "vma-lookup-first": (
+        mremap(old=UNMAPPED, old_size="2p", new_size="1p"),
+        deciding_rule,
+        {"5.15": "shrink", "5.16": "no-vma-efault-sign-bug"},
+    ),
+    "params-refactored": (
+        mmap() + mremap(old="A+1", old_size="1p", raw=2, new_address="lab+1G"),
+        deciding_rule,
+        {"6.15": "fixed-needs-maymove", "6.16": "old-address-unaligned"},
+    ),
+    "params-checked-early": (
+        mremap(old=UNMAPPED, old_size="2p", raw=3, new_address=f"{UNMAPPED}+1p"),
+        deciding_rule,
+        {"6.16": "no-vma", "6.17": "ranges-overlap"},
+    ),
+    "grow-merges": (
+        mmap() + mmap("N", size="1p", fill=False, at='"A+3p"') + mremap(old="A", new_size="3p"),
+        lab_vmas,
+        {"6.0": 2, "6.1": 1},
+    ),
+}
+
+
+def observe(text: str, kernel: str, look: Callable[[Run], object]) -> object:
+    model, _ = resolve(kernel)
+    try:
+        return look(SimBackend(model, kernel).run(parse_scenario(text)))
+    except Unavailable:
+        return "unavailable"
+    except BadInput:
+        return "refused"
+
+
+@pytest.mark.parametrize("rule_id", sorted(EFFECTS))
+def test_effect_at_its_boundary(rule_id: str) -> None:
+    text, look, expected = EFFECTS[rule_id]
+    got = {kernel: observe(text, kernel, look) for kernel in expected}
+    assert got == expected
+
+
+def test_a_whole_dontunmap_source_starts_afresh_from_5_12() -> None:
+    """Its anon_vma goes (the next fault makes a new one), so it may merge where it could not."""
+    for kernel, fresh in (("5.11", False), ("5.13", True)):
+        machine = SimMachine(resolve(kernel)[0].version)
+        engine = Engine(machine, parse_scenario(mmap() + mremap(old="A", raw=5)), Lab())
+        list(engine.run())
+        source = machine.space.find(Lab().start)
+        assert source is not None and (source.anon_vma is None) == fresh, kernel
+
+
 def run_last_mremap(text: str, kernel: str, facts: Facts = None):  # type: ignore[no-untyped-def]
     model, _ = resolve(kernel)
     backend = SimBackend(model, kernel)
@@ -224,7 +337,7 @@ def test_rule_at_its_boundary(rule_id: str) -> None:
 
 
 def test_every_rule_is_exercised() -> None:
-    decided = {r for _, expected in CASES.values() for _, r in expected.values()}
+    decided = {r for _, expected in CASES.values() for _, r in expected.values()} | set(EFFECTS)
     # Covered by the tests below, or (new-range-over-task-size) needing an address outside the lab,
     # which the engine refuses to touch.
     elsewhere = {
@@ -234,6 +347,7 @@ def test_every_rule_is_exercised() -> None:
         "map-count-early",
         "dontunmap-lengths",
         "new-range-over-task-size",
+        "dontunmap-fresh-anon-vma",
     }
     untested = set(all_rules()) - decided - elsewhere
     assert not untested, f"rules without a boundary test: {sorted(untested)}"

@@ -13,6 +13,7 @@ from mremapctl.backends.live.makers import Makers, meminfo
 from mremapctl.backends.live.memory import Memory
 from mremapctl.backends.sim.versions import parse_version
 from mremapctl.errors import BadInput
+from mremapctl.kinds import KINDS
 from mremapctl.lab import align_up
 from mremapctl.machine import MapRequest, Outcome
 from mremapctl.maps import parse_maps, parse_smaps
@@ -67,7 +68,7 @@ class LiveMachine:
         except OSError as err:
             return Outcome(errno=err.errno)
         # The region is what the kernel mapped: whole pages, or whole huge pages for hugetlb.
-        size = align_up(size, meminfo("Hugepagesize") if req.kind == "hugetlb" or req.hugetlb else self.page_size)
+        size = align_up(size, meminfo("Hugepagesize") if KINDS[req.kind].huge(req.hugetlb) else self.page_size)
         note = None
         if req.fill is not None:
             pages = self.memory.write(addr, size, req.fill)

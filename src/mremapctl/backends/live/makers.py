@@ -53,11 +53,8 @@ class Makers:
             raise OSError(err, os.strerror(err))
         return ret
 
-    def mmap(self, req: MapRequest, prot: int, flags: int, fd: int = -1) -> Tuple[int, int]:
-        flags |= F.MAP_SHARED if req.shared else F.MAP_PRIVATE
-        flags |= F.MAP_FIXED if req.replace else F.MAP_FIXED_NOREPLACE
-        if req.locked:
-            flags |= F.MAP_LOCKED
+    def mmap(self, req: MapRequest, prot: int, fd: int = -1) -> Tuple[int, int]:
+        flags = req.map_flags()
         size = req.size or 0
         addr = self.check(self.sys.call("mmap", req.addr, size, prot, flags, fd, 0))
         if addr != req.addr:  # a kernel before 4.17 treats FIXED_NOREPLACE as a hint
@@ -110,22 +107,22 @@ class Makers:
     # -- kinds ---------------------------------------------------------------------------
 
     def make_anon(self, req: MapRequest, prot: int) -> Tuple[int, int]:
-        return self.mmap(req, prot, F.MAP_ANONYMOUS)
+        return self.mmap(req, prot)
 
     def make_shmem(self, req: MapRequest, prot: int) -> Tuple[int, int]:
         if req.hugetlb:
             self.check_huge_pages(req.size or 0)
-        return self.mmap(req, prot, F.MAP_ANONYMOUS | (F.MAP_HUGETLB if req.hugetlb else 0))
+        return self.mmap(req, prot)
 
     def make_hugetlb(self, req: MapRequest, prot: int) -> Tuple[int, int]:
         self.check_huge_pages(req.size or 0)
-        return self.mmap(req, prot, F.MAP_ANONYMOUS | F.MAP_HUGETLB)
+        return self.mmap(req, prot)
 
     def make_memfd(self, req: MapRequest, prot: int) -> Tuple[int, int]:
         if req.hugetlb:
             self.check_huge_pages(req.file_size or req.size or 0)
         fd = self.object_fd(req, lambda: os.memfd_create(req.name, MFD_CLOEXEC | (MFD_HUGETLB if req.hugetlb else 0)))
-        return self.mmap(req, prot, 0, self.sized(fd, req))
+        return self.mmap(req, prot, self.sized(fd, req))
 
     def make_secretmem(self, req: MapRequest, prot: int) -> Tuple[int, int]:
         def create() -> int:
@@ -139,7 +136,7 @@ class Makers:
                 raise Unavailable(f"secretmem unavailable: memfd_secret() failed: {why}")
             return fd
 
-        return self.mmap(req, prot, 0, self.sized(self.object_fd(req, create), req))
+        return self.mmap(req, prot, self.sized(self.object_fd(req, create), req))
 
     def make_file(self, req: MapRequest, prot: int) -> Tuple[int, int]:
         if req.path:
@@ -150,7 +147,7 @@ class Makers:
                 except OSError as err:
                     raise BadInput(f"path = {req.path!r}: {err.strerror}") from None
 
-            return self.mmap(req, prot, 0, self.object_fd(req, open_existing))
+            return self.mmap(req, prot, self.object_fd(req, open_existing))
 
         def create() -> int:
             directory = req.dir or tempfile.gettempdir()
@@ -162,12 +159,12 @@ class Makers:
             os.unlink(name)  # nothing left behind, whatever happens to the child; maps say "(deleted)"
             return fd
 
-        return self.mmap(req, prot, 0, self.sized(self.object_fd(req, create), req))
+        return self.mmap(req, prot, self.sized(self.object_fd(req, create), req))
 
     def make_devzero(self, req: MapRequest, prot: int) -> Tuple[int, int]:
         fd = os.open("/dev/zero", os.O_RDWR | os.O_CLOEXEC)
         try:
-            return self.mmap(req, prot, 0, fd)
+            return self.mmap(req, prot, fd)
         finally:
             os.close(fd)
 
@@ -182,7 +179,7 @@ class Makers:
                 )
             return fd
 
-        return self.mmap(req, prot, 0, self.object_fd(req, create))
+        return self.mmap(req, prot, self.object_fd(req, create))
 
     def make_sysvshm(self, req: MapRequest, prot: int) -> Tuple[int, int]:
         shmid = self.check(self.sys.call("shmget", IPC_PRIVATE, req.size or 0, IPC_CREAT | 0o600))

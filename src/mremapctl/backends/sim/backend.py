@@ -54,20 +54,31 @@ class OutOfTime(Exception):
     """The simulation ran past its time limit."""
 
 
+_armed = False  # whether the alarm belongs to a time_limit block (the handler stays installed)
+
+
+def _expired(signum: int, frame: object) -> None:
+    if _armed:
+        raise OutOfTime
+
+
 @contextlib.contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt the block after `seconds` (main thread only: signals are delivered there)."""
+    """Interrupt the block after `seconds` (main thread only: signals are delivered there).
+
+    The handler is installed once: a matrix runs thousands of short simulations, and swapping
+    handlers each time cost more than some of them.
+    """
+    global _armed
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return
-
-    def expired(signum: int, frame: object) -> None:
-        raise OutOfTime
-
-    previous = signal.signal(signal.SIGALRM, expired)
+    if signal.getsignal(signal.SIGALRM) is not _expired:
+        signal.signal(signal.SIGALRM, _expired)
+    _armed = True
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        _armed = False

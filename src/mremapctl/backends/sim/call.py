@@ -3,14 +3,12 @@ rules ask about the address space (limits, seals, free space)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import Dict, Optional, Protocol
 
 from mremapctl import flags as F
-from mremapctl.backends.sim.space import PAGE, Vma
-from mremapctl.rules import all_rules
-
-if TYPE_CHECKING:
-    from mremapctl.backends.sim.machine import SimMachine
+from mremapctl.backends.sim.facts import Facts
+from mremapctl.backends.sim.space import PAGE, Space, Vma
+from mremapctl.rules import Rule, all_rules
 
 U64 = (1 << 64) - 1
 
@@ -28,37 +26,42 @@ class Refused(Exception):
         self.rule_id = rule_id
 
 
+class AddressSpace(Protocol):
+    """What a call asks of the simulated process (SimMachine is one): its VMAs, limits and rules,
+    and the unmapping and placement the kernel's mremap code calls out to."""
+
+    space: Space
+    facts: Facts
+    rules: Dict[str, Rule]
+
+    def holds(self, rule_id: str) -> bool: ...
+    def locked_bytes(self) -> int: ...
+    def total_bytes(self) -> int: ...
+    def munmap_rule(self, start: int, end: int) -> Optional[str]: ...
+    def split_refusal(self, vma: Vma, start: int, end: int) -> Optional[str]: ...
+    def unmap(self, start: int, end: int) -> None: ...
+    def free_range(self, length: int, hint: int = 0) -> int: ...
+
+
 class Call:
-    def __init__(self, sim: SimMachine, addr: int, old_raw: int, new_raw: int, flags: int, new_addr: int) -> None:
+    def __init__(self, sim: AddressSpace, addr: int, old_raw: int, new_raw: int, flags: int, new_addr: int) -> None:
         self.sim = sim
         self.space = sim.space
-        self.version = sim.version
+        self.holds = sim.holds
         self.page = PAGE
         self.huge = sim.facts.huge
         self.task_size = sim.facts.task_size
         self.max_map_count = sim.facts.max_map_count
         self.addr, self.old_raw, self.new_raw, self.flags, self.new_addr = addr, old_raw, new_raw, flags, new_addr
         self.old_len, self.new_len = page_align(old_raw), page_align(new_raw)
-        self.known_flags = 7 if self.version >= (5, 7) else 3
+        has_dontunmap = self.holds("dontunmap-flag")
+        self.known_flags = 7 if has_dontunmap else 3
+        self.maymove = bool(flags & F.MREMAP_MAYMOVE)
+        self.fixed = bool(flags & F.MREMAP_FIXED)
+        self.dontunmap = bool(flags & F.MREMAP_DONTUNMAP) and has_dontunmap  # before 5.7 the bit means nothing
+        self.moving = self.fixed or self.dontunmap
         self.vma: Optional[Vma] = None
         self.rules = sim.rules  # only the rules of this kernel version
-
-    @property
-    def maymove(self) -> bool:
-        return bool(self.flags & F.MREMAP_MAYMOVE)
-
-    @property
-    def fixed(self) -> bool:
-        return bool(self.flags & F.MREMAP_FIXED)
-
-    @property
-    def dontunmap(self) -> bool:
-        """Before 5.7 the bit means nothing (and is refused as unknown)."""
-        return bool(self.flags & F.MREMAP_DONTUNMAP) and self.version >= (5, 7)
-
-    @property
-    def moving(self) -> bool:
-        return self.fixed or self.dontunmap
 
     @property
     def map_count(self) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import List, Optional, Tuple
 
 from mremapctl.backends.sim.space import PAGE, Obj, Pte, Space, Vma, new_anon_vma
+from mremapctl.kinds import KINDS
 from mremapctl.pages import describe_byte, page_starts
 from mremapctl.results import SIGBUS, SIGSEGV, UFFD
 
@@ -43,10 +44,10 @@ def _read(space: Space, addr: int) -> int | str:
     if pte is not None and pte.value is not None:
         return pte.value
     obj, index = _object_page(vma, addr)
-    in_cache = obj is not None and obj.kind not in ("anonfile",) and index in obj.pages
+    in_cache = obj is not None and obj.backing not in ("anonfile",) and index in obj.pages
     if pte is None and (("um" in vma.flags and not in_cache) or ("ui" in vma.flags and in_cache)):
         return UFFD
-    if obj is None or obj.kind == "anonfile":
+    if obj is None or obj.backing == "anonfile":
         space.ptes[vpn] = Pte(value=0)
         return 0
     if obj.sigbus_beyond_size and index * PAGE >= obj.size:
@@ -90,10 +91,11 @@ def _write(space: Space, addr: int, byte: int, covers_first: bool) -> str:
         return SIGSEGV
     vpn = addr // PAGE
     obj, index = _object_page(vma, addr)
-    if obj is not None and obj.sigbus_beyond_size and index * PAGE >= obj.size and obj.kind != "special":
+    if obj is not None and obj.sigbus_beyond_size and index * PAGE >= obj.size and obj.backing != "special":
         return SIGBUS
-    if obj is not None and obj.kind == "special" and vma.special == "perf" and index > 0:
-        return SIGBUS  # the ring's data pages are mapped read-only
+    writable = KINDS[vma.special].writable_pages if vma.special else None
+    if obj is not None and obj.backing == "special" and writable is not None and index >= writable:
+        return SIGBUS  # the perf ring's data pages are mapped read-only
     if vma.shared:
         if covers_first:
             obj.pages[index] = byte  # type: ignore[union-attr]
@@ -102,7 +104,7 @@ def _write(space: Space, addr: int, byte: int, covers_first: bool) -> str:
     current = (
         pte.value
         if pte is not None and pte.value is not None
-        else (obj.pages.get(index, 0) if obj is not None and obj.kind != "anonfile" else 0)
+        else (obj.pages.get(index, 0) if obj is not None and obj.backing != "anonfile" else 0)
     )
     space.ptes[vpn] = Pte(value=byte if covers_first else current)
     if vma.anon_vma is None:

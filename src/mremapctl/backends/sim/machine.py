@@ -13,6 +13,7 @@ from mremapctl.backends.sim.remap import simulate
 from mremapctl.backends.sim.space import PAGE, SOFT_DIRTY, SPECIAL, Obj, Pte, Space, Vma
 from mremapctl.backends.sim.versions import Version
 from mremapctl.errors import BadInput, Unavailable
+from mremapctl.kinds import KINDS
 from mremapctl.machine import MapRequest, Outcome
 from mremapctl.results import MapEntry
 from mremapctl.rules import active_rules, get
@@ -20,6 +21,7 @@ from mremapctl.rules import active_rules, get
 SIM_PID = 4242  # the pid in simulated temporary file names
 MMAP_MIN_ADDR = 0x10000  # vm.mmap_min_addr: nothing is placed below it
 UFFD_MODE_FLAGS = {1: "um", 2: "uw", 4: "ui"}
+UFFD_MODE_NAMES = {1: "missing", 2: "wp", 4: "minor"}
 MODELLED_ADVICE = frozenset(
     {
         "normal",
@@ -52,14 +54,14 @@ ADVICE_FLAGS = {
 }
 
 
-def split_rule(vma: Vma) -> str:
-    """The rule that refuses splitting this VMA."""
-    return "perf-split-refused" if vma.special == "perf" else "split-refused"
-
-
 def _never_locked(vma: Vma) -> bool:
     """mlock leaves VM_SPECIAL, hugetlb and secretmem VMAs as they are (mlock_fixup())."""
-    return bool(vma.flags & SPECIAL) or "ht" in vma.flags or vma.path == "/secretmem (deleted)"
+    return bool(vma.flags & SPECIAL) or "ht" in vma.flags or _secret(vma)
+
+
+def _secret(vma: Vma) -> bool:
+    """Memory removed from the kernel's direct map: nothing can pin or populate it."""
+    return vma.kind is not None and KINDS[vma.kind].secret
 
 
 def _err(name: str) -> Outcome:
@@ -71,11 +73,13 @@ class SimMachine:
 
     def __init__(self, version: Version, facts: Optional[Facts] = None) -> None:
         self.version = version
+        self.name = f"{version[0]}.{version[1]}"
         self.facts = facts or Facts()
         self.page_size = PAGE
         self.space = Space()
         self.objects: Dict[str, Obj] = {}
         self.rules = active_rules(version)
+        self.unaccounts_unfaulted = self.holds("mprotect-unaccounts-unfaulted")
 
     # -- accounting the rules need ----------------------------------------------------------
 
@@ -85,10 +89,17 @@ class SimMachine:
     def total_bytes(self) -> int:
         return sum(v.size for v in self.space)
 
-    def unsplittable(self) -> Tuple[str, ...]:
-        """Mappings that refuse to be split: the perf ring buffer always (seen on 5.10, 6.1, 6.12
-        and 6.18), special mappings such as the vDSO from 5.11."""
-        return ("vdso", "perf") if self.version >= (5, 11) else ("perf",)
+    def holds(self, rule_id: str) -> bool:
+        """Whether a rule holds on this model's kernel: the simulator's one question about versions."""
+        return rule_id in self.rules
+
+    def split_refusal(self, vma: Vma, start: int, end: int) -> Optional[str]:
+        """The rule that refuses cutting [start, end) out of this VMA, if one holds (the perf ring
+        buffer always refuses, other special mappings from 5.11)."""
+        if vma.special is None or (start <= vma.start and vma.end <= end):
+            return None
+        rule = KINDS[vma.special].split_rule
+        return rule if rule is not None and self.holds(rule) else None
 
     def free_range(self, length: int, hint: int = 0) -> int:
         """get_unmapped_area(): a free hint is honoured, else the highest gap below mmap_base."""
@@ -109,12 +120,9 @@ class SimMachine:
     def munmap_rule(self, start: int, end: int) -> Optional[str]:
         """Why munmap of [start, end) would fail (a rule id), or None."""
         hit = self.space.overlapping(start, end)
-        if self.version >= (6, 10) and any("sl" in v.flags for v in hit):
+        if self.holds("sealed-vma-refuses") and any("sl" in v.flags for v in hit):
             return "sealed"
-        for vma in hit:
-            if vma.special in self.unsplittable() and (start > vma.start or end < vma.end):
-                return split_rule(vma)
-        return None
+        return next((rule for rule in (self.split_refusal(v, start, end) for v in hit) if rule), None)
 
     def unmap(self, start: int, end: int) -> None:
         self.space.unmap(start, end)
@@ -123,13 +131,9 @@ class SimMachine:
 
     def map_region(self, req: MapRequest) -> Outcome:
         size = kinds.region_size(req, self.facts.huge)
-        if req.kind == "secretmem" and self.version < (6, 5):
-            # memfd_secret() exists from 5.14 but answers ENOSYS unless booted with
-            # secretmem.enable=1, until 'mm/secretmem: make it on by default' (6.5).
-            raise Unavailable(
-                f"secretmem is off in the {self.version[0]}.{self.version[1]} model: memfd_secret() arrived in 5.14 "
-                "and answered ENOSYS unless booted with secretmem.enable=1 until 6.5"
-            )
+        needs = KINDS[req.kind].needs_rule
+        if needs is not None and not self.holds(needs):
+            raise Unavailable(f"{req.kind} is off in the {self.name} model: {get(needs).text}")
         if size == 0:
             return _err("EINVAL")  # mmap refuses a zero length before anything else
         end = req.addr + size
@@ -139,7 +143,7 @@ class SimMachine:
             return _err("EPERM")
         prot = req.prot | (F.PROT_READ | F.PROT_WRITE if req.fill is not None else 0)
         obj = kinds.object_for(req, size, SIM_PID, self.objects)
-        if obj is not None and req.kind in ("memfd", "file", "perf", "secretmem") and not req.same_as:
+        if obj is not None and KINDS[req.kind].has_object and not req.same_as:
             self.objects[req.name] = obj
         if req.replace:
             self.unmap(req.addr, end)
@@ -147,10 +151,11 @@ class SimMachine:
         vma = Vma(
             req.addr,
             end,
-            kinds.vm_flags(req, prot, obj, self.version) | (SOFT_DIRTY if self.facts.soft_dirty else frozenset()),
+            kinds.vm_flags(req, prot, obj, self.holds) | (SOFT_DIRTY if self.facts.soft_dirty else frozenset()),
             obj,
             pgoff,
-            special=req.kind if req.kind in ("vdso", "perf", "aio") else None,
+            kind=req.kind,
+            special=req.kind if KINDS[req.kind].special else None,
         )
         vma = self.space.merge_around(self.space.insert(vma))
         note = None
@@ -198,13 +203,8 @@ class SimMachine:
         Returns EINVAL when that needs splitting a special mapping that refuses to be split.
         """
         for vma in self.space.overlapping(start, end):
-            partial = start > vma.start or end < vma.end
-            if (
-                partial
-                and vma.special in self.unsplittable()
-                and (vma.flags | set(add)) - set(drop) != vma.flags
-                and not skip(vma)
-            ):
+            changes = (vma.flags | set(add)) - set(drop) != vma.flags
+            if changes and not skip(vma) and self.split_refusal(vma, start, end):
                 return _err("EINVAL")
         for vma in self.space.overlapping(start, end):
             flags = (vma.flags | set(add)) - set(drop)
@@ -232,19 +232,19 @@ class SimMachine:
         if not self._covered(addr, end):
             return _err("ENOMEM")
         hit = self.space.overlapping(addr, end)
-        if self.version >= (6, 10) and any("sl" in v.flags for v in hit):
+        if self.holds("sealed-vma-refuses") and any("sl" in v.flags for v in hit):
             return _err("EPERM")
         if prot & F.PROT_WRITE and any("mw" not in v.flags for v in hit):
             return _err("EACCES")
-        if any(v.special in self.unsplittable() and (addr > v.start or end < v.end) for v in hit):
+        if any(self.split_refusal(v, addr, end) for v in hit):
             return _err("EINVAL")
         for vma in self.space.isolate(addr, end):
             flags = (vma.flags - {"rd", "wr", "ex"}) | kinds.prot_flags(prot)
             if prot & F.PROT_WRITE:
                 if not vma.flags & {"ac", "wr", "ht", "sh", "nr"} and vma.special is None:
                     flags |= {"ac"}  # a private mapping made writable is charged from now on
-            elif "ac" in vma.flags and vma.anonymous and vma.anon_vma is None and self.version >= (6, 3):
-                flags -= {"ac"}  # mm/mprotect: allow unfaulted VMAs to be unaccounted on mprotect() (6.3)
+            elif "ac" in vma.flags and vma.anonymous and vma.anon_vma is None and self.unaccounts_unfaulted:
+                flags -= {"ac"}
             self.space.merge_around(self.space.replace_flags(vma, frozenset(flags)))
         return Outcome(value=0)
 
@@ -263,8 +263,7 @@ class SimMachine:
         if refused:
             return refused
         if not onfault and any(
-            not {"rd", "wr", "ex"} & v.flags or v.path == "/secretmem (deleted)"
-            for v in self.space.overlapping(addr, end)
+            not {"rd", "wr", "ex"} & v.flags or _secret(v) for v in self.space.overlapping(addr, end)
         ):
             return _err("ENOMEM")  # locked, but populating failed: PROT_NONE, or secretmem (no GUP)
         return Outcome(value=0)
@@ -276,7 +275,7 @@ class SimMachine:
         return self._set_flags(addr, end, drop=("lo", "lf"), skip=_never_locked) or Outcome(value=0)
 
     def mseal(self, addr: int, size: int) -> Outcome:
-        if self.version < (6, 10):
+        if self.holds("mseal-missing"):
             return _err("ENOSYS")
         bad = self._range_ok(addr, size)
         if bad:
@@ -290,11 +289,11 @@ class SimMachine:
         name = next(k for k, v in F.MADVISE.items() if v == advice)
         if name not in MODELLED_ADVICE:
             raise BadInput(
-                f"madvise {name!r} is not modelled by the simulator (model {self.version[0]}."
-                f"{self.version[1]}); modelled: {', '.join(sorted(MODELLED_ADVICE))} — run it live"
+                f"madvise {name!r} is not modelled by the simulator (model {self.name}); "
+                f"modelled: {', '.join(sorted(MODELLED_ADVICE))} — run it live"
             )
-        if name.startswith("guard_") and self.version < (6, 13):
-            return _err("EINVAL")  # guard regions arrived in 6.13 (mm: madvise: implement lightweight guard pages)
+        if name.startswith("guard_") and self.holds("guard-advice-missing"):
+            return _err("EINVAL")
         end = addr + -(-size // PAGE) * PAGE
         if addr % PAGE:
             return _err("EINVAL")
@@ -310,7 +309,7 @@ class SimMachine:
         elif name == "guard_install":
             for vpn in range(addr // PAGE, end // PAGE):
                 self.space.ptes[vpn] = Pte(guard=True)
-            if self.version >= (6, 18):
+            if self.holds("guard-flag-visible"):
                 self._set_flags(addr, end, add=("gu",))
         elif name == "guard_remove":
             for vpn in range(addr // PAGE, end // PAGE):
@@ -319,15 +318,17 @@ class SimMachine:
         return Outcome(value=0)
 
     def uffd_register(self, addr: int, size: int, mode: int) -> Outcome:
-        if (mode & 2 and self.version < (5, 7)) or (mode & 4 and self.version < (5, 14)):
-            raise BadInput(
-                f"userfaultfd {'wp' if mode & 2 else 'minor'} mode is not modelled before "
-                f"{'5.7' if mode & 2 else '5.14'} (model {self.version[0]}.{self.version[1]})"
-            )
+        for bit, rule_id in ((2, "uffd-wp-mode"), (4, "uffd-minor-mode")):
+            if mode & bit and not self.holds(rule_id):
+                since = get(rule_id).since
+                raise BadInput(
+                    f"userfaultfd {UFFD_MODE_NAMES[bit]} mode is not modelled before {since[0]}.{since[1]} "
+                    f"(model {self.name})"
+                )
         end = addr + size
         if addr % PAGE or size % PAGE or not self._covered(addr, end):
             return _err("EINVAL")
-        if mode & 4 and any(v.obj is None or v.obj.kind != "shmem" for v in self.space.overlapping(addr, end)):
+        if mode & 4 and any(v.obj is None or v.obj.backing != "shmem" for v in self.space.overlapping(addr, end)):
             return _err("EINVAL")  # minor faults exist only for shmem and hugetlbfs
         added = [f for bit, f in UFFD_MODE_FLAGS.items() if mode & bit]
         return self._set_flags(addr, end, add=added) or Outcome(value=0)
@@ -357,7 +358,7 @@ class SimMachine:
             if window is not None and not any(vma.start < e and s < vma.end for s, e in window):
                 continue
             obj = vma.obj
-            dev, inode = (obj.dev, obj.inode) if obj is not None and obj.kind != "special" else ("00:00", 0)
+            dev, inode = (obj.dev, obj.inode) if obj is not None and obj.backing != "special" else ("00:00", 0)
             entries.append(
                 MapEntry(
                     vma.start,

@@ -8,13 +8,11 @@ knowledge this file adds (see the era notes in each function).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
-from mremapctl.backends.sim.call import Call, Refused
+from mremapctl.backends.sim.call import AddressSpace, Call, Refused
 from mremapctl.backends.sim.space import PAGE, UFFD_FLAGS, Vma
-
-if TYPE_CHECKING:
-    from mremapctl.backends.sim.machine import SimMachine
+from mremapctl.kinds import KINDS
 
 
 class Done(Exception):
@@ -25,14 +23,14 @@ class Done(Exception):
         self.value, self.rule_id = value, rule_id
 
 
-def simulate(sim: SimMachine, addr: int, old: int, new: int, flags: int, new_addr: int) -> Tuple[Optional[int], str]:
+def simulate(sim: AddressSpace, addr: int, old: int, new: int, flags: int, new_addr: int) -> Tuple[Optional[int], str]:
     """(value or None, rule id): the model's answer to mremap(addr, old, new, flags, new_addr)."""
     call = Call(sim, addr, old, new, flags, new_addr)
     try:
         params(call)
-        if call.version >= (6, 17):
+        if call.holds("multi-vma-move"):
             era_6_17(call)
-        elif call.version >= (5, 16):
+        elif call.holds("vma-lookup-first"):
             era_5_16(call)
         else:
             era_5_4(call)
@@ -47,8 +45,7 @@ def simulate(sim: SimMachine, addr: int, old: int, new: int, flags: int, new_add
 
 
 def params(c: Call) -> None:
-    v = c.version
-    if v < (6, 16):
+    if not c.holds("params-refactored"):
         c.check("flags-unknown")
         c.check("fixed-needs-maymove")
         c.check("dontunmap-needs-maymove")
@@ -59,18 +56,17 @@ def params(c: Call) -> None:
     c.check("flags-unknown")
     c.check("old-address-unaligned")
     c.check("new-size-zero")
-    if v >= (6, 17):
-        c.check("new-size-over-task-size")
+    c.check("new-size-over-task-size")
     if not c.moving:
         return
-    if v >= (6, 17):
+    if c.holds("params-checked-early"):
         c.check("new-range-over-task-size")
     c.check("new-address-unaligned")
     c.check("fixed-needs-maymove")
     c.check("dontunmap-needs-maymove")
     c.check("dontunmap-raw-lengths")
     c.check("dontunmap-lengths")
-    if v >= (6, 17):
+    if c.holds("params-checked-early"):
         c.check("ranges-overlap")
     c.check("map-count-early")
 
@@ -94,7 +90,7 @@ def era_5_16(c: Call) -> None:
     """5.16–6.16: the VMA is looked up first; hugetlb rules; mseal in its 6.10 and 6.12 forms."""
     c.vma = c.space.find(c.addr)
     if c.vma is None:
-        if (5, 16) <= c.version < (5, 18):
+        if c.holds("no-vma-efault-sign-bug"):
             raise Done(14, "no-vma-efault-sign-bug")
         c.check("no-vma")
     vma = c.vma
@@ -168,13 +164,13 @@ def unmap_tail(c: Call, errors: bool) -> None:
 
 def mremap_to(c: Call, checked: bool = False) -> None:
     """The FIXED / DONTUNMAP path. ``checked``: 6.17+ ran the VMA checks already."""
-    v = c.version
     if not checked:
-        if v < (6, 16):
+        early = c.holds("params-refactored")  # these ran with the parameters
+        if not early:
             c.check("new-address-unaligned")
         c.check("new-range-over-task-size")
         c.check("ranges-overlap")
-        if v < (6, 16):
+        if not early:
             c.check("map-count-early")
         c.check("sealed-range")
     if c.fixed:
@@ -206,7 +202,7 @@ def grow(c: Call, vma: Vma) -> None:
         grown = replace(vma, end=vma.start + (c.addr - vma.start) + c.new_len)
         c.space.remove(vma)
         c.space.insert(grown)
-        if c.version >= (6, 1):
+        if c.holds("grow-merges"):
             c.space.merge_around(grown)
         raise Done(c.addr, "grow-in-place")
     c.check("grow-blocked")
@@ -216,9 +212,10 @@ def grow(c: Call, vma: Vma) -> None:
 def move_vma(c: Call, vma: Vma, dest: int) -> None:
     c.check("map-count")
     whole = c.addr == vma.start and c.addr + c.old_len == vma.end
-    if not whole and vma.special in c.sim.unsplittable() and c.old_len:
-        raise Refused("perf-split-refused" if vma.special == "perf" else "split-refused")
-    if vma.special == "vdso" and not whole:
+    refusal = c.sim.split_refusal(vma, c.addr, c.addr + c.old_len)
+    if refusal and c.old_len:
+        raise Refused(refusal)
+    if vma.special and KINDS[vma.special].whole_moves_only and not whole:
         raise Refused("special-move-hook")
     pgoff = vma.pgoff + (c.addr - vma.start) // PAGE
     if vma.anonymous and vma.anon_vma is None:
@@ -242,9 +239,9 @@ def move_vma(c: Call, vma: Vma, dest: int) -> None:
 def dontunmap_source(c: Call, vma: Vma, whole: bool) -> None:
     """The old VMA stays, without page tables; the lock moves to the copy."""
     flags = vma.flags - {"lo", "lf"}
-    if (6, 16) <= c.version < (6, 18):
+    if c.holds("dontunmap-source-account"):
         flags = flags - {"ac"}
-    kept = replace(vma, flags=flags, anon_vma=None if whole and c.version >= (5, 12) else vma.anon_vma)
+    kept = replace(vma, flags=flags, anon_vma=None if whole and c.holds("dontunmap-fresh-anon-vma") else vma.anon_vma)
     c.space.remove(vma)
     c.space.insert(kept)
 

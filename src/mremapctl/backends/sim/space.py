@@ -67,7 +67,7 @@ def _ordered(flags: FrozenSet[str]) -> Tuple[str, ...]:
 class Obj:
     """A backing object: a file, a memfd, a shmem segment. Pages hold their first byte."""
 
-    kind: str  # "file" | "shmem" | "anonfile" (private /dev/zero: reads as anonymous) | "special"
+    backing: str  # "file" | "shmem" | "anonfile" (private /dev/zero: reads as anonymous) | "special"
     path: str
     size: int
     dev: str = "00:01"
@@ -91,7 +91,8 @@ class Vma:
     obj: Optional[Obj]  # None: private anonymous memory
     pgoff: int  # in pages
     anon_vma: Optional[int] = None  # set once a private page is written (COW / anonymous fault)
-    special: Optional[str] = None  # "vdso", "perf", "aio": special-mapping rules apply
+    kind: Optional[str] = None  # the mapping kind that made it (None: not made by the scenario)
+    special: Optional[str] = None  # the kind again when it is special: its own split, move and merge rules
     path_override: Optional[str] = None
 
     @property
@@ -109,7 +110,7 @@ class Vma:
     @property
     def anonymous(self) -> bool:
         """The kernel's vma_is_anonymous(): private memory without a page-cache object."""
-        return self.obj is None or self.obj.kind == "anonfile"
+        return self.obj is None or self.obj.backing == "anonfile"
 
     @property
     def path(self) -> str:

@@ -31,17 +31,16 @@ class Making:
     prot: int  # with write access added while a fill is pending
     cname: str
 
-    def map_flags(self, extra: int) -> str:
-        """makers.py's mmap flags: sharing, FIXED or FIXED_NOREPLACE, MAP_LOCKED, the kind's own."""
-        flags = (F.MAP_SHARED if self.plan.shared else F.MAP_PRIVATE) | extra
-        flags |= F.MAP_FIXED if self.step.replace else F.MAP_FIXED_NOREPLACE
-        if self.step.locked:
-            flags |= F.MAP_LOCKED
-        return c_map_flags(flags)
+    def map_flags(self) -> str:
+        """The mmap flags the tool maps with (Kind.map_flags), in C."""
+        step, kind = self.step, KINDS[self.plan.kind]
+        return c_map_flags(
+            kind.map_flags(shared=self.plan.shared, replace=step.replace, locked=step.locked, hugetlb=step.hugetlb)
+        )
 
-    def map_at(self, extra: int, fd: str = "-1") -> List[str]:
+    def map_at(self, fd: str = "-1") -> List[str]:
         self.ctx.need("map_at")
-        return [f"ret = map_at({self.addr}, {self.size}, {c_prot(self.prot)}, {self.map_flags(extra)}, {fd});"]
+        return [f"ret = map_at({self.addr}, {self.size}, {c_prot(self.prot)}, {self.map_flags()}, {fd});"]
 
     def object_fd(self, create: str, sized: bool) -> List[str]:
         """makers.py's object_fd (+ sized): reuse same_as's object, or create one and size it."""
@@ -72,17 +71,17 @@ def _huge(m: Making, size: int) -> List[str]:
 
 
 def make_anon(m: Making) -> List[str]:
-    return m.map_at(F.MAP_ANONYMOUS)
+    return m.map_at()
 
 
 def make_shmem(m: Making) -> List[str]:
     if m.step.hugetlb:
-        return _huge(m, m.plan.size or 0) + m.map_at(F.MAP_ANONYMOUS | F.MAP_HUGETLB)
-    return m.map_at(F.MAP_ANONYMOUS)
+        return _huge(m, m.plan.size or 0) + m.map_at()
+    return m.map_at()
 
 
 def make_hugetlb(m: Making) -> List[str]:
-    return _huge(m, m.plan.size or 0) + m.map_at(F.MAP_ANONYMOUS | F.MAP_HUGETLB)
+    return _huge(m, m.plan.size or 0) + m.map_at()
 
 
 def make_memfd(m: Making) -> List[str]:
@@ -93,13 +92,13 @@ def make_memfd(m: Making) -> List[str]:
     m.ctx.need("new_memfd")
     flags = "MFD_CLOEXEC | MFD_HUGETLB" if m.step.hugetlb else "MFD_CLOEXEC"
     created = m.object_fd(f"new_memfd({c_string(m.step.name)}, {flags})", sized=True)
-    return lines + (created + m.then(m.map_at(0, m.fd)) if created else m.map_at(0, m.fd))
+    return lines + (created + m.then(m.map_at(m.fd)) if created else m.map_at(m.fd))
 
 
 def make_secretmem(m: Making) -> List[str]:
     m.ctx.need("secret_fd")
     created = m.object_fd("secret_fd()", sized=True)
-    return created + m.then(m.map_at(0, m.fd)) if created else m.map_at(0, m.fd)
+    return created + m.then(m.map_at(m.fd)) if created else m.map_at(m.fd)
 
 
 def make_file(m: Making) -> List[str]:
@@ -110,17 +109,17 @@ def make_file(m: Making) -> List[str]:
         m.ctx.need("temp_file")
         create, sized = f"temp_file({c_string(m.step.dir) if m.step.dir else 'NULL'}, {c_string(m.step.name)})", True
     created = m.object_fd(create, sized)
-    return created + m.then(m.map_at(0, m.fd)) if created else m.map_at(0, m.fd)
+    return created + m.then(m.map_at(m.fd)) if created else m.map_at(m.fd)
 
 
 def make_devzero(m: Making) -> List[str]:
     m.ctx.need("map_devzero")
-    return [f"ret = map_devzero({m.addr}, {m.size}, {c_prot(m.prot)}, {m.map_flags(0)});"]
+    return [f"ret = map_devzero({m.addr}, {m.size}, {c_prot(m.prot)}, {m.map_flags()});"]
 
 
 def make_perf(m: Making) -> List[str]:
     m.ctx.need("perf_fd")
-    return m.object_fd("perf_fd()", sized=False) + m.map_at(0, m.fd)
+    return m.object_fd("perf_fd()", sized=False) + m.map_at(m.fd)
 
 
 def make_sysvshm(m: Making) -> List[str]:
