@@ -24,7 +24,7 @@ RUN_TAG = "vmrun"  # 9p mount tag of the per-run folder (read-write)
 MSIZE = 262144  # bigger 9p messages than the 8 KiB default of 5.10: fewer round trips under TCG
 
 INIT_TEMPLATE = r"""#!/bin/sh
-# PID 1 of a mremapctl vm guest: modules, 9p mounts, then the run's guest.sh.
+# PID 1 of a mremapctl vm guest: modules, the host's shares, then the run's guest.sh.
 bb=/bin/busybox
 export PATH=/bin
 fail() {
