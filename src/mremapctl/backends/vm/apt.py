@@ -241,7 +241,7 @@ class PrivateApt:
             return True
 
     def stanzas(self, prefixes: Sequence[str] = KERNEL_PREFIXES) -> List[Stanza]:
-        """Every record whose package name starts with one of `prefixes`, across all suites' lists.
+        """Every record whose package name starts with one of `prefixes` (each `linux-…`), across all suites' lists.
 
         Cached in a small index until the next update: the lists are ~300 MB.
         """
@@ -259,8 +259,7 @@ class PrivateApt:
 
     def _scan(self, prefixes: Tuple[str, ...]) -> List[Stanza]:
         """Scan the Packages files as bytes with find(): decoding 300 MB would cost seconds."""
-        key = b"\nPackage: linux-"  # what every kernel prefix starts with
-        assert all(p.startswith("linux-") for p in prefixes)
+        key = b"\nPackage: linux-"  # every kernel package name starts so (KERNEL_PREFIXES)
         wanted = tuple(("\nPackage: " + p).encode() for p in prefixes)
         found: List[Stanza] = []
         for path in sorted(self.lists.glob("*_Packages")):
