@@ -22,9 +22,10 @@ def vm_cmd() -> None:
 
     \b
     Examples:
-      mremapctl vm list
-      mremapctl vm fetch 5.10
-      mremapctl try --memfd --dontunmap --backend vm --kernel 5.10
+      mremapctl vm list                  # the newest kernel of each series, 5.10 to 7.3
+      mremapctl vm list --all --json     # every release, with its packages and size
+      mremapctl vm fetch 6.18.5
+      mremapctl try --memfd --dontunmap --backend vm --kernel 7.2
     """
 
 
