@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Iterator, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -55,3 +55,17 @@ def huge_pages() -> Iterator[int]:
     finally:
         with open(path, "w") as f:
             f.write(str(before))
+
+
+VM_ALL_ENV = "MREMAPCTL_VM_ALL"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
+    """vm_all tests (every Debian kernel series, ~3 min cold) run only when asked:
+    `pytest -m vm_all` or MREMAPCTL_VM_ALL=1; CI boots the oldest and newest series only."""
+    if "vm_all" in (config.getoption("markexpr") or "") or os.environ.get(VM_ALL_ENV) == "1":
+        return
+    kept = [item for item in items if item.get_closest_marker("vm_all") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept

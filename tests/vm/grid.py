@@ -7,6 +7,8 @@ from typing import Dict, List, Tuple
 from mremapctl.scenario import parse_scenario
 from mremapctl.scenario.load import Scenario
 
+# every Debian kernel series the vm backend can boot here, oldest first
+SERIES = ["5.10", "6.1", "6.12", "6.16", "6.17", "6.18", "6.19", "7.0", "7.1", "7.2", "7.3"]
 KINDS: List[Tuple[str, str]] = [
     ("anon", 'kind = "anon"\nfill = "A"'),
     ("shmem", 'kind = "shmem"\nfill = "A"'),

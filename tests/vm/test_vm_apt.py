@@ -67,6 +67,9 @@ def test_config_adds_all_suites_and_stays_in_its_folder(tmp_path: Path, monkeypa
         "bookworm-backports",
         "trixie",
         "trixie-security",
+        "trixie-backports",
+        "sid",
+        "experimental",
     ]
     assert all("arch=amd64" in line and f"signed-by={keyring}" in line for line in sources)
     assert all(" http://m.example/debian-security " in line for line in sources if "-security" in line)

@@ -89,3 +89,14 @@ def test_absolute_shim_is_rewritten_to_the_real_interpreter(tmp_path: Path, monk
     cmd = (run / "cmd.sh").read_text()
     assert "exec /opt/py/bin/python3 -V" in cmd
     assert "export PATH=/opt/py/bin:" in cmd
+
+
+def test_guest_reserves_huge_pages_before_the_command() -> None:
+    lines = guest.guest_script([]).splitlines()
+    reserve = next(i for i, ln in enumerate(lines) if f"echo {guest.HUGEPAGES} > /host/proc/sys/vm/nr_hugepages" in ln)
+    assert (
+        lines.index("$bb mount -t proc proc /host/proc")
+        < reserve
+        < next(i for i, ln in enumerate(lines) if "chroot /host" in ln)
+    )
+    assert guest.HUGEPAGES >= 2  # the bundled hugetlb lessons map 2 MiB pages

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mremapctl.backends.vm import qemu
-from mremapctl.backends.vm.errors import GuestCrashed, VMError
+from mremapctl.backends.vm import qemu, virtiofs
+from mremapctl.backends.vm.errors import GuestCrashed, PrerequisiteError, VMError
 from mremapctl.backends.vm.kernels import Kernel
 
 
@@ -59,3 +59,26 @@ def test_command_line(tmp_path: Path) -> None:
     assert "path=/,security_model=none,readonly=on" in joined
     assert f"path={tmp_path / 'run'},security_model=none" in joined
     assert "rdinit=/init" in joined and "console=ttyS0" in joined
+
+
+def test_command_line_for_virtiofs_shares_memory_with_the_daemons(tmp_path: Path) -> None:
+    sockets = {"hostroot": tmp_path / "hostroot.sock", "vmrun": tmp_path / "vmrun.sock"}
+    joined = " ".join(qemu.qemu_command(kernel(tmp_path), tmp_path / "i.cpio", tmp_path, 512, sockets=sockets))
+    assert "memory-backend-memfd,id=mem,size=512M,share=on" in joined and "-numa node,memdev=mem" in joined
+    assert f"socket,id=vfs0,path={tmp_path / 'hostroot.sock'}" in joined
+    assert "vhost-user-fs-pci,chardev=vfs1,tag=vmrun" in joined
+    assert "virtio-9p-pci" not in joined
+
+
+def test_virtiofsd_command_lines_for_both_daemons(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(virtiofs.os, "geteuid", lambda: 0)
+    c = virtiofs.daemon_command("/usr/lib/qemu/virtiofsd", False, tmp_path / "s", "/", "never")
+    assert c[1:] == [f"--socket-path={tmp_path / 's'}", "-o", "source=/", "-o", "cache=none", "-o", "sandbox=chroot"]
+    rust = virtiofs.daemon_command("/usr/libexec/virtiofsd", True, tmp_path / "s", "/", "always")
+    assert "--shared-dir=/" in rust and "--cache=always" in rust and "--sandbox=chroot" in rust
+
+
+def test_missing_virtiofsd_is_one_line_naming_the_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(virtiofs.VIRTIOFSD_ENV, "/nonexistent/virtiofsd")
+    with pytest.raises(PrerequisiteError, match=r"^linux-image-7\.1\.13\+deb13-amd64 has no 9p modules .*virtiofsd"):
+        virtiofs.require_virtiofsd("linux-image-7.1.13+deb13-amd64")

@@ -14,7 +14,7 @@ from typing import Dict, Optional
 
 import pytest
 
-from mremapctl.backends.vm import bzimage, debextract, kernels
+from mremapctl.backends.vm import bzimage, debextract, unpack
 
 
 def make_deb(path: Path, files: Dict[str, bytes], *, xz: bool = False, trailing_zeros: int = 0) -> None:
@@ -58,7 +58,7 @@ def test_extract_selects_and_renames(tmp_path: Path) -> None:
         },
     )
     assert set(debextract.ar_members(deb)) == {"debian-binary", "control.tar.gz", "data.tar.gz"}
-    debextract.extract(deb, tmp_path / "out", kernels._select(rel))
+    debextract.extract(deb, tmp_path / "out", unpack.select(rel))
     got = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*") if p.is_file())
     assert got == ["config", "modules/kernel/net/9p/9pnet.ko.xz", "modules/modules.builtin", "vmlinuz"]
 
@@ -72,7 +72,7 @@ def test_extract_reads_the_xz_stream_to_its_end(tmp_path: Path) -> None:
     there killed xz with SIGPIPE and every fresh fetch of 6.1 failed (issue 10)."""
     deb = tmp_path / "k.deb"
     make_deb(deb, {"./boot/vmlinuz-r": b"BZ" * 1000, "./boot/config-r": b"C"}, xz=True, trailing_zeros=4 << 20)
-    got = debextract.extract(deb, tmp_path / "out", kernels._select("r"))
+    got = debextract.extract(deb, tmp_path / "out", unpack.select("r"))
     assert sorted(p.name for p in got) == ["config", "vmlinuz"]
     assert (tmp_path / "out" / "vmlinuz").read_bytes() == b"BZ" * 1000
 
@@ -85,11 +85,11 @@ def test_extract_names_a_corrupt_stream(tmp_path: Path) -> None:
     data[-200:-100] = bytes(100)  # damage the end of the compressed data: xz's check fails
     deb.write_bytes(bytes(data))
     with pytest.raises(ValueError, match=r"^xz could not decompress data\.tar\.xz: .*(corrupt|Unexpected end)"):
-        debextract.extract(deb, tmp_path / "out", kernels._select("r"))
+        debextract.extract(deb, tmp_path / "out", unpack.select("r"))
 
 
 def test_select_handles_lib_modules_of_older_releases() -> None:
-    select = kernels._select("5.10.0-46-amd64")
+    select = unpack.select("5.10.0-46-amd64")
     assert select("lib/modules/5.10.0-46-amd64/kernel/fs/fscache/fscache.ko") == "modules/kernel/fs/fscache/fscache.ko"
     assert select("lib/modules/5.10.0-46-amd64/kernel/fs/ext4/ext4.ko") is None
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 import click
 
 from mremapctl.cli.common import Output
+
+if TYPE_CHECKING:
+    from mremapctl.backends.vm.versions import KernelPackage
 
 
 def _progress(line: str) -> None:
@@ -19,43 +22,57 @@ def vm_cmd() -> None:
 
     \b
     Examples:
-      mremapctl vm list
-      mremapctl vm fetch 5.10
-      mremapctl try --memfd --dontunmap --backend vm --kernel 5.10
+      mremapctl vm list                  # the newest kernel of each series, 5.10 to 7.3
+      mremapctl vm list --all --json     # every release, with its packages and size
+      mremapctl vm fetch 6.18.5
+      mremapctl try --memfd --dontunmap --backend vm --kernel 7.2
     """
 
 
 @vm_cmd.command("list")
+@click.option("--all", "every", is_flag=True, help="One row per kernel release, every flavour and point release.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--color/--no-color", default=None, help="Force colours on or off.")
-def vm_list(as_json: bool, color: Optional[bool]) -> None:
-    """The kernels obtainable here (newest first) and which are cached."""
+def vm_list(every: bool, as_json: bool, color: Optional[bool]) -> None:
+    """The newest kernel of each series obtainable here (--all: every release), newest first."""
     from mremapctl.backends import vm
+    from mremapctl.backends.vm import catalog
+    from mremapctl.backends.vm.virtiofs import find_virtiofsd
 
-    packages = vm.available(progress=_progress)
+    virtiofs_ok = find_virtiofsd() is not None
+    shown = [_row(p, catalog.note(p, virtiofs_ok)) for p in catalog.rows(vm.available(progress=_progress), every)]
     output = Output(json=as_json, color=color)
     if as_json:
-        output.emit_json(
-            [
-                {
-                    "package": p.package,
-                    "upstream": p.upstream,
-                    "release": p.release,
-                    "suite": p.suite,
-                    "cached": p.cached,
-                }
-                for p in packages
-            ]
-        )
+        output.emit_json(shown)
         return
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("kernel", "release", "package", "suite", "cached"):
-        table.add_column(column)
-    for p in packages:
-        table.add_row(p.upstream, p.release, p.package, p.suite, "yes" if p.cached else "")
+    for column in ("series", "kernel", "package", "suite", "MB", "cached", "note"):
+        table.add_column(column, justify="right" if column == "MB" else "left")
+    for r in shown:
+        size = f"{r['size'] / 1e6:.0f}" if r["size"] else "?"
+        cached = "yes" if r["cached"] else ""
+        table.add_row(r["series"], r["upstream"], r["package"], r["suite"], size, cached, r["note"])
     output.console().print(table)
+
+
+def _row(p: KernelPackage, note: str) -> Dict[str, Any]:
+    """One kernel as `vm list` reports it (the JSON object; the table shows the same fields)."""
+    return {
+        "series": p.series,
+        "upstream": p.upstream,
+        "release": p.release,
+        "package": p.package,
+        "version": p.version,
+        "flavour": p.flavour,
+        "suite": p.suite,
+        "size": p.size,
+        "cached": p.cached,
+        "downloads": list(p.downloads),
+        "transport": "virtiofs" if p.needs_virtiofs else "9p",
+        "note": note,
+    }
 
 
 @vm_cmd.command("fetch")
@@ -65,7 +82,7 @@ def vm_fetch(kernel: str) -> None:
     from mremapctl.backends import vm
 
     booted = vm.get(kernel, progress=_progress)
-    click.echo(f"ready: {booted.release} ({booted.package}) in {booted.directory}")
+    click.echo(f"ready: {booted.release} ({booted.package}, {booted.transport}) in {booted.directory}")
 
 
 @vm_cmd.command("clean")

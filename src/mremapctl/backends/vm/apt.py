@@ -15,7 +15,7 @@ import subprocess
 import time
 from dataclasses import astuple, dataclass
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from mremapctl.backends.vm.cache import locked, write_atomic
 from mremapctl.backends.vm.errors import MirrorUnavailable, PrerequisiteError
@@ -33,7 +33,12 @@ SUITES: Tuple[Tuple[str, str], ...] = (
     ("bookworm-backports", "main"),
     ("trixie", "main"),
     ("trixie-security", "security"),
+    ("trixie-backports", "main"),  # 6.16 to 7.3
+    ("sid", "main"),  # the newest 7.2
+    ("experimental", "main"),  # release candidates
 )
+# the names a kernel's packages start with (split kernels from 6.19: see catalog.py)
+KERNEL_PREFIXES = ("linux-image-", "linux-binary-", "linux-modules-", "linux-base-")
 DEBIAN_SUITES = {
     "buster",
     "bullseye",
@@ -188,7 +193,7 @@ class PrivateApt:
         """Refresh the private lists; raise MirrorUnavailable when nothing usable came back."""
         self.write_config()
         if progress:
-            progress("updating Debian package lists (bullseye, bookworm, trixie and their security suites)")
+            progress("updating Debian package lists (" + ", ".join(suite for suite, _ in SUITES) + ")")
         rc, out = self._apt("apt-get", "update", progress=None)
         # apt-get update exits 0 even when a mirror can't be reached, so read what it said
         errors = [ln for ln in out.splitlines() if ln.startswith(("E:", "W: Failed to fetch"))]
@@ -235,26 +240,27 @@ class PrivateApt:
         except FileNotFoundError:
             return True
 
-    def stanzas(self, prefix: str = "linux-image-") -> List[Stanza]:
-        """Every record whose package name starts with `prefix`, across all suites' lists.
+    def stanzas(self, prefixes: Sequence[str] = KERNEL_PREFIXES) -> List[Stanza]:
+        """Every record whose package name starts with one of `prefixes` (each `linux-…`), across all suites' lists.
 
-        Cached in a small index until the next update: the lists are ~150 MB.
+        Cached in a small index until the next update: the lists are ~300 MB.
         """
-        key = [prefix, [[p.name, p.stat().st_mtime_ns] for p in sorted(self.lists.glob("*_Packages"))]]
+        key = [list(prefixes), [[p.name, p.stat().st_mtime_ns] for p in sorted(self.lists.glob("*_Packages"))]]
         try:
             saved = json.loads(self.index.read_text())
             if saved["key"] == key:
                 return [Stanza(*row) for row in saved["stanzas"]]
         except (OSError, ValueError, KeyError, TypeError):
             pass
-        found = self._scan(prefix)
+        found = self._scan(tuple(prefixes))
         if self.lists.is_dir():
             write_atomic(self.index, json.dumps({"key": key, "stanzas": [astuple(s) for s in found]}).encode())
         return found
 
-    def _scan(self, prefix: str) -> List[Stanza]:
-        """Scan the Packages files as bytes with find(): decoding 150 MB would cost seconds."""
-        key = ("\nPackage: " + prefix).encode()
+    def _scan(self, prefixes: Tuple[str, ...]) -> List[Stanza]:
+        """Scan the Packages files as bytes with find(): decoding 300 MB would cost seconds."""
+        key = b"\nPackage: linux-"  # every kernel package name starts so (KERNEL_PREFIXES)
+        wanted = tuple(("\nPackage: " + p).encode() for p in prefixes)
         found: List[Stanza] = []
         for path in sorted(self.lists.glob("*_Packages")):
             match = re.search(r"_dists_(.+?)_main_binary", path.name)
@@ -264,6 +270,9 @@ class PrivateApt:
             while start >= 0:
                 end = data.find(b"\n\n", start + 1)
                 end = len(data) if end < 0 else end
+                if not data.startswith(wanted, start):
+                    start = data.find(key, end)
+                    continue
                 record = data[start + 1 : end].decode("utf-8", "replace")
                 fields: Dict[str, str] = dict(re.findall(r"^([A-Za-z0-9-]+): (.*)$", record, re.M))
                 found.append(
@@ -275,14 +284,21 @@ class PrivateApt:
         return found
 
     def download(self, package: str, version: str, dest: Path, progress: Optional[Progress] = None) -> Path:
-        """`apt-get download package=version` into `dest`; return the .deb path."""
+        """`apt-get download package=version` into `dest`; return the .deb path (nothing left on failure)."""
         self.write_config()
         dest.mkdir(parents=True, exist_ok=True)
-        for old in dest.glob(f"{package}_*.deb"):
+        for old in dest.glob(f"{package}_*"):
             old.unlink()
-        rc, out = self._apt("apt-get", "download", f"{package}={version}", cwd=dest, progress=progress)
+        try:
+            rc, out = self._apt("apt-get", "download", f"{package}={version}", cwd=dest, progress=progress)
+        except BaseException:
+            for part in dest.glob(f"{package}_*"):
+                part.unlink(missing_ok=True)
+            raise
         debs = sorted(dest.glob(f"{package}_*.deb"))
         if rc != 0 or not debs:
+            for part in dest.glob(f"{package}_*"):
+                part.unlink(missing_ok=True)
             tail = [ln for ln in out.splitlines() if ln.startswith(("E:", "Err:"))]
             raise MirrorUnavailable(
                 f"apt-get download {package}={version} failed: " + (tail[0] if tail else out.strip()[-200:])

@@ -14,6 +14,9 @@ from typing import Optional
 
 from mremapctl.backends.vm.compress import decompress, sniff
 
+PT_NOTE = 4
+XEN_ELFNOTE_PHYS32_ENTRY = 18
+
 
 def payload(bz: bytes) -> bytes:
     """The compressed kernel inside a bzImage, per the x86 boot protocol (2.08+)."""
@@ -30,6 +33,33 @@ def payload(bz: bytes) -> bytes:
 def has_pvh(config_text: str) -> bool:
     """True when the kernel config enables the PVH entry point."""
     return "\nCONFIG_PVH=y" in "\n" + config_text
+
+
+def has_pvh_note(vmlinux: Path) -> bool:
+    """True when an ELF64 vmlinux carries the PVH entry point note (Xen, XEN_ELFNOTE_PHYS32_ENTRY)."""
+    elf = vmlinux.read_bytes()
+    if elf[:4] != b"\x7fELF" or elf[4] != 2:
+        return False
+    (phoff,) = struct.unpack_from("<Q", elf, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
+    for i in range(phnum):
+        p_type, _flags, offset = struct.unpack_from("<IIQ", elf, phoff + i * phentsize)
+        (filesz,) = struct.unpack_from("<Q", elf, phoff + i * phentsize + 0x20)
+        if p_type == PT_NOTE and _notes_have(elf[offset : offset + filesz], b"Xen", XEN_ELFNOTE_PHYS32_ENTRY):
+            return True
+    return False
+
+
+def _notes_have(notes: bytes, name: bytes, kind: int) -> bool:
+    pos = 0
+    while pos + 12 <= len(notes):
+        namesz, descsz, ntype = struct.unpack_from("<III", notes, pos)
+        pos += 12
+        if notes[pos : pos + namesz].rstrip(b"\0") == name and ntype == kind:
+            return True
+        pos += (namesz + 3) & ~3
+        pos += (descsz + 3) & ~3
+    return False
 
 
 def extract_vmlinux(bz_path: Path, out_path: Path) -> Optional[Path]:

@@ -19,6 +19,9 @@ from typing import Dict, List, Mapping, Optional, Sequence
 GUEST_RUN_DIR = "/run/mremapctl-vm"  # where the run folder appears inside the chroot
 FRESH_DIRS = ("/tmp", "/run")  # replaced by an empty tmpfs in the guest
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+# 2 MiB huge pages reserved before the command runs, so hugetlb experiments work in every
+# kernel (the bundled lessons need 2 at most; 32 MiB of the guest's 1 GiB)
+HUGEPAGES = 16
 _NAME_OK = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -112,6 +115,7 @@ def guest_script(kept: Sequence[str]) -> str:
     lines = [
         "# written by mremapctl for one run",
         "$bb mount -t proc proc /host/proc",
+        f"echo {HUGEPAGES} > /host/proc/sys/vm/nr_hugepages 2>/dev/null || :  # hugetlb then says unavailable",
         "$bb mount -t sysfs sysfs /host/sys",
         "$bb mount -t devtmpfs devtmpfs /host/dev",
         "$bb mkdir -p /host/dev/pts /host/dev/shm",

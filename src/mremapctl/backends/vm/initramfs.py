@@ -1,8 +1,9 @@
 """Build the guest's initramfs: static busybox, a generic /init, and the virtio/9p modules.
 
 The /init is the same for every run: it loads the modules, mounts the host root
-(read-only) and the run folder over 9p, then sources the run folder's guest.sh,
-which the host writes per run. So one initramfs per kernel is built once and cached.
+(read-only) and the run folder over 9p (or virtiofs, for kernels without published
+modules), then sources the run folder's guest.sh, which the host writes per run. So
+one initramfs per kernel is built once and cached.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ RUN_TAG = "vmrun"  # 9p mount tag of the per-run folder (read-write)
 MSIZE = 262144  # bigger 9p messages than the 8 KiB default of 5.10: fewer round trips under TCG
 
 INIT_TEMPLATE = r"""#!/bin/sh
-# PID 1 of a mremapctl vm guest: modules, 9p mounts, then the run's guest.sh.
+# PID 1 of a mremapctl vm guest: modules, the host's shares, then the run's guest.sh.
 bb=/bin/busybox
 export PATH=/bin
 fail() {
@@ -32,11 +33,11 @@ fail() {
     $bb sync
     $bb poweroff -f
 }
-mount9p() {
+mountshare() {
     n=0
-    until $bb mount -t 9p -o "trans=virtio,version=9p2000.L,msize=@MSIZE@,$3" "$1" "$2"; do
+    until $bb mount -t @FSTYPE@ -o "@FSOPTS@$3" "$1" "$2"; do
         n=$((n + 1))
-        [ "$n" -ge 50 ] && fail "cannot mount 9p share $1"
+        [ "$n" -ge 50 ] && fail "cannot mount @FSTYPE@ share $1"
         $bb sleep 0.1
     done
 }
@@ -46,8 +47,8 @@ $bb mount -t devtmpfs devtmpfs /dev
 for m in @MODULES@; do
     $bb insmod "/lib/modules/$m.ko" || fail "insmod $m failed"
 done
-mount9p @RUN_TAG@ /share rw
-mount9p @HOST_TAG@ /host ro,cache=loose
+mountshare @RUN_TAG@ /share rw
+mountshare @HOST_TAG@ /host @HOST_OPTS@
 $bb uname -r > /share/release
 if [ -f /share/guest.sh ]; then
     . /share/guest.sh
@@ -59,26 +60,44 @@ $bb poweroff -f
 """
 
 
-def init_script(module_order: Sequence[str]) -> str:
-    """The /init text for a kernel whose modules load in `module_order`."""
+# per transport: filesystem type, options for both shares, options for the host's root.
+# 9p: cache=loose is safe on a read-only share and speeds up Python's imports; virtiofsd caches itself.
+TRANSPORTS = {
+    "9p": ("9p", f"trans=virtio,version=9p2000.L,msize={MSIZE},", "ro,cache=loose"),
+    "virtiofs": ("virtiofs", "", "ro"),
+}
+
+
+def init_script(module_order: Sequence[str], transport: str = "9p") -> str:
+    """The /init text for a kernel whose modules load in `module_order`, reaching the host over `transport`."""
+    fstype, opts, host_opts = TRANSPORTS[transport]
     return (
-        INIT_TEMPLATE.replace("@MODULES@", " ".join(module_order) or ":")
-        .replace("@MSIZE@", str(MSIZE))
+        INIT_TEMPLATE.replace("@MODULES@", " ".join(module_order))
+        .replace("@FSTYPE@", fstype)
+        .replace("@FSOPTS@", opts)
+        .replace("@HOST_OPTS@", host_opts)
         .replace("@RUN_TAG@", RUN_TAG)
         .replace("@HOST_TAG@", HOST_TAG)
     )
 
 
 def module_order(kernel: Kernel) -> List[str]:
-    """The modules this kernel must load, dependencies first, builtins skipped."""
+    """The modules this kernel must load, dependencies first, builtins skipped (none for virtiofs:
+    everything it needs is built in)."""
+    if kernel.transport == "virtiofs":
+        return []
     found = modules.scan(kernel.modules_dir)
     deps = {name: modules.depends(path.read_bytes()) for name, path in found.items()}
     builtin_file = kernel.modules_dir / "modules.builtin"
     builtin = modules.builtin_names(builtin_file.read_text()) if builtin_file.exists() else set()
+    if kernel.config.exists():  # a package without modules.builtin: the config says what is built in
+        builtin |= modules.builtin_from_config(kernel.config.read_text(errors="replace"))
     return modules.load_order(TARGET_MODULES, deps, builtin, kernel.package)
 
 
-def build_entries(busybox: bytes, order: Sequence[str], kos: Sequence[bytes]) -> List[cpio.Entry]:
+def build_entries(
+    busybox: bytes, order: Sequence[str], kos: Sequence[bytes], transport: str = "9p"
+) -> List[cpio.Entry]:
     """The archive members: folders, /dev/console (so /init has a console), busybox, /init, modules."""
     entries = [cpio.directory(d) for d in ("bin", "dev", "proc", "sys", "host", "share", "keep", "lib", "lib/modules")]
     entries += [
@@ -86,7 +105,7 @@ def build_entries(busybox: bytes, order: Sequence[str], kos: Sequence[bytes]) ->
         cpio.chardev("dev/null", 1, 3, 0o666),
         cpio.regular("bin/busybox", busybox, 0o755),
         cpio.symlink("bin/sh", "busybox"),
-        cpio.regular("init", init_script(order).encode(), 0o755),
+        cpio.regular("init", init_script(order, transport).encode(), 0o755),
     ]
     entries += [cpio.regular(f"lib/modules/{name}.ko", data) for name, data in zip(order, kos)]
     return entries
@@ -101,10 +120,11 @@ def initramfs_for(kernel: Kernel, busybox: Optional[Path] = None) -> Path:
     found = modules.scan(kernel.modules_dir)
     bb = bb_path.read_bytes()
     kos = [found[name].read_bytes() for name in order]
-    digest = hashlib.sha256(bb + init_script(order).encode() + b"".join(kos)).hexdigest()[:16]
+    init = init_script(order, kernel.transport).encode()
+    digest = hashlib.sha256(bb + init + b"".join(kos)).hexdigest()[:16]
     out = kernel.directory / f"initramfs-{digest}.cpio"
     if not out.exists():
         for old in kernel.directory.glob("initramfs-*.cpio"):
             old.unlink(missing_ok=True)
-        write_atomic(out, cpio.write_newc(build_entries(bb, order, kos)))
+        write_atomic(out, cpio.write_newc(build_entries(bb, order, kos, kernel.transport)))
     return out

@@ -9,32 +9,21 @@ from __future__ import annotations
 
 import json
 import re
-import tarfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Union
 
-from mremapctl.backends.vm import versions
+from mremapctl.backends.vm import catalog, versions
 from mremapctl.backends.vm.apt import PrivateApt
-from mremapctl.backends.vm.bzimage import extract_vmlinux, has_pvh
 from mremapctl.backends.vm.cache import cache_dir, locked, remove_tree
-from mremapctl.backends.vm.compress import SUFFIXES, decompress
-from mremapctl.backends.vm.debextract import extract
-from mremapctl.backends.vm.errors import FetchFailed, KernelNotFound, MirrorUnavailable, UnsupportedKernel
+from mremapctl.backends.vm.errors import KernelNotFound, MirrorUnavailable, UnsupportedKernel
 from mremapctl.backends.vm.prereq import ALL_TOOLS, check_prerequisites
+from mremapctl.backends.vm.unpack import check_config, select, unpack_or_fail
 from mremapctl.backends.vm.versions import KernelPackage
 
+__all__ = ["Kernel", "available", "cached_kernels", "check_config", "clean", "fetch", "get", "resolve", "select"]
 Progress = Callable[[str], None]
-# the module folders (under kernel/) that hold virtio, 9p and what 9p needs
-MODULE_DIRS = ("drivers/virtio/", "net/9p/", "fs/9p/", "fs/netfs/", "fs/fscache/")
-# options the guest cannot do without: (option, what it gives us)
-NEEDED_CONFIG = (
-    ("CONFIG_VIRTIO_PCI", "virtio-pci"),
-    ("CONFIG_NET_9P", "9p networking"),
-    ("CONFIG_NET_9P_VIRTIO", "9p over virtio"),
-    ("CONFIG_9P_FS", "the 9p filesystem"),
-)
 META = "kernel.json"
 
 
@@ -47,6 +36,7 @@ class Kernel:
     upstream: str
     release: str
     directory: Path
+    transport: str = "9p"  # how the guest reaches the host's files: 9p (modules) or virtiofs (built in)
 
     @property
     def vmlinuz(self) -> Path:
@@ -80,29 +70,42 @@ def _kernel_dir(root: Path, package: str, version: str) -> Path:
     return root / "kernels" / f"{package}_{safe}"
 
 
+def _from_meta(d: Dict[str, Any], directory: Path) -> Kernel:
+    return Kernel(d["package"], d["version"], d["upstream"], d["release"], directory, d.get("transport", "9p"))
+
+
 def cached_kernels(cache: Optional[Path] = None) -> List[Kernel]:
     """Every completely fetched kernel in the cache (a folder counts once its kernel.json exists)."""
     out = []
     for meta in sorted((_root(cache) / "kernels").glob(f"*/{META}")):
         try:
-            d = json.loads(meta.read_text())
-            out.append(Kernel(d["package"], d["version"], d["upstream"], d["release"], meta.parent))
+            out.append(_from_meta(json.loads(meta.read_text()), meta.parent))
         except (OSError, ValueError, KeyError):
             continue
     return out
 
 
+def cached_package(kernel: Kernel) -> Optional[KernelPackage]:
+    """The KernelPackage a cached kernel was fetched as (from its kernel.json), marked cached."""
+    try:
+        d = json.loads((kernel.directory / META).read_text())
+    except (OSError, ValueError):
+        return None
+    known = {f.name for f in fields(KernelPackage)}
+    d = {k: v for k, v in d.items() if k in known}
+    d.update(cached=True, parts=tuple(d.get("parts", ())), suite=d.get("suite") or "cache")
+    try:
+        return KernelPackage(**d)
+    except TypeError:
+        return versions.make_package(kernel.package, kernel.version, "cache", 0, cached=True)
+
+
 def _listed(root: Path, refresh: Optional[bool], progress: Optional[Progress]) -> List[KernelPackage]:
-    """Versioned amd64 linux-image packages in the private apt lists, one per (name, version)."""
+    """Versioned amd64 kernels in the private apt lists, one per (name, version); split ones assembled."""
     check_prerequisites(("apt-get",))
     apt = PrivateApt(root / "apt")
     apt.ensure_lists(refresh, progress)
-    seen: Dict[Tuple[str, str], KernelPackage] = {}
-    for s in apt.stanzas():
-        pkg = versions.make_package(s.package, s.version, s.suite, s.size)
-        if pkg is not None and (pkg.package, pkg.version) not in seen:
-            seen[(pkg.package, pkg.version)] = pkg
-    return list(seen.values())
+    return catalog.assemble(catalog.Record(s.package, s.version, s.suite, s.size) for s in apt.stanzas())
 
 
 def available(
@@ -126,14 +129,10 @@ def available(
     pkgs = {(p.package, p.version): versions.mark_cached(p, (p.package, p.version) in have) for p in listed}
     for key, k in have.items():
         if key not in pkgs:
-            made = versions.make_package(k.package, k.version, "cache", 0, cached=True)
+            made = cached_package(k)
             if made is not None:
                 pkgs[key] = made
-    return sorted(pkgs.values(), key=lambda p: (_vkey(p.upstream), p.package), reverse=True)
-
-
-def _vkey(upstream: str) -> Tuple[int, ...]:
-    return tuple(int(x) for x in upstream.split(".") if x.isdigit())
+    return sorted(pkgs.values(), key=lambda p: (versions.numbers(p.upstream), p.package), reverse=True)
 
 
 def resolve(
@@ -146,77 +145,10 @@ def resolve(
     root = _root(cache)
     exact = [k for k in cached_kernels(root) if spec in (k.package, k.release, k.package.replace("-unsigned", ""))]
     if exact and refresh is not True:
-        made = versions.make_package(exact[0].package, exact[0].version, "cache", 0, cached=True)
+        made = cached_package(exact[0])
         if made is not None:
             return made
     return versions.resolve(spec, available(refresh, progress, root))
-
-
-def _select(release: str) -> Callable[[str], Optional[str]]:
-    """Map the .deb's member names we want to where they go in the kernel folder."""
-    mod_re = re.compile(r"^(?:usr/)?lib/modules/" + re.escape(release) + r"/(.+)$")
-
-    def select(name: str) -> Optional[str]:
-        if name == f"boot/vmlinuz-{release}":
-            return "vmlinuz"
-        if name == f"boot/config-{release}":
-            return "config"
-        m = mod_re.match(name)
-        if not m:
-            return None
-        rest = m.group(1)
-        if rest == "modules.builtin":
-            return "modules/modules.builtin"
-        if rest.startswith("kernel/") and rest[len("kernel/") :].startswith(MODULE_DIRS) and ".ko" in rest:
-            return "modules/" + rest
-        return None
-
-    return select
-
-
-def check_config(config_text: str, package: str) -> None:
-    """Refuse a kernel that cannot mount the host over virtio-9p, naming what it lacks."""
-    have = dict(re.findall(r"^(CONFIG_\w+)=(\S+)$", config_text, re.M))
-    lacking = [what for opt, what in NEEDED_CONFIG if have.get(opt) not in ("y", "m")]
-    if lacking:
-        raise UnsupportedKernel(
-            f"{package} lacks {', '.join(lacking)} (needed to share the host's files "
-            "over virtio-9p); use the plain amd64 flavour"
-        )
-
-
-def _decompress_modules(modules: Path) -> None:
-    """Store .ko.xz / .ko.zst / .ko.gz as plain .ko so the initramfs needs no decompressor."""
-    for path in list(modules.rglob("*.ko.*")):
-        kind = SUFFIXES.get(path.suffix)
-        if kind is None:
-            continue
-        path.with_suffix("").write_bytes(decompress(path.read_bytes(), kind))
-        path.unlink()
-
-
-def _unpack(deb: Path, pkg: KernelPackage, target: Path, progress: Optional[Progress]) -> None:
-    """Extract, check and prepare a kernel folder from its .deb."""
-    if progress:
-        progress(f"extracting vmlinuz, config and virtio/9p modules from {deb.name}")
-    extract(deb, target, _select(pkg.release))
-    if not (target / "vmlinuz").exists() or not (target / "config").exists():
-        raise UnsupportedKernel(f"{pkg.package}: no boot/vmlinuz-{pkg.release} or config in the package")
-    config_text = (target / "config").read_text(errors="replace")
-    check_config(config_text, pkg.package)
-    _decompress_modules(target / "modules")
-    if has_pvh(config_text):
-        if progress:
-            progress("decompressing the bzImage payload into an ELF vmlinux for PVH boot")
-        extract_vmlinux(target / "vmlinuz", target / "vmlinux")
-
-
-def _unpack_or_fail(deb: Path, pkg: KernelPackage, target: Path, progress: Optional[Progress]) -> None:
-    """_unpack, with any failure of the package's data as one line naming the package and the step."""
-    try:
-        _unpack(deb, pkg, target, progress)
-    except (ValueError, OSError, EOFError, tarfile.TarError) as err:
-        raise FetchFailed(f"{pkg.package} {pkg.version}: unpacking {deb.name} failed: {err}") from None
 
 
 def fetch(
@@ -228,6 +160,7 @@ def fetch(
     """Download and unpack a kernel into the cache (no-op when cached); return it.
 
     kernel is a KernelPackage from available()/resolve(), or any spec resolve() accepts.
+    Nothing of a failed download or unpack stays in the cache.
     """
     root = _root(cache)
     check_prerequisites(ALL_TOOLS)
@@ -237,42 +170,57 @@ def fetch(
         done = _load(target)
         if done is not None:
             return done
-        apt = PrivateApt(root / "apt")
-        apt.ensure_lists(None, progress)
-        size = f" ({pkg.size / 1e6:.0f} MB)" if pkg.size else ""
-        if progress:
-            progress(f"downloading {pkg.package} {pkg.version}{size}")
         started = time.monotonic()
-        deb = apt.download(pkg.package, pkg.version, root / "debs", progress)
-        remove_tree(target)
+        debs: List[Path] = []
         tmp = target.with_name(target.name + ".partial")
-        remove_tree(tmp)
         try:
-            _unpack_or_fail(deb, pkg, tmp, progress)
+            debs = _download(pkg, root, progress)
+            remove_tree(target)
+            remove_tree(tmp)
+            transport = unpack_or_fail(debs, pkg, tmp, progress)
             meta = asdict(pkg)
             meta.update(
                 cached=True,
                 fetched_at=time.time(),
                 seconds=round(time.monotonic() - started, 1),
                 pvh=(tmp / "vmlinux").exists(),
+                transport=transport,
             )
             (tmp / META).write_text(json.dumps(meta, indent=1) + "\n")
             tmp.rename(target)
         finally:
             remove_tree(tmp)
-            if not keep_deb:
-                deb.unlink()
+            for deb in debs if not keep_deb else []:
+                deb.unlink(missing_ok=True)
     loaded = _load(target)
     assert loaded is not None
     return loaded
+
+
+def _download(pkg: KernelPackage, root: Path, progress: Optional[Progress]) -> List[Path]:
+    """Every .deb of a kernel (one, or a split kernel's parts) in root/debs; none left if one fails."""
+    apt = PrivateApt(root / "apt")
+    apt.ensure_lists(None, progress)
+    size = f" ({pkg.size / 1e6:.0f} MB)" if pkg.size else ""
+    if progress:
+        parts = f": {', '.join(pkg.downloads)}" if pkg.parts else ""
+        progress(f"downloading {pkg.package} {pkg.version}{size}{parts}")
+    debs: List[Path] = []
+    try:
+        for name in pkg.downloads:
+            debs.append(apt.download(name, pkg.version, root / "debs", progress))
+    except BaseException:
+        for deb in debs:
+            deb.unlink(missing_ok=True)
+        raise
+    return debs
 
 
 def _load(target: Path) -> Optional[Kernel]:
     meta = target / META
     if not meta.exists():
         return None
-    d = json.loads(meta.read_text())
-    return Kernel(d["package"], d["version"], d["upstream"], d["release"], target)
+    return _from_meta(json.loads(meta.read_text()), target)
 
 
 def get(
@@ -305,7 +253,7 @@ def get(
 def _cached_for(spec: str, cache: Optional[Path]) -> Optional[Kernel]:
     """The cached kernel a spec resolves to among cached kernels only (the offline fallback)."""
     have = cached_kernels(cache)
-    made = [versions.make_package(k.package, k.version, "cache", 0, cached=True) for k in have]
+    made = [cached_package(k) for k in have]
     try:
         pkg = versions.resolve(spec, [m for m in made if m is not None])
     except (KernelNotFound, UnsupportedKernel):

@@ -65,6 +65,31 @@ def builtin_names(modules_builtin: str) -> Set[str]:
     return {module_name(line.strip()) for line in modules_builtin.splitlines() if line.strip()}
 
 
+# the modules the guest loads and the options that build each into the kernel
+CONFIG_OF = {
+    "virtio": "CONFIG_VIRTIO",
+    "virtio_ring": "CONFIG_VIRTIO",
+    "virtio_pci": "CONFIG_VIRTIO_PCI",
+    "virtio_pci_modern_dev": "CONFIG_VIRTIO_PCI_LIB",
+    "virtio_pci_legacy_dev": "CONFIG_VIRTIO_PCI_LIB_LEGACY",
+    "9pnet": "CONFIG_NET_9P",
+    "9pnet_virtio": "CONFIG_NET_9P_VIRTIO",
+    "9p": "CONFIG_9P_FS",
+    "netfs": "CONFIG_NETFS_SUPPORT",
+    "fscache": "CONFIG_FSCACHE",
+}
+
+
+def builtin_from_config(config_text: str) -> Set[str]:
+    """The modules of CONFIG_OF that a kernel config builds in (CONFIG_X=y).
+
+    >>> sorted(builtin_from_config("CONFIG_VIRTIO=y\nCONFIG_9P_FS=m\n"))
+    ['virtio', 'virtio_ring']
+    """
+    built = {line.split("=", 1)[0] for line in config_text.splitlines() if line.endswith("=y")}
+    return {name for name, option in CONFIG_OF.items() if option in built}
+
+
 def scan(modules_dir: Path) -> Dict[str, Path]:
     """{module name: path} for every uncompressed .ko under modules_dir."""
     return {module_name(p.name): p for p in sorted(modules_dir.rglob("*.ko"))}

@@ -8,6 +8,7 @@ parallel (about 2 boots per 2 host cores before they slow each other down).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import struct
@@ -16,9 +17,9 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Mapping, Optional, Sequence, Union
+from typing import Callable, ContextManager, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
-from mremapctl.backends.vm import kernels
+from mremapctl.backends.vm import kernels, virtiofs
 from mremapctl.backends.vm.errors import GuestCrashed, GuestTimeout, VMError
 from mremapctl.backends.vm.guest import write_run_files
 from mremapctl.backends.vm.initramfs import HOST_TAG, RUN_TAG, initramfs_for
@@ -43,8 +44,16 @@ class GuestResult:
     console_tail: str
 
 
-def qemu_command(kernel: Kernel, initrd: Path, run_dir: Path, memory_mb: int = 1024, smp: int = 1) -> List[str]:
-    """The qemu-system-x86_64 command line: TCG, no devices but a serial console and two 9p shares."""
+def qemu_command(
+    kernel: Kernel,
+    initrd: Path,
+    run_dir: Path,
+    memory_mb: int = 1024,
+    smp: int = 1,
+    sockets: Optional[Dict[str, Path]] = None,
+) -> List[str]:
+    """The qemu-system-x86_64 command line: TCG, no devices but a serial console and two shares
+    (9p, or virtiofs through the daemons' `sockets`)."""
     return [
         "qemu-system-x86_64",
         "-accel",
@@ -68,6 +77,12 @@ def qemu_command(kernel: Kernel, initrd: Path, run_dir: Path, memory_mb: int = 1
         str(initrd),
         "-append",
         CMDLINE,
+        *(_9p_args(run_dir) if sockets is None else virtiofs.qemu_args(sockets, memory_mb)),
+    ]
+
+
+def _9p_args(run_dir: Path) -> List[str]:
+    return [
         "-fsdev",
         f"local,id={HOST_TAG},path=/,security_model=none,readonly=on,multidevs=remap",
         "-device",
@@ -133,36 +148,49 @@ def run_in_kernel(
     run_dir = Path(tempfile.mkdtemp(prefix="mremapctl-vm-"))
     try:
         write_run_files(run_dir, list(argv), workdir, env, keep)
-        cmd = qemu_command(booted, initrd, run_dir, memory_mb)
-        (run_dir / "qemu.cmd").write_text(" ".join(cmd) + "\n")
-        if progress:
-            progress(f"booting {booted.release} ({booted.package}) under qemu (TCG)")
-        started = time.monotonic()
-        with open(run_dir / "qemu.log", "wb") as qlog:
-            try:
-                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog, stderr=subprocess.STDOUT)
-            except OSError as err:
-                raise VMError(f"{booted.package}: starting {cmd[0]} failed: {err}") from None
-            try:
-                qemu_rc = proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-                seconds = time.monotonic() - started
-                console = _tail(run_dir / "console.log")
-                raise GuestTimeout(
-                    f"{booted.release}: no result after {timeout:g}s, qemu killed; console: {_last_lines(console)}",
-                    console,
-                    seconds,
-                ) from None
-            finally:
-                if proc.poll() is None:  # interrupted (e.g. Ctrl-C): never leave a qemu behind
-                    proc.kill()
-                    proc.wait()
-        seconds = time.monotonic() - started
+        with _shares(booted, run_dir) as sockets:
+            cmd = qemu_command(booted, initrd, run_dir, memory_mb, sockets=sockets)
+            (run_dir / "qemu.cmd").write_text(" ".join(cmd) + "\n")
+            if progress:
+                progress(f"booting {booted.release} ({booted.package}) under qemu (TCG, {booted.transport})")
+            qemu_rc, seconds = _boot(cmd, run_dir, booted, timeout)
         return _collect(run_dir, booted, qemu_rc, seconds)
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
+
+
+def _shares(kernel: Kernel, run_dir: Path) -> ContextManager[Optional[Dict[str, Path]]]:
+    """Nothing to start for 9p (qemu serves it); a virtiofsd per share for virtiofs."""
+    if kernel.transport != "virtiofs":
+        return contextlib.nullcontext()
+    shares = [(HOST_TAG, "/", "always"), (RUN_TAG, str(run_dir), "never")]
+    return virtiofs.serving(kernel.package, shares, run_dir)
+
+
+def _boot(cmd: List[str], run_dir: Path, kernel: Kernel, timeout: float) -> Tuple[int, float]:
+    """Run qemu to its end or the time-out; return (qemu's exit status, seconds)."""
+    started = time.monotonic()
+    with open(run_dir / "qemu.log", "wb") as qlog:
+        try:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog, stderr=subprocess.STDOUT)
+        except OSError as err:
+            raise VMError(f"{kernel.package}: starting {cmd[0]} failed: {err}") from None
+        try:
+            qemu_rc = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            console = _tail(run_dir / "console.log")
+            raise GuestTimeout(
+                f"{kernel.release}: no result after {timeout:g}s, qemu killed; console: {_last_lines(console)}",
+                console,
+                time.monotonic() - started,
+            ) from None
+        finally:
+            if proc.poll() is None:  # interrupted (e.g. Ctrl-C): never leave a qemu behind
+                proc.kill()
+                proc.wait()
+    return qemu_rc, time.monotonic() - started
 
 
 def _collect(run_dir: Path, kernel: Kernel, qemu_rc: int, seconds: float) -> GuestResult:

@@ -15,23 +15,45 @@ from typing import Iterable, List, Optional, Tuple
 from mremapctl.backends.vm.errors import KernelNotFound, UnsupportedKernel
 
 _NAME = re.compile(r"^linux-image-(?P<abi>\d+\.\d+\S*?)-(?P<flavour>(?:cloud-|rt-)?amd64)(?P<unsigned>-unsigned)?$")
+# From 6.19 Debian splits a kernel: linux-image-R is a small metapackage, the kernel is in
+# linux-binary-R, the modules in linux-modules-R, config and modules.builtin in linux-base-R.
+_PART = re.compile(
+    r"^linux-(?P<kind>binary|modules|base)-(?P<unsigned>unsigned-)?(?P<abi>\d+\.\d+\S*?)"
+    r"-(?P<flavour>(?:cloud-|rt-)?amd64)$"
+)
 NO_9P_FLAVOURS = {"cloud-amd64": "the cloud flavour has no 9p (CONFIG_NET_9P is not set)"}
 PLAIN_FLAVOUR = "amd64"
 
 
 @dataclass(frozen=True)
 class KernelPackage:
-    """A linux-image package a mirror (or the cache) offers."""
+    """A kernel a mirror (or the cache) offers: one linux-image package, or the split parts of one."""
 
-    package: str  # linux-image-5.10.0-46-amd64
+    package: str  # linux-image-5.10.0-46-amd64 (the name users know, also for split kernels)
     version: str  # Debian version, 5.10.262-1
-    upstream: str  # 5.10.262
+    upstream: str  # 5.10.262 (7.3-rc7 for a release candidate)
     release: str  # what `uname -r` will say: 5.10.0-46-amd64
     flavour: str  # amd64, cloud-amd64, rt-amd64
     unsigned: bool
     suite: str = ""
-    size: int = 0  # download size in bytes, 0 if unknown
+    size: int = 0  # download size in bytes of everything fetched, 0 if unknown
     cached: bool = False
+    parts: Tuple[str, ...] = ()  # split kernels: the packages to download (binary, base, modules)
+
+    @property
+    def downloads(self) -> Tuple[str, ...]:
+        """The package names a fetch downloads, all at `version`."""
+        return self.parts or (self.package,)
+
+    @property
+    def series(self) -> str:
+        """major.minor, e.g. "6.18"."""
+        return ".".join(str(n) for n in numbers(self.upstream)[:2])
+
+    @property
+    def needs_virtiofs(self) -> bool:
+        """A split kernel Debian publishes no modules for: it can only reach the host over virtiofs."""
+        return bool(self.parts) and not any(p.startswith("linux-modules-") for p in self.parts)
 
 
 def parse_name(package: str) -> Optional[Tuple[str, str, bool]]:
@@ -48,15 +70,46 @@ def parse_name(package: str) -> Optional[Tuple[str, str, bool]]:
     return f"{m.group('abi')}-{m.group('flavour')}", m.group("flavour"), bool(m.group("unsigned"))
 
 
+def parse_part(package: str) -> Optional[Tuple[str, str, str, bool]]:
+    """(kind, release, flavour, unsigned) for any kernel package name: kind is image, binary, modules or base.
+
+    >>> parse_part("linux-binary-unsigned-7.3-amd64")
+    ('binary', '7.3-amd64', 'amd64', True)
+    >>> parse_part("linux-modules-7.2.12+deb13-cloud-amd64")
+    ('modules', '7.2.12+deb13-cloud-amd64', 'cloud-amd64', False)
+    """
+    image = parse_name(package)
+    if image is not None:
+        return ("image", *image)
+    m = _PART.match(package)
+    if not m:
+        return None
+    return m.group("kind"), f"{m.group('abi')}-{m.group('flavour')}", m.group("flavour"), bool(m.group("unsigned"))
+
+
 def upstream_of(version: str) -> str:
     """The upstream kernel version of a Debian version: '1:6.1.176-1~deb11u1' -> '6.1.176'.
 
     >>> upstream_of("6.12.43-1~bpo12+1")
     '6.12.43'
+    >>> upstream_of("7.3~rc7-1~exp1")
+    '7.3-rc7'
     """
     body = version.split(":", 1)[-1]
-    m = re.match(r"\d+(?:\.\d+)*", body)
-    return m.group(0) if m else body
+    m = re.match(r"(\d+(?:\.\d+)*)(?:~(rc\d+))?", body)
+    if not m:
+        return body
+    return m.group(1) + (f"-{m.group(2)}" if m.group(2) else "")
+
+
+def numbers(upstream: str) -> Tuple[int, ...]:
+    """The numeric components of an upstream version: '7.3-rc7' -> (7, 3).
+
+    >>> numbers("6.18.15")
+    (6, 18, 15)
+    """
+    m = re.match(r"\d+(?:\.\d+)*", upstream)
+    return tuple(int(x) for x in m.group(0).split(".")) if m else ()
 
 
 def make_package(
@@ -151,27 +204,40 @@ def _refuse_flavour(pkg: KernelPackage, plain: List[KernelPackage]) -> Unsupport
     return UnsupportedKernel(f"{pkg.package}: {reason}, which the vm backend needs to share files{hint}")
 
 
+def _by_version(spec: str, plain: List[KernelPackage]) -> KernelPackage:
+    """The newest plain package of a series ("6.18") or point release ("6.18.5"); else say what exists."""
+    want = numbers(spec)
+    matches = [p for p in plain if numbers(p.upstream)[: len(want)] == want]
+    if matches:
+        return newest_first(matches)[0]
+    series = [p for p in plain if p.series == spec_series(spec)]
+    if len(want) > 2 and series:
+        have = sorted({p.upstream for p in series}, key=numbers)
+        raise KernelNotFound(f"no Debian amd64 kernel {spec}; for {spec_series(spec)} Debian has {', '.join(have)}")
+    have = sorted({p.series for p in plain}, key=numbers)
+    raise KernelNotFound(f"no Debian amd64 kernel {spec} is available; available: {', '.join(have) or 'none'}")
+
+
+def spec_series(spec: str) -> str:
+    """major.minor of a version spec: '6.18.5' -> '6.18'."""
+    return ".".join(spec.split(".")[:2])
+
+
 def resolve(spec: str, packages: Iterable[KernelPackage]) -> KernelPackage:
     """The package a spec means.
 
     spec is "5.10" (newest 5.10.x), "5.10.262" (newest build of that release), a
-    release such as "5.10.0-46-amd64", or a package name. Version specs consider
-    only the plain amd64 flavour (cloud lacks 9p, rt is a different scheduler).
+    release such as "5.10.0-46-amd64", or a package name (of a split kernel, any of its
+    parts too). Version specs consider only the plain amd64 flavour (cloud lacks 9p, rt
+    is a different scheduler).
     """
     pkgs = list(packages)
     plain = [p for p in pkgs if p.flavour == PLAIN_FLAVOUR]
     spec = spec.strip()
     if re.fullmatch(r"\d+\.\d+(?:\.\d+)?", spec):
-        depth = spec.count(".") + 1
-        matches = [p for p in plain if ".".join(p.upstream.split(".")[:depth]) == spec]
-        if not matches:
-            have = sorted(
-                {".".join(p.upstream.split(".")[:2]) for p in plain}, key=lambda v: tuple(int(x) for x in v.split("."))
-            )
-            raise KernelNotFound(f"no Debian amd64 kernel {spec} is available; available: {', '.join(have) or 'none'}")
-        return newest_first(matches)[0]
+        return _by_version(spec, plain)
     names = {spec, f"linux-image-{spec}", f"linux-image-{spec}-unsigned"}
-    matches = [p for p in pkgs if p.package in names]
+    matches = [p for p in pkgs if p.package in names or names.intersection(p.parts)]
     if not matches:
         raise KernelNotFound(f"no Debian kernel package matches {spec!r} (try a version such as 5.10 or 6.1)")
     best = newest_first(matches)[0]
