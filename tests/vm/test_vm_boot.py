@@ -116,3 +116,20 @@ def test_exit_status_and_streams_are_byte_exact(kernels: Dict[str, vm.Kernel], t
 def test_timeout_kills_the_vm(kernels: Dict[str, vm.Kernel], tmp_path: Path) -> None:
     with pytest.raises(vm.GuestTimeout, match="no result after 1s"):
         vm.run_in_kernel(kernels["5.10"], ["/bin/sleep", "60"], cwd=tmp_path, timeout=1)
+
+
+@pytest.mark.vm
+@pytest.mark.parametrize("spec", ["7.1", "7.3"])  # virtiofs, 9p
+def test_a_root_guest_cannot_write_the_host(kernels: Dict[str, vm.Kernel], tmp_path: Path, spec: str) -> None:
+    """The guest is root and may remount its view of the host read-write: the host refuses anyway."""
+    target = Path("/var/tmp") / f"mremapctl-guest-write-{os.getpid()}-{spec}"
+    target.mkdir()
+    try:
+        attempt = f"mount -o remount,rw / 2>/dev/null; echo written > {target}/file; echo rc=$?"
+        result = vm.run_in_kernel(kernels[spec], ["/bin/sh", "-c", attempt], cwd=tmp_path, timeout=180)
+        assert result.returncode == 0, result.stderr
+        assert b"rc=0" not in result.stdout, result.stdout
+        assert not (target / "file").exists()
+    finally:
+        (target / "file").unlink(missing_ok=True)
+        target.rmdir()

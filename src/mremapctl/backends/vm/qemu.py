@@ -163,7 +163,7 @@ def _shares(kernel: Kernel, run_dir: Path) -> ContextManager[Optional[Dict[str, 
     """Nothing to start for 9p (qemu serves it); a virtiofsd per share for virtiofs."""
     if kernel.transport != "virtiofs":
         return contextlib.nullcontext()
-    shares = [(HOST_TAG, "/", "always"), (RUN_TAG, str(run_dir), "never")]
+    shares = [(HOST_TAG, "/", "always", False), (RUN_TAG, str(run_dir), "never", True)]
     return virtiofs.serving(kernel.package, shares, run_dir)
 
 

@@ -4,7 +4,9 @@ Debian's 6.19, 7.0 and 7.1 kernels on the mirrors come as linux-binary only (no
 linux-modules, no linux-base), but have virtio-pci, FUSE and virtiofs built in. A
 virtiofsd per share serves the folder over a vhost-user socket; qemu then needs the
 guest's memory in a shared memfd. Both the C virtiofsd that bookworm's qemu ships and
-the Rust one (package virtiofsd) work; read-only is enforced by the guest's mount.
+the Rust one (package virtiofsd) work. Neither has a read-only mode, so the host's root is
+served from a mount namespace of its own in which every mount is remounted read-only: the
+guest mounts it read-only too, but the host does not rely on the guest for that.
 """
 
 from __future__ import annotations
@@ -72,18 +74,40 @@ def daemon_command(binary: str, rust: bool, socket: Path, source: str, cache: st
     ]
 
 
+# Run a command in a new mount namespace where every mount is read-only (the host's are
+# untouched) except two folders: $1 for the daemon's socket, $2 for its pid file.
+READ_ONLY_SCRIPT = (
+    'a="$1"; b="$2"; shift 2; for mp in $(cut -d" " -f5 /proc/self/mountinfo | sort -u); do '
+    'mount -o remount,bind,ro "$mp" 2>/dev/null; done; '
+    'touch /.mremapctl-rw-probe 2>/dev/null && { echo "the host root is still writable"; exit 1; }; '
+    'for w in "$a" "$b"; do mount --bind "$w" "$w" && mount -o remount,bind,rw "$w" || exit 1; done; exec "$@"'
+)
+PID_DIR = Path("/run/virtiofsd")  # where the C virtiofsd writes its pid files
+
+
+def read_only(cmd: List[str], socket_dir: Path) -> List[str]:
+    """cmd, run where nothing but its socket and pid folders can be written (root only: users
+    cannot remount, and only the Rust daemon runs unprivileged)."""
+    if os.geteuid() != 0:
+        return cmd
+    PID_DIR.mkdir(parents=True, exist_ok=True)
+    script = ["sh", "-c", READ_ONLY_SCRIPT, "sh", str(socket_dir), str(PID_DIR)]
+    return ["unshare", "--mount", "--propagation", "private", *script, *cmd]
+
+
 @contextlib.contextmanager
-def serving(package: str, shares: Sequence[Tuple[str, str, str]], run_dir: Path) -> Iterator[Dict[str, Path]]:
-    """Start one virtiofsd per (tag, folder, cache) share; yield {tag: socket}; stop them all after."""
+def serving(package: str, shares: Sequence[Tuple[str, str, str, bool]], run_dir: Path) -> Iterator[Dict[str, Path]]:
+    """Start one virtiofsd per (tag, folder, cache, writable) share; yield {tag: socket}; stop them after."""
     binary = require_virtiofsd(package)
     rust = _is_rust(binary)
     procs: List[subprocess.Popen[bytes]] = []
     sockets: Dict[str, Path] = {}
     try:
-        for tag, source, cache in shares:
+        for tag, source, cache, writable in shares:
             socket = run_dir / f"{tag}.sock"
             with open(run_dir / f"virtiofsd-{tag}.log", "wb") as log:
                 cmd = daemon_command(binary, rust, socket, source, cache)
+                cmd = cmd if writable else read_only(cmd, run_dir)
                 procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT))
             _wait_for(socket, procs[-1], run_dir / f"virtiofsd-{tag}.log", package)
             sockets[tag] = socket
