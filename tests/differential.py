@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from hypothesis import strategies as st
 
-from mremapctl.annotate import comparable_pages
+from mremapctl.annotate import comparable_runs
 from mremapctl.results import MapEntry, Run
 
 KIND_CHOICES = [
@@ -183,7 +183,7 @@ def normal_step(run: Run, index: int) -> Tuple[Any, ...]:
         address = "outside the lab"
     elif address is not None:
         address -= run.lab_start
-    return (step.op, step.outcome, address, tuple(comparable_pages(run, index)))
+    return (step.op, step.outcome, address, tuple(comparable_runs(run, index)))
 
 
 def differences(live: Run, sim: Run) -> List[str]:

@@ -25,7 +25,3 @@ def test_prot(text: str, bits: int) -> None:
 def test_bad_prot() -> None:
     with pytest.raises(BadInput, match="'rq'"):
         F.parse_prot("rq")
-
-
-def test_the_5_13_blockers_are_documented_vmflags() -> None:
-    assert set(F.VMFLAGS) >= F.DONTUNMAP_BLOCKERS

@@ -41,7 +41,7 @@ def test_expect_matching() -> None:
     assert ok.expect_met
     err = StepResult(1, "mremap", "c", status="failed", errno="EINVAL", expect="einval")
     assert err.expect_met
-    read = StepResult(1, "read", "c", pages=["zero", "data:A"], expect="zero")
+    read = StepResult(1, "read", "c", runs=[("zero", 1), ("data:A", 1)], expect="zero")
     assert read.expect_met
     skipped = StepResult(1, "read", "c", status="skipped", expect="zero")
     assert skipped.expect_met is None

@@ -6,27 +6,32 @@ and the run carry a visible warning (a bug in the model, or a kernel that is not
 
 from __future__ import annotations
 
-from typing import List
-
-from mremapctl.pages import page_starts, summarise_pages
-from mremapctl.results import SKIPPED, Run
+from mremapctl.pages import summarise_runs
+from mremapctl.results import SKIPPED, PageRuns, Run, add_run
 
 VDSO_CODE = "vdso code"
 
 
-def comparable_pages(run: Run, index: int) -> List[str]:
-    """A read's pages, with the vDSO's code pages blanked: their bytes are build-specific, so
+def comparable_runs(run: Run, index: int) -> PageRuns:
+    """A read's runs, with the vDSO's code pages blanked: their bytes are build-specific, so
     the model does not know them (its first page, the ELF header, it does)."""
     step = run.steps[index]
-    pages = list(step.pages or ())
+    runs = list(step.runs or ())
     if step.at is None:
-        return pages
-    earlier = [s.maps_after for s in run.steps[:index] if s.maps_after is not None]
-    vdso = [e for e in (earlier[-1] if earlier else run.maps_after) if e.path == "[vdso]"]
-    for i, addr in enumerate(page_starts(step.at, len(pages) * run.page_size, run.page_size)):
-        if any(e.start + run.page_size <= addr < e.end for e in vdso):
-            pages[i] = VDSO_CODE
-    return pages
+        return runs
+    earlier = [s for s in run.steps[:index] if s.maps_after is not None]
+    vdso = [e for e in (earlier[-1].maps_after or [] if earlier else run.maps_after) if e.path == "[vdso]"]
+    if not vdso or not any(e.start < step.at + step.page_count * run.page_size and step.at < e.end for e in vdso):
+        return runs
+    page = run.page_size
+    code = [((e.start + page) // page, e.end // page) for e in vdso]  # all but the first page
+    out: PageRuns = []
+    at = step.at // page
+    for value, count in runs:
+        for lo in range(at, at + count):  # page by page only here, where the vDSO sits: 2 pages
+            add_run(out, VDSO_CODE if any(a <= lo < b for a, b in code) else value, 1)
+        at += count
+    return out
 
 
 def annotate(live: Run, model: Run) -> int:
@@ -38,8 +43,8 @@ def annotate(live: Run, model: Run) -> int:
         if step.status != SKIPPED:  # a call that never ran has no rule
             step.rule, step.explain = predicted.rule, predicted.explain
         if step.op == "read":
-            differs = comparable_pages(live, step.index - 1) != comparable_pages(model, predicted.index - 1)
-            said = summarise_pages(predicted.pages or [])
+            differs = comparable_runs(live, step.index - 1) != comparable_runs(model, predicted.index - 1)
+            said = summarise_runs(predicted.runs or [])
         else:
             differs = step.outcome != predicted.outcome
             said = predicted.outcome

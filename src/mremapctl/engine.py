@@ -163,14 +163,14 @@ class Engine:
 
     def do_read(self, index: int, step: S.Read) -> StepResult:
         addr, size = self.range_of(index, step)
-        pages = self.machine.read_pages(addr, size)
-        return StepResult(index, "read", f"read({addr:#x}, {size})", at=addr, pages=pages)
+        runs = self.machine.read_runs(addr, size)
+        return StepResult(index, "read", f"read({addr:#x}, {size})", at=addr, runs=runs)
 
     def do_write(self, index: int, step: S.Write) -> StepResult:
         addr, size = self.range_of(index, step)
-        pages = self.machine.write(addr, size, V.byte_value(step.byte))
-        faults = [p for p in pages if p != OK]
-        result = StepResult(index, "write", f"write({addr:#x}, {size}, {step.byte!r})", at=addr, pages=pages)
+        runs = self.machine.write(addr, size, V.byte_value(step.byte))
+        faults = [value for value, _ in runs if value != OK]
+        result = StepResult(index, "write", f"write({addr:#x}, {size}, {step.byte!r})", at=addr, runs=runs)
         if faults:
             result.status = FAILED
             result.errno = faults[0]

@@ -24,7 +24,6 @@ MAP_PRIVATE = 0x02
 MAP_FIXED = 0x10
 MAP_ANONYMOUS = 0x20
 MAP_NORESERVE = 0x4000
-MAP_POPULATE = 0x8000
 MAP_LOCKED = 0x2000
 MAP_HUGETLB = 0x40000
 MAP_FIXED_NOREPLACE = 0x100000
@@ -64,47 +63,6 @@ MADVISE = {
     "collapse": 25,
     "guard_install": 102,
     "guard_remove": 103,
-}
-
-# smaps VmFlags mnemonics (Documentation/filesystems/proc.rst), with the kernel flag and
-# what matters about it for mremap. Unknown mnemonics from newer kernels are shown as-is.
-VMFLAGS: Mapping[str, tuple[str, str]] = {
-    "rd": ("VM_READ", "readable"),
-    "wr": ("VM_WRITE", "writeable"),
-    "ex": ("VM_EXEC", "executable"),
-    "sh": ("VM_SHARED", "shared: writes reach the backing object"),
-    "mr": ("VM_MAYREAD", "may read"),
-    "mw": ("VM_MAYWRITE", "may write"),
-    "me": ("VM_MAYEXEC", "may execute"),
-    "ms": ("VM_MAYSHARE", "may share: old_size 0 may duplicate it"),
-    "gd": ("VM_GROWSDOWN", "stack segment grows down"),
-    "pf": ("VM_PFNMAP", "pure PFN range: no growth (EFAULT), no DONTUNMAP (EINVAL, 5.13+)"),
-    "io": ("VM_IO", "memory-mapped I/O area"),
-    "sr": ("VM_SEQ_READ", "sequential read advised"),
-    "rr": ("VM_RAND_READ", "random read advised"),
-    "dc": ("VM_DONTCOPY", "not copied on fork"),
-    "de": ("VM_DONTEXPAND", "do not expand: no growth (EFAULT), no DONTUNMAP (EINVAL, 5.13+)"),
-    "lo": ("VM_LOCKED", "pages locked in memory; DONTUNMAP moves the lock to the new range"),
-    "lf": ("VM_LOCKONFAULT", "locked as pages fault in"),
-    "ac": ("VM_ACCOUNT", "charged against the overcommit limit"),
-    "nr": ("VM_NORESERVE", "no swap reserved"),
-    "ht": ("VM_HUGETLB", "hugetlb pages: huge-page alignment, never grows"),
-    "sf": ("VM_SYNC", "synchronous page faults"),
-    "ar": ("VM_ARCH_1", "architecture-specific"),
-    "wf": ("VM_WIPEONFORK", "wiped on fork"),
-    "dd": ("VM_DONTDUMP", "not in core dumps"),
-    "sd": ("VM_SOFTDIRTY", "soft-dirty"),
-    "mm": ("VM_MIXEDMAP", "mixed page frames"),
-    "hg": ("VM_HUGEPAGE", "MADV_HUGEPAGE advised"),
-    "nh": ("VM_NOHUGEPAGE", "MADV_NOHUGEPAGE advised"),
-    "mg": ("VM_MERGEABLE", "KSM may merge"),
-    "um": ("VM_UFFD_MISSING", "userfaultfd missing-page tracking"),
-    "uw": ("VM_UFFD_WP", "userfaultfd write-protect tracking"),
-    "ui": ("VM_UFFD_MINOR", "userfaultfd minor-fault tracking"),
-    "sl": ("VM_SEALED", "sealed by mseal: mremap fails with EPERM (6.10+)"),
-    "gu": ("VM_MAYBE_GUARD", "may contain guard regions"),
-    "ss": ("VM_SHADOW_STACK", "shadow stack"),
-    "dp": ("VM_DROPPABLE", "droppable"),
 }
 
 # The VmFlags the 5.13 DONTUNMAP rule checks; renderers highlight them.

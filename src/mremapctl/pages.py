@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from itertools import groupby
-from typing import List, Sequence
+from typing import List, Sequence, Tuple
 
 from mremapctl.results import ZERO
 
@@ -35,11 +34,10 @@ def page_starts(addr: int, size: int, page: int) -> List[int]:
     return starts
 
 
-def summarise_pages(pages: Sequence[str]) -> str:
-    """Runs of equal results.
+def summarise_runs(runs: Sequence[Tuple[str, int]]) -> str:
+    """Runs of page results, for people.
 
-    >>> summarise_pages(["data:A", "data:A", "zero", "zero", "zero"])
-    'data:A ×2, zero ×3'
+    >>> summarise_runs([("data:A", 2), ("zero", 3), ("SIGBUS", 1)])
+    'data:A ×2, zero ×3, SIGBUS'
     """
-    runs = [(value, sum(1 for _ in group)) for value, group in groupby(pages)]
     return ", ".join(value if count == 1 else f"{value} ×{count}" for value, count in runs) or "(nothing)"

@@ -16,6 +16,41 @@ ZERO, SIGSEGV, SIGBUS, UFFD = "zero", "SIGSEGV", "SIGBUS", "uffd"
 # Step statuses. "skipped": the step names a region whose creating step failed.
 OK, FAILED, SKIPPED, CRASHED = "ok", "failed", "skipped", "crashed"
 
+# What the pages of a read (or a write) met, in order, as (result, number of pages): a 1 GiB
+# region reads as one run, not 262,144 entries.
+PageRuns = List[Tuple[str, int]]
+
+
+def add_run(runs: PageRuns, value: str, count: int) -> None:
+    """Append `count` pages of `value`, joining the last run when it is the same."""
+    if count <= 0:
+        return
+    if runs and runs[-1][0] == value:
+        runs[-1] = (value, runs[-1][1] + count)
+    else:
+        runs.append((value, count))
+
+
+def fill_note(runs: PageRuns) -> Optional[str]:
+    """What a map step says when its fill did not reach every page."""
+    bad = sum(count for value, count in runs if value != OK)
+    if not bad:
+        return None
+    total = sum(count for _, count in runs)
+    return f"{bad} of {total} pages could not be filled ({runs[-1][0]} on access)"
+
+
+def runs_of(pages: List[str]) -> PageRuns:
+    """Page results as runs.
+
+    >>> runs_of(["data:A", "data:A", "zero"])
+    [('data:A', 2), ('zero', 1)]
+    """
+    runs: PageRuns = []
+    for page in pages:
+        add_run(runs, page, 1)
+    return runs
+
 
 @dataclass(frozen=True)
 class MapEntry:
@@ -61,7 +96,7 @@ class StepResult:
     errno_value: Optional[int] = None
     address: Optional[int] = None  # what mmap/mremap returned
     at: Optional[int] = None  # where a read/write/… acted
-    pages: Optional[List[str]] = None  # read: one result per page
+    runs: Optional[PageRuns] = None  # read or write: what each page touched met, as runs
     name: Optional[str] = None  # region the step created
     rule: Optional[str] = None
     explain: Optional[str] = None
@@ -72,6 +107,15 @@ class StepResult:
     @property
     def ok(self) -> bool:
         return self.status == OK
+
+    @property
+    def page_count(self) -> int:
+        return sum(count for _, count in self.runs or ())
+
+    @property
+    def pages(self) -> Optional[List[str]]:
+        """One result per page (small reads: a large one is best read as runs)."""
+        return None if self.runs is None else [value for value, count in self.runs for _ in range(count)]
 
     @property
     def outcome(self) -> str:
@@ -85,8 +129,8 @@ class StepResult:
         if self.expect is None or self.status == SKIPPED:
             return None
         expected = self.expect
-        if self.op == "read" and self.pages is not None:
-            return expected == (self.pages[0] if self.pages else "") or expected == self.outcome
+        if self.op == "read" and self.runs is not None:
+            return expected == (self.runs[0][0] if self.runs else "") or expected == self.outcome
         return expected.lower() == self.outcome.lower()
 
 

@@ -63,7 +63,7 @@ def test_a_crashing_child_is_reported(live_backend: Any, monkeypatch: Any) -> No
     """Whatever kills the child (here: a read that raises SIGSEGV in it) becomes the run's failure."""
     from mremapctl.backends.live.machine import LiveMachine
 
-    monkeypatch.setattr(LiveMachine, "read_pages", lambda self, addr, size: os.kill(os.getpid(), signal.SIGSEGV))
+    monkeypatch.setattr(LiveMachine, "read_runs", lambda self, addr, size: os.kill(os.getpid(), signal.SIGSEGV))
     scenario = parse_scenario('[[step]]\nop = "mmap"\nname = "A"\n[[step]]\nop = "read"\nat = "A"\n')
     run = live_backend.run(scenario, RunOptions())
     assert run.failure == "the experiment's child died of SIGSEGV"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from mremapctl.results import DiffRow, MapEntry, Run, StepResult, diff_maps
+from mremapctl.results import DiffRow, MapEntry, PageRuns, Run, StepResult, diff_maps, runs_of
 
 SCHEMA = 1
 
@@ -54,9 +54,11 @@ def step_json(step: StepResult) -> Dict[str, Any]:
         out["name"] = step.name
     if step.at is not None:
         out["at"] = hex(step.at)
-    if step.pages is not None:
-        out["result"] = step.pages[0] if step.pages else None
-        out["pages"] = step.pages
+    if step.runs is not None:
+        out["result"] = step.runs[0][0] if step.runs else None
+        if step.page_count <= PAGES_IN_JSON:
+            out["pages"] = step.pages
+        out["runs"] = [{"result": value, "pages": count} for value, count in step.runs]
     if step.expect is not None:
         out["expect"] = step.expect
         out["expect_met"] = step.expect_met
@@ -115,7 +117,7 @@ def step_from_json(data: Dict[str, Any]) -> StepResult:
         errno_value=data.get("errno_value"),
         address=_int(data.get("address")),
         at=_int(data.get("at")),
-        pages=data.get("pages"),
+        runs=_runs(data),
         name=data.get("name"),
         rule=data.get("rule"),
         explain=data.get("explain"),
@@ -142,3 +144,13 @@ def run_from_json(data: Dict[str, Any]) -> Run:
     run.notes = list(data.get("notes", []))
     run.failure = data.get("failure")
     return run
+
+
+PAGES_IN_JSON = 1024  # above this many pages a read is given as runs only (a 1 GiB one would be 262,144 entries)
+
+
+def _runs(data: Dict[str, Any]) -> Optional[PageRuns]:
+    """A step's page results: its runs, or (from older writers) its pages."""
+    if "runs" in data:
+        return [(run["result"], run["pages"]) for run in data["runs"]]
+    return runs_of(data["pages"]) if data.get("pages") is not None else None

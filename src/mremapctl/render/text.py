@@ -13,7 +13,7 @@ from rich.text import Text
 
 from mremapctl.calls import errno_message
 from mremapctl.flags import DONTUNMAP_BLOCKERS
-from mremapctl.pages import summarise_pages
+from mremapctl.pages import summarise_runs
 from mremapctl.render.fit import fits
 from mremapctl.render.picture import band, legend
 from mremapctl.results import CRASHED, SKIPPED, DiffRow, MapEntry, Run, StepResult, diff_maps
@@ -49,8 +49,8 @@ def result_text(step: StepResult) -> Text:
         if step.op == "write":
             return Text(f"{step.errno} on access", style="bold red")
         return Text(f"-1 {step.errno} ({errno_message(step.errno)})", style="bold red")
-    if step.pages is not None:
-        return Text(summarise_pages(step.pages))
+    if step.runs is not None:
+        return Text(summarise_runs(step.runs))
     if step.address is not None and step.op in ("mmap", "mremap"):
         return Text(hex(step.address), style="bold green")
     return Text("0", style="green")
@@ -182,7 +182,7 @@ def contents_table(reads: Sequence[Tuple[str, StepResult]]) -> Table:
             table.add_row(Text(label), "—", Text(step.note or "skipped", style="dim"))
         else:
             table.add_row(
-                Text(label), hex(step.at) if step.at is not None else "", Text(summarise_pages(step.pages or []))
+                Text(label), hex(step.at) if step.at is not None else "", Text(summarise_runs(step.runs or []))
             )
     return table
 

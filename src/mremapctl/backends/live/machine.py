@@ -17,7 +17,7 @@ from mremapctl.kinds import KINDS
 from mremapctl.lab import align_up
 from mremapctl.machine import MapRequest, Outcome
 from mremapctl.maps import parse_maps, parse_smaps
-from mremapctl.results import MapEntry
+from mremapctl.results import MapEntry, PageRuns, fill_note, runs_of
 from mremapctl.units import approx_size, format_size
 
 UFFD_FEATURES_WANTED = 1 << 9 | 1 << 10 | 1 << 12  # MINOR_HUGETLBFS | MINOR_SHMEM | WP_HUGETLBFS_SHMEM
@@ -71,10 +71,7 @@ class LiveMachine:
         size = align_up(size, meminfo("Hugepagesize") if KINDS[req.kind].huge(req.hugetlb) else self.page_size)
         note = None
         if req.fill is not None:
-            pages = self.memory.write(addr, size, req.fill)
-            unfilled = sum(1 for p in pages if p != "ok")
-            if unfilled:
-                note = f"{unfilled} of {len(pages)} pages could not be filled ({pages[-1]} on access)"
+            note = fill_note(self.write(addr, size, req.fill))
             if prot != req.prot:
                 self.sys.call("mprotect", addr, size, req.prot)
         return Outcome(value=addr, size=size, note=note)
@@ -149,11 +146,11 @@ class LiveMachine:
 
     # -- observation ---------------------------------------------------------------------
 
-    def read_pages(self, addr: int, size: int) -> List[str]:
-        return self.memory.read_pages(addr, size)
+    def read_runs(self, addr: int, size: int) -> PageRuns:
+        return runs_of(self.memory.read_pages(addr, size))
 
-    def write(self, addr: int, size: int, byte: int) -> List[str]:
-        return self.memory.write(addr, size, byte)
+    def write(self, addr: int, size: int, byte: int) -> PageRuns:
+        return runs_of(self.memory.write(addr, size, byte))
 
     def snapshot(self, window: Optional[Sequence[Tuple[int, int]]], vm_flags: bool) -> Tuple[List[MapEntry], int]:
         path = "/proc/self/smaps" if vm_flags else "/proc/self/maps"

@@ -55,6 +55,7 @@ class OutOfTime(Exception):
 
 
 _armed = False  # whether the alarm belongs to a time_limit block (the handler stays installed)
+_installed = False
 
 
 def _expired(signum: int, frame: object) -> None:
@@ -69,12 +70,13 @@ def time_limit(seconds: float) -> Iterator[None]:
     The handler is installed once: a matrix runs thousands of short simulations, and swapping
     handlers each time cost more than some of them.
     """
-    global _armed
+    global _armed, _installed
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         yield
         return
-    if signal.getsignal(signal.SIGALRM) is not _expired:
+    if not _installed:
         signal.signal(signal.SIGALRM, _expired)
+        _installed = True
     _armed = True
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:

@@ -1,112 +1,162 @@
-"""What a read or a write of a simulated page meets: the page table first, then the backing
+"""What a read or a write of simulated pages meets: the page table first, then the backing
 object (or zero-fill), with the signal a real access would get where there is nothing.
+
+Ranges are walked as runs, not page by page: a VMA, cut where its page-table entries or its
+object's cached pages change, gives a handful of pieces however large it is. Each piece's
+result counts its pages ("data:A" × 262144), which is what a read reports.
 """
 
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 from mremapctl.backends.sim.space import PAGE, Obj, Pte, Space, Vma, new_anon_vma
 from mremapctl.kinds import KINDS
-from mremapctl.pages import describe_byte, page_starts
-from mremapctl.results import SIGBUS, SIGSEGV, UFFD
+from mremapctl.pages import describe_byte
+from mremapctl.results import OK, SIGBUS, SIGSEGV, UFFD, PageRuns, add_run
 
-_NO_PTE = Pte()
-
-
-def _object_page(vma: Vma, addr: int) -> Tuple[Optional[Obj], int]:
-    return vma.obj, vma.pgoff + (addr - vma.start) // PAGE
+MAPS_ZERO = Pte(value=0)  # an anonymous page faulted in by a read: the shared zero page
+MAPS_OBJECT = Pte()  # a page that maps its object's page
 
 
-def read_pages(space: Space, addr: int, size: int) -> List[str]:
-    out = []
-    for page in page_starts(addr, size, PAGE):
-        value = _read(space, page)
-        out.append(describe_byte(value) if isinstance(value, int) else value)
-    return out
+def page_span(addr: int, size: int) -> Tuple[int, int]:
+    """The virtual page numbers [first, last) an access of [addr, addr+size) touches."""
+    if size <= 0:
+        return addr // PAGE, addr // PAGE
+    return addr // PAGE, (addr + size + PAGE - 1) // PAGE
 
 
-def _reach(space: Space, addr: int, perm: str) -> Tuple[Optional[Vma], Optional[Pte]]:
-    """The VMA and page-table entry an access meets; no VMA means SIGSEGV (no mapping, no
-    permission, or a guard page)."""
-    vma = space.find(addr)
-    pte = space.ptes.get(addr // PAGE)
-    if vma is None or perm not in vma.flags or (pte is not None and pte.guard):
-        return None, pte
-    return vma, pte
+def _vma_pieces(space: Space, lo: int, hi: int, perm: str) -> Iterator[Tuple[int, int, Optional[Vma]]]:
+    """[lo, hi) in pages, cut at VMA boundaries; None where no VMA allows the access."""
+    at = lo
+    for vma in space.overlapping(lo * PAGE, hi * PAGE):
+        start, end = max(lo, vma.start // PAGE), min(hi, vma.end // PAGE)
+        if start > at:
+            yield at, start, None
+        yield start, end, vma if perm in vma.flags else None
+        at = end
+    if at < hi:
+        yield at, hi, None
 
 
-def _read(space: Space, addr: int) -> int | str:
-    vma, pte = _reach(space, addr, "rd")
-    if vma is None:
-        return SIGSEGV
-    vpn = addr // PAGE
-    if pte is not None and pte.value is not None:
-        return pte.value
-    obj, index = _object_page(vma, addr)
-    in_cache = obj is not None and obj.backing not in ("anonfile",) and index in obj.pages
-    if pte is None and (("um" in vma.flags and not in_cache) or ("ui" in vma.flags and in_cache)):
-        return UFFD
+def _object_pieces(obj: Optional[Obj], lo: int, hi: int) -> Iterator[Tuple[int, int, Optional[int], bool]]:
+    """Object pages [lo, hi) cut where the cached pages change and at the end of the object:
+    (lo, hi, first byte if cached, past the end)."""
     if obj is None or obj.backing == "anonfile":
-        space.ptes[vpn] = Pte(value=0)
-        return 0
-    if obj.sigbus_beyond_size and index * PAGE >= obj.size:
-        return SIGBUS
-    space.ptes[vpn] = Pte()
-    return obj.pages.get(index, 0)
+        yield lo, hi, None, False
+        return
+    end = -(-obj.size // PAGE) if obj.sigbus_beyond_size else hi
+    for plo, phi, cached in obj.pages.pieces(lo, hi):
+        if plo < end:
+            yield plo, min(phi, end), cached, False
+        if phi > end:
+            yield max(plo, end), phi, cached, True
 
 
-def write(space: Space, addr: int, size: int, byte: int) -> List[str]:
-    bulk = _bulk_write(space, addr, size, byte)
-    if bulk is not None:
-        return bulk
-    return [_write(space, page, byte, covers_first=page % PAGE == 0) for page in page_starts(addr, size, PAGE)]
+def read_runs(space: Space, addr: int, size: int) -> PageRuns:
+    """What a read of each page touched meets, as runs; faulting in what a read faults in."""
+    runs: PageRuns = []
+    first, last = page_span(addr, size)
+    for lo, hi, vma in _vma_pieces(space, first, last, "rd"):
+        if vma is None:
+            add_run(runs, SIGSEGV, hi - lo)
+            continue
+        for plo, phi, pte in space.ptes.pieces(lo, hi):
+            if pte is not None and pte.guard:
+                add_run(runs, SIGSEGV, phi - plo)
+            elif pte is not None and pte.value is not None:
+                add_run(runs, describe_byte(pte.value), phi - plo)
+            else:
+                _read_object(space, vma, plo, phi, faulted=pte is not None, runs=runs)
+    return runs
 
 
-def _bulk_write(space: Space, addr: int, size: int, byte: int) -> Optional[List[str]]:
-    """Whole pages inside one plain writable VMA (a fill): one update, not one per page."""
-    vma = space.find(addr)
-    if vma is None or addr % PAGE or size % PAGE or addr + size > vma.end or "wr" not in vma.flags:
-        return None
-    first, last = addr // PAGE, (addr + size) // PAGE
-    if vma.special or any(space.ptes.get(v, _NO_PTE).guard for v in range(first, last)):
-        return None
+def _read_object(space: Space, vma: Vma, lo: int, hi: int, faulted: bool, runs: PageRuns) -> None:
+    """Pages whose page-table entries map the object (or nothing yet: the read faults them in)."""
+    offset = vma.pgoff - vma.start // PAGE  # object page index = virtual page number + offset
+    anonymous = vma.obj is None or vma.obj.backing == "anonfile"
+    for olo, ohi, cached, past_end in _object_pieces(vma.obj, lo + offset, hi + offset):
+        in_cache = cached is not None and not anonymous
+        if not faulted and (("um" in vma.flags and not in_cache) or ("ui" in vma.flags and in_cache)):
+            add_run(runs, UFFD, ohi - olo)  # registered with userfaultfd: the read waits for the handler
+        elif past_end:
+            add_run(runs, SIGBUS, ohi - olo)
+        else:
+            if not faulted:
+                space.ptes.set(olo - offset, ohi - offset, MAPS_ZERO if anonymous else MAPS_OBJECT)
+            add_run(runs, describe_byte(0 if anonymous else cached or 0), ohi - olo)
+
+
+def write_runs(space: Space, addr: int, size: int, byte: int) -> PageRuns:
+    """Write `byte` to the first byte of each page touched (the rest of a page mid-way keeps its
+    first byte); "ok" or the fault a real write would get, as runs."""
+    runs: PageRuns = []
+    first, last = page_span(addr, size)
+    covers_first = addr % PAGE == 0
+    for lo, hi, vma in _vma_pieces(space, first, last, "wr"):
+        if vma is None:
+            add_run(runs, SIGSEGV, hi - lo)
+            continue
+        for plo, phi, pte in space.ptes.pieces(lo, hi):
+            mid_page = plo == first and not covers_first  # the first page, written past its first byte
+            if mid_page:
+                _write_piece(space, vma, plo, plo + 1, pte, byte, runs, covers_first=False)
+                plo += 1
+            if plo < phi:
+                _write_piece(space, vma, plo, phi, pte, byte, runs, covers_first=True)
+    return runs
+
+
+def _write_piece(
+    space: Space, vma: Vma, lo: int, hi: int, pte: Optional[Pte], byte: int, runs: PageRuns, covers_first: bool
+) -> None:
+    if pte is not None and pte.guard:
+        add_run(runs, SIGSEGV, hi - lo)
+        return
+    offset = vma.pgoff - vma.start // PAGE
+    lo_ok, hi_ok = _writable_pages(vma, lo + offset, hi + offset)
+    if lo_ok < hi_ok:
+        vlo, vhi = lo_ok - offset, hi_ok - offset
+        if vma.shared:
+            if covers_first:
+                vma.obj.pages.set(lo_ok, hi_ok, byte)  # type: ignore[union-attr]
+            space.ptes.set(vlo, vhi, MAPS_OBJECT)
+        else:
+            _write_private(space, vma, vlo, vhi, pte, byte if covers_first else None)
+            if vma.anon_vma is None:
+                vma.anon_vma = new_anon_vma()
+        add_run(runs, OK, hi_ok - lo_ok)
+    if hi_ok < hi + offset:
+        add_run(runs, SIGBUS, hi + offset - max(hi_ok, lo + offset))
+
+
+def _writable_pages(vma: Vma, lo: int, hi: int) -> Tuple[int, int]:
+    """The object pages of [lo, hi) a write reaches: not past the end of a file (SIGBUS), not
+    past the pages a special mapping lets be written (the perf ring's header)."""
     obj = vma.obj
-    index = vma.pgoff + (addr - vma.start) // PAGE
-    if obj is not None and obj.sigbus_beyond_size and (index + last - first) * PAGE > obj.size:
-        return None
-    if vma.shared:
-        obj.pages.update(dict.fromkeys(range(index, index + last - first), byte))  # type: ignore[union-attr]
-        space.ptes.update(dict.fromkeys(range(first, last), Pte()))
-    else:
-        space.ptes.update(dict.fromkeys(range(first, last), Pte(value=byte)))  # Ptes are never mutated
-        if vma.anon_vma is None:
-            vma.anon_vma = new_anon_vma()
-    return ["ok"] * (last - first)
+    if obj is None:
+        return lo, hi
+    if obj.backing == "special":
+        writable = KINDS[vma.special].writable_pages if vma.special else None
+        return (lo, hi) if writable is None else (lo, max(lo, min(hi, writable)))
+    if obj.sigbus_beyond_size:
+        return lo, max(lo, min(hi, -(-obj.size // PAGE)))
+    return lo, hi
 
 
-def _write(space: Space, addr: int, byte: int, covers_first: bool) -> str:
-    vma, pte = _reach(space, addr, "wr")
-    if vma is None:
-        return SIGSEGV
-    vpn = addr // PAGE
-    obj, index = _object_page(vma, addr)
-    if obj is not None and obj.sigbus_beyond_size and index * PAGE >= obj.size and obj.backing != "special":
-        return SIGBUS
-    writable = KINDS[vma.special].writable_pages if vma.special else None
-    if obj is not None and obj.backing == "special" and writable is not None and index >= writable:
-        return SIGBUS  # the perf ring's data pages are mapped read-only
-    if vma.shared:
-        if covers_first:
-            obj.pages[index] = byte  # type: ignore[union-attr]
-        space.ptes[vpn] = Pte()
-        return "ok"
-    current = (
-        pte.value
-        if pte is not None and pte.value is not None
-        else (obj.pages.get(index, 0) if obj is not None and obj.backing != "anonfile" else 0)
-    )
-    space.ptes[vpn] = Pte(value=byte if covers_first else current)
-    if vma.anon_vma is None:
-        vma.anon_vma = new_anon_vma()
-    return "ok"
+def _write_private(space: Space, vma: Vma, lo: int, hi: int, pte: Optional[Pte], byte: Optional[int]) -> None:
+    """A private write makes private pages: with the byte, or (mid-page) with what was there."""
+    if byte is not None:
+        space.ptes.set(lo, hi, Pte(value=byte))
+        return
+    current = pte.value if pte is not None and pte.value is not None else None
+    if current is None:
+        obj = vma.obj
+        index = vma.pgoff + (lo * PAGE - vma.start) // PAGE
+        current = obj.pages.get(index) or 0 if obj is not None and obj.backing != "anonfile" else 0
+    space.ptes.set(lo, hi, Pte(value=current))
+
+
+def pages_of(runs: PageRuns) -> List[str]:
+    """Runs as one entry per page (for small reads only)."""
+    return [value for value, count in runs for _ in range(count)]

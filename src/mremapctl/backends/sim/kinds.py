@@ -29,6 +29,7 @@ RULED_FLAGS = {
     "secretmem": ("secretmem-locked", frozenset({"lo"}), frozenset()),
 }
 KERNEL_SIZES = {"vdso": 2 * PAGE, "aio": PAGE}  # what the kernel maps, whatever was asked
+CHUNK_PAGES = 256  # a user's file is read this many pages at a time
 
 
 def prot_flags(prot: int) -> FrozenSet[str]:
@@ -79,8 +80,14 @@ def _secretmem(req: MapRequest, size: int, pid: int) -> Obj:
 
 def _special(path: str, first_byte: Optional[int] = None) -> Maker:
     """Kernel-owned pages: the vDSO starts with its ELF header (0x7f); the rest is not modelled."""
-    pages = {0: first_byte} if first_byte is not None else {}
-    return lambda req, size, pid: Obj("special", path, size, pages=dict(pages))
+
+    def make(req: MapRequest, size: int, pid: int) -> Obj:
+        obj = Obj("special", path, size)
+        if first_byte is not None:
+            obj.pages.set(0, 1, first_byte)
+        return obj
+
+    return make
 
 
 MAKERS: Dict[str, Maker] = {
@@ -105,16 +112,18 @@ def _file_size(req: MapRequest, size: int) -> int:
 def user_file(path: str) -> Obj:
     """A user's own file as the kernel would see it: its real size (pages beyond EOF give
     SIGBUS) and the first byte of each page, read from the file (never written)."""
-    pages: Dict[int, int] = {}
+    obj = Obj("file", path, 0)
     try:
         with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            for index in range(-(-size // PAGE)):
-                f.seek(index * PAGE)
-                pages[index] = f.read(1)[0]
+            obj.size = os.fstat(f.fileno()).st_size
+            index = 0
+            while chunk := f.read(CHUNK_PAGES * PAGE):
+                for i, byte in enumerate(chunk[::PAGE]):  # the first byte of each page, a chunk at a time
+                    obj.pages.set(index + i, index + i + 1, byte)
+                index += CHUNK_PAGES
     except OSError as err:
         raise BadInput(f"bad path {path!r}: {err.strerror}") from None
-    return Obj("file", path, size, pages=pages)
+    return obj
 
 
 def object_for(req: MapRequest, size: int, pid: int, objects: Dict[str, Obj]) -> Optional[Obj]:

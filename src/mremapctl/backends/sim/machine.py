@@ -15,7 +15,7 @@ from mremapctl.backends.sim.versions import Version
 from mremapctl.errors import BadInput, Unavailable
 from mremapctl.kinds import KINDS
 from mremapctl.machine import MapRequest, Outcome
-from mremapctl.results import MapEntry
+from mremapctl.results import MapEntry, PageRuns, fill_note
 from mremapctl.rules import active_rules, get
 
 SIM_PID = 4242  # the pid in simulated temporary file names
@@ -160,10 +160,7 @@ class SimMachine:
         vma = self.space.merge_around(self.space.insert(vma))
         note = None
         if req.fill is not None:
-            pages = self.write(req.addr, size, req.fill)
-            bad = [p for p in pages if p != "ok"]
-            if bad:
-                note = f"{len(bad)} of {len(pages)} pages could not be filled ({pages[-1]} on access)"
+            note = fill_note(self.write(req.addr, size, req.fill))
             if prot != req.prot:
                 self.mprotect(req.addr, size, req.prot)
         return Outcome(value=req.addr, size=size, note=note)
@@ -307,14 +304,13 @@ class SimMachine:
         elif name in ("dontneed", "free"):
             self.space.drop_ptes(addr, end)
         elif name == "guard_install":
-            for vpn in range(addr // PAGE, end // PAGE):
-                self.space.ptes[vpn] = Pte(guard=True)
+            self.space.ptes.set(addr // PAGE, end // PAGE, Pte(guard=True))
             if self.holds("guard-flag-visible"):
                 self._set_flags(addr, end, add=("gu",))
         elif name == "guard_remove":
-            for vpn in range(addr // PAGE, end // PAGE):
-                if self.space.ptes.get(vpn, Pte()).guard:
-                    del self.space.ptes[vpn]
+            for lo, hi, pte in self.space.ptes.runs(addr // PAGE, end // PAGE):
+                if pte.guard:
+                    self.space.ptes.delete(lo, hi)
         return Outcome(value=0)
 
     def uffd_register(self, addr: int, size: int, mode: int) -> Outcome:
@@ -346,11 +342,11 @@ class SimMachine:
 
     # -- contents -------------------------------------------------------------------------------
 
-    def read_pages(self, addr: int, size: int) -> List[str]:
-        return contents.read_pages(self.space, addr, size)
+    def read_runs(self, addr: int, size: int) -> PageRuns:
+        return contents.read_runs(self.space, addr, size)
 
-    def write(self, addr: int, size: int, byte: int) -> List[str]:
-        return contents.write(self.space, addr, size, byte)
+    def write(self, addr: int, size: int, byte: int) -> PageRuns:
+        return contents.write_runs(self.space, addr, size, byte)
 
     def snapshot(self, window: Optional[Sequence[Tuple[int, int]]], vm_flags: bool) -> Tuple[List[MapEntry], int]:
         entries = []

@@ -10,7 +10,9 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
+from typing import FrozenSet, Iterator, List, Optional, Tuple
+
+from mremapctl.backends.sim.extents import Extents
 
 PAGE = 4096
 
@@ -72,7 +74,7 @@ class Obj:
     size: int
     dev: str = "00:01"
     inode: int = 0
-    pages: Dict[int, int] = field(default_factory=dict)
+    pages: Extents[int] = field(default_factory=Extents)  # first byte of each page, by page index
     sigbus_beyond_size: bool = True
     # The file places its own mappings (a get_unmapped_area hook other than shmem's, hugetlbfs'
     # or the generic THP one): 6.17's multi-VMA moves refuse such VMAs.
@@ -149,7 +151,7 @@ class Space:
 
     def __init__(self) -> None:
         self.vmas: List[Vma] = []
-        self.ptes: Dict[int, Pte] = {}
+        self.ptes: Extents[Pte] = Extents()  # by virtual page number
 
     # -- lookup ---------------------------------------------------------------------------
 
@@ -196,8 +198,7 @@ class Space:
     def unmap(self, start: int, end: int) -> None:
         for vma in self.isolate(start, end):
             self.remove(vma)
-        for vpn in range(start // PAGE, end // PAGE):
-            self.ptes.pop(vpn, None)
+        self.ptes.delete(start // PAGE, end // PAGE)
 
     def replace_flags(self, vma: Vma, flags: FrozenSet[str]) -> Vma:
         vma.flags = flags
@@ -237,17 +238,9 @@ class Space:
 
     def move_ptes(self, old: int, new: int, length: int) -> None:
         """Page tables move with the data; the old range is left without entries."""
-        moved = {}
-        for vpn in range(old // PAGE, (old + length) // PAGE):
-            pte = self.ptes.pop(vpn, None)
-            if pte is not None:
-                moved[vpn - old // PAGE + new // PAGE] = pte
-        for vpn in range(new // PAGE, (new + length) // PAGE):
-            self.ptes.pop(vpn, None)
-        self.ptes.update(moved)
+        self.ptes.move(old // PAGE, (old + length) // PAGE, new // PAGE)
 
     def drop_ptes(self, start: int, end: int, keep_guards: bool = True) -> None:
-        for vpn in range(start // PAGE, end // PAGE):
-            pte = self.ptes.get(vpn)
-            if pte is not None and not (keep_guards and pte.guard):
-                del self.ptes[vpn]
+        for lo, hi, pte in self.ptes.runs(start // PAGE, end // PAGE):
+            if not (keep_guards and pte.guard):
+                self.ptes.delete(lo, hi)

@@ -81,7 +81,7 @@ CONFIG_OF = {
 
 
 def builtin_from_config(config_text: str) -> Set[str]:
-    """The modules of CONFIG_OF that a kernel config builds in (CONFIG_X=y).
+    r"""The modules of CONFIG_OF that a kernel config builds in (CONFIG_X=y).
 
     >>> sorted(builtin_from_config("CONFIG_VIRTIO=y\nCONFIG_9P_FS=m\n"))
     ['virtio', 'virtio_ring']

@@ -10,20 +10,12 @@ import os
 import shutil
 import struct
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 from mremapctl.backends.vm.errors import PrerequisiteError
 
 BUSYBOX_ENV = "MREMAPCTL_VM_BUSYBOX"
 
-# tool -> Debian package that provides it
-PACKAGES: Dict[str, str] = {
-    "qemu-system-x86_64": "qemu-system-x86",
-    "busybox": "busybox-static",
-    "zstd": "zstd",
-    "xz": "xz-utils",
-    "apt-get": "",  # not installable: the host must be Debian-like
-}
 ALL_TOOLS = ("qemu-system-x86_64", "busybox", "zstd", "xz", "apt-get")
 # the line we always suggest; xz-utils is added only when xz itself is missing
 BASE_INSTALL = ("qemu-system-x86", "busybox-static", "zstd")
