@@ -45,7 +45,7 @@ def run_bench(
     progress: Optional[Progress] = None,
 ) -> BenchReport:
     """Measure every cell of ``selection`` live and return the summarised report."""
-    from mremapctl.bench.child import run_in_lab
+    from mremapctl.backends.live.child import run_in_lab
 
     cases = build_cases(selection)
     if not cases:

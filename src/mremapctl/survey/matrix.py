@@ -88,7 +88,7 @@ def run_group(
     scenarios = [scenario_for(row, column, backend.page_size) for row, column in pairs]
     runs: List[Run]
     if backend.name == "live":
-        from mremapctl.backends.live.runner import Interrupted
+        from mremapctl.backends.live.child import Interrupted
 
         try:
             runs = backend.run_many(

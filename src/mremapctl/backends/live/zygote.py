@@ -17,7 +17,8 @@ import sys
 from typing import Callable, List, Optional, Sequence
 
 from mremapctl.backends.base import RunOptions
-from mremapctl.errors import BadInput, MremapctlError, Unavailable
+from mremapctl.backends.live.child import Interrupted, failure, raise_failure
+from mremapctl.backends.live.frames import read_frames, write_frame
 from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario
 
@@ -30,9 +31,6 @@ def run_batch(
     on_result: Optional[Callable[[int, Run], None]] = None,
 ) -> List[Run]:
     """Run the batch in a zygote; same contract as LiveBackend.run_many (Interrupted on Ctrl-C)."""
-    from mremapctl.backends.live.frames import read_frames, write_frame
-    from mremapctl.backends.live.runner import Interrupted
-
     proc = subprocess.Popen(
         [sys.executable, "-m", "mremapctl.backends.live.zygote"],
         stdin=subprocess.PIPE,
@@ -45,14 +43,11 @@ def run_batch(
     runs: List[Optional[Run]] = [None] * len(scenarios)
     try:
         for message in read_frames(proc.stdout.fileno()):
-            if message[0] == "run":
-                runs[message[1]] = message[2]
-                if on_result:
-                    on_result(message[1], message[2])
-            elif message[0] == "error":
-                raise (BadInput if message[1] == "BadInput" else Unavailable)(message[2])
-            elif message[0] == "bug":
-                raise RuntimeError("the experiment zygote hit a bug:\n" + message[1])
+            if message[0] != "run":
+                raise_failure(message, "the experiment zygote")
+            runs[message[1]] = message[2]
+            if on_result:
+                on_result(message[1], message[2])
     except KeyboardInterrupt:
         os.killpg(proc.pid, signal.SIGINT)  # it kills its children and stops
         proc.wait()
@@ -66,14 +61,12 @@ def run_batch(
 
 def main() -> None:
     """The zygote's side: read the request, run it, stream each run back."""
-    from mremapctl.backends.live.frames import read_frames, write_frame
-    from mremapctl.backends.live.runner import Interrupted, LiveBackend
+    from mremapctl.backends.live.runner import LiveBackend  # here, not at the top: the runner imports this module
 
     out = sys.stdout.fileno()
     try:
         scenarios, options, parallel, errors = next(read_frames(sys.stdin.fileno()))
-        backend = LiveBackend()
-        backend.run_many(
+        LiveBackend().run_many(
             scenarios,
             options,
             parallel=parallel,
@@ -82,12 +75,8 @@ def main() -> None:
         )
     except Interrupted:
         pass
-    except MremapctlError as err:
-        write_frame(out, ("error", type(err).__name__, str(err)))
-    except Exception:  # reported to the parent, which raises it there
-        import traceback
-
-        write_frame(out, ("bug", traceback.format_exc()))
+    except Exception as err:  # reported to the parent, which raises it there
+        write_frame(out, failure(err))
 
 
 if __name__ == "__main__":
