@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import errno
-import gc
 import random
 import statistics
 import time
@@ -26,8 +25,8 @@ from typing import Any, Callable, List
 
 from mremapctl import flags as F
 from mremapctl.backends.live.libc import Syscalls
+from mremapctl.backends.live.timing import measure_overhead
 from mremapctl.bench.regions import Region
-from mremapctl.bench.timing import TimedCall
 from mremapctl.errors import Unavailable
 from mremapctl.gc_demo.heap import PAGE, Marks, expected_page, page_bytes
 from mremapctl.gc_demo.threads import Handler, Memory, Mutator, PipeReader
@@ -114,16 +113,14 @@ def _fill(addr: int, pages: int) -> None:
 
 
 def _pause(sys: Syscalls, result: GcResult) -> None:
-    """The stop-the-world mremap, timed like a bench cell (net of the timed path's own cost)."""
-    timer = TimedCall()
-    overhead = timer.overhead(1000).median_ns
-    gc.disable()  # no collection inside the timed call
+    """The stop-the-world mremap, timed like a bench cell (net of the timed path's own cost).
+
+    No collection lands inside the timed call: the collector is off in lab children (child.py).
+    """
+    overhead = measure_overhead(sys, 1000).median_ns
     flags = F.MREMAP_MAYMOVE | F.MREMAP_DONTUNMAP | F.MREMAP_FIXED
-    prepared = timer.prepare(
-        sys.numbers["mremap"], result.heap_addr, result.size, result.size, flags, result.from_space
-    )
-    ret, err, elapsed = timer.timed(prepared)
-    gc.enable()
+    prepared = sys.prepare("mremap", result.heap_addr, result.size, result.size, flags, result.from_space)
+    ret, err, elapsed = sys.timed(prepared)
     if ret != result.from_space:
         raise Unavailable(f"the pause's mremap(MAYMOVE|DONTUNMAP|FIXED) failed: {errno.errorcode.get(err, err)}")
     result.pause_raw_ns, result.pause_ns = elapsed, max(0, elapsed - overhead)
