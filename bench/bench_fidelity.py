@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 from mremapctl.backends.live.child import page_table_lab
+from mremapctl.backends.live.lab_mapping import THP_ADVICE
 from mremapctl.backends.live.libc import Syscalls
 from mremapctl.bench import Selection, Settings, run_bench
 from mremapctl.bench.cases import IN_PLACE_OPS, Case, addresses, build_cases, parse_sizes
 from mremapctl.bench.measure import cell_groups
 from mremapctl.bench.notes import fmt_ns
-from mremapctl.bench.regions import THP_ADVICE
 from mremapctl.units import format_size
 
 SOURCE = Path(__file__).with_name("mremap_ref.c")

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from mremapctl import flags as F
+from mremapctl.backends.live.lab_mapping import LabMapping, huge_share
 from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.timing import measure_overhead
 from mremapctl.bench.cases import IN_PLACE_OPS, Case, addresses
-from mremapctl.bench.regions import Region, huge_share
 
 MIN_SAMPLES = 4  # even when a cell's time budget runs out
 CELL_OVERHEAD_SAMPLES = 1000  # the timer's own cost, measured again before each cell (~2 ms)
@@ -152,8 +152,8 @@ def measure_resize(sys: Syscalls, group: List[Case], lab_start: int, settings: S
         region.close(src + size, size)
 
 
-def _prepared_region(sys: Syscalls, case: Case, addr: int, file_size: int, settings: Settings) -> Region:
-    region = Region.create(sys, case.mapping, addr, case.size, file_size)
+def _prepared_region(sys: Syscalls, case: Case, addr: int, file_size: int, settings: Settings) -> LabMapping:
+    region = LabMapping.create(sys, case.mapping, addr, case.size, file_size)
     region.advise_thp(settings.thp)
     if case.populated:
         region.populate(addr, case.size)

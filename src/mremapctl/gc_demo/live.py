@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, List
 
 from mremapctl import flags as F
+from mremapctl.backends.live.lab_mapping import LabMapping
 from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.timing import measure_overhead
-from mremapctl.bench.regions import Region
 from mremapctl.errors import Unavailable
 from mremapctl.gc_demo.heap import PAGE, Marks, expected_page, page_bytes
 from mremapctl.gc_demo.threads import Handler, Memory, Mutator, PipeReader
@@ -84,7 +84,7 @@ def run_gc(lab: Lab, send: Callable[[Any], None], config: GcConfig) -> GcResult:
     shared = config.heap == "memfd"
     uffd = Userfaultfd.open(sys, FEATURE_MINOR_SHMEM if shared else 0)  # fail fast: before the heap
     result.heap_addr, result.from_space = lab.start, lab.start + FROM_SPACE_OFFSET
-    region = Region.create(sys, config.heap, result.heap_addr, config.size, config.size, "mremapctl-gc-heap")
+    heap = LabMapping.create(sys, config.heap, result.heap_addr, config.size, config.size, "mremapctl-gc-heap")
     _fill(result.heap_addr, result.pages)
     marks = Marks(result.pages, config.seed)
     result.live_objects = marks.live_objects()
@@ -101,7 +101,7 @@ def run_gc(lab: Lab, send: Callable[[Any], None], config: GcConfig) -> GcResult:
     _compact(sys, uffd, marks, result, config, send)
     _check(sys, marks, result)
     uffd.close()
-    region.close(result.from_space, config.size)
+    heap.close(result.from_space, config.size)
     return result
 
 
