@@ -26,10 +26,11 @@ from typing import Any, Callable, List
 from mremapctl import flags as F
 from mremapctl.backends.live.lab_mapping import LabMapping
 from mremapctl.backends.live.libc import Syscalls
+from mremapctl.backends.live.memory import MemoryPipe
 from mremapctl.backends.live.timing import measure_overhead
 from mremapctl.errors import Unavailable
 from mremapctl.gc_demo.heap import PAGE, Marks, expected_page, page_bytes
-from mremapctl.gc_demo.threads import Handler, Memory, Mutator, PipeReader
+from mremapctl.gc_demo.threads import Handler, Mutator, direct_write
 from mremapctl.gc_demo.uffd import FEATURE_MINOR_SHMEM, IOCTL_BIT, MODE_MINOR, MODE_MISSING, Userfaultfd
 from mremapctl.lab import GiB, Lab
 
@@ -106,10 +107,9 @@ def run_gc(lab: Lab, send: Callable[[Any], None], config: GcConfig) -> GcResult:
 
 
 def _fill(addr: int, pages: int) -> None:
-    memory = Memory()
     for first in range(0, pages, FILL_CHUNK):
         count = min(FILL_CHUNK, pages - first)
-        memory.write(addr + first * PAGE, page_bytes(first, count))
+        direct_write(addr + first * PAGE, page_bytes(first, count))
 
 
 def _pause(sys: Syscalls, result: GcResult) -> None:
@@ -161,18 +161,18 @@ def _wait(mutators: List[Mutator], handler: Handler, send: Callable[[Any], None]
 
 def _check(sys: Syscalls, marks: Marks, result: GcResult) -> None:
     """Read every heap page again (no faults now) and compare it with its expected compacted contents."""
-    reader = PipeReader(sys)
+    pipe = MemoryPipe(sys)
     access: List[int] = []
     bad = set(result.bad_pages)
     for page in range(result.pages):
-        data, value = reader.read_page(result.heap_addr + page * PAGE)
+        data, err = pipe.read(result.heap_addr + page * PAGE, PAGE)
         if data is None:
-            result.problems.append(f"page {page}: the check's read failed with {errno.errorcode.get(value, value)}")
+            result.problems.append(f"page {page}: the check's read failed with {errno.errorcode.get(err, err)}")
             continue
-        access.append(value)
+        access.append(pipe.last_ns)
         if data != expected_page(page, marks):
             bad.add(page)
-    reader.close()
+    pipe.close()
     result.bad_pages = sorted(bad)
     result.access_ns_median = round(statistics.median(access)) if access else 0
     result.fault_ns_median = max(0, result.stall_ns_median - result.access_ns_median)
