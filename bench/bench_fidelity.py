@@ -32,8 +32,7 @@ from mremapctl.backends.live.libc import Syscalls
 from mremapctl.bench import Selection, Settings, run_bench
 from mremapctl.bench.cases import IN_PLACE_OPS, Case, addresses, build_cases, parse_sizes
 from mremapctl.bench.measure import cell_groups
-from mremapctl.bench.notes import fmt_ns
-from mremapctl.units import format_size
+from mremapctl.units import fmt_ns, format_size
 
 SOURCE = Path(__file__).with_name("mremap_ref.c")
 Key = Tuple[str, str, int, str, bool]
