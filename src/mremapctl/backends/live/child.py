@@ -34,7 +34,7 @@ _RESERVED: Optional[Lab] = None
 _RELEASED: List[int] = []  # children that reported everything and may still be exiting
 
 
-class Interrupted(KeyboardInterrupt):
+class BatchInterrupted(KeyboardInterrupt):
     """Ctrl-C during a batch: carries the runs, by scenario index (None: not finished)."""
 
     def __init__(self, runs: List[Optional[Run]]) -> None:

@@ -13,8 +13,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from mremapctl.backends.base import RunOptions
 from mremapctl.backends.live.child import (
+    BatchInterrupted,
     Child,
-    Interrupted,
     Send,
     error_from,
     raise_failure,
@@ -58,7 +58,7 @@ class LiveBackend:
 
         ``errors="record"``: a scenario that cannot be carried out (an unavailable kind) becomes
         a run whose failure says so, instead of stopping the batch. Ctrl-C kills the children
-        and raises Interrupted with the runs finished so far. ``via_zygote``: fork them from a
+        and raises BatchInterrupted with the runs finished so far. ``via_zygote``: fork them from a
         small helper process instead of this one.
         """
         options = options or RunOptions()
@@ -84,7 +84,7 @@ class LiveBackend:
         except KeyboardInterrupt:
             for experiment in active.values():
                 experiment.child.kill()
-            raise Interrupted(runs) from None
+            raise BatchInterrupted(runs) from None
         finally:
             reap_released(block=True)
         return [r for r in runs if r is not None]

@@ -17,7 +17,7 @@ import sys
 from typing import Callable, List, Optional, Sequence
 
 from mremapctl.backends.base import RunOptions
-from mremapctl.backends.live.child import Interrupted, failure, raise_failure
+from mremapctl.backends.live.child import BatchInterrupted, failure, raise_failure
 from mremapctl.backends.live.frames import read_frames, write_frame
 from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario
@@ -30,7 +30,7 @@ def run_batch(
     errors: str,
     on_result: Optional[Callable[[int, Run], None]] = None,
 ) -> List[Run]:
-    """Run the batch in a zygote; same contract as LiveBackend.run_many (Interrupted on Ctrl-C)."""
+    """Run the batch in a zygote; same contract as LiveBackend.run_many (BatchInterrupted on Ctrl-C)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "mremapctl.backends.live.zygote"],
         stdin=subprocess.PIPE,
@@ -51,7 +51,7 @@ def run_batch(
     except KeyboardInterrupt:
         os.killpg(proc.pid, signal.SIGINT)  # it kills its children and stops
         proc.wait()
-        raise Interrupted(runs) from None
+        raise BatchInterrupted(runs) from None
     finally:
         proc.stdout.close()
         if proc.poll() is None:
@@ -73,7 +73,7 @@ def main() -> None:
             errors=errors,
             on_result=lambda i, run: write_frame(out, ("run", i, run)),
         )
-    except Interrupted:
+    except BatchInterrupted:
         pass
     except Exception as err:  # reported to the parent, which raises it there
         write_frame(out, failure(err))
