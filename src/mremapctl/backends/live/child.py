@@ -187,6 +187,7 @@ def wait_for(children: Sequence[Child]) -> Tuple[List[Child], List[Child]]:
 
 
 def reap_released(block: bool) -> None:
+    """Reap the released children that have exited (``block``: wait for all of them)."""
     for pid in list(_RELEASED):
         done, _ = os.waitpid(pid, 0 if block else os.WNOHANG)
         if done:
