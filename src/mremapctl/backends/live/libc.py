@@ -26,7 +26,7 @@ class Syscalls:
     flavour: str
 
     def __init__(self, prefer_cffi: bool = True) -> None:
-        self.numbers: Dict[str, int] = host_table()
+        numbers = host_table()
         self._long: Callable[[int], Any]  # a Python int as a C long, for the variadic syscall()
         self._syscall: Callable[..., int]
         self._errno: Callable[[], int]
@@ -34,10 +34,11 @@ class Syscalls:
         if prefer_cffi:
             try:
                 self._use_cffi()
-                return
             except ImportError:
-                pass
-        self._use_ctypes()
+                self._use_ctypes()
+        else:
+            self._use_ctypes()
+        self._numbers: Dict[str, Any] = {name: self._long(nr) for name, nr in numbers.items()}  # once, not per call
 
     def _use_cffi(self) -> None:
         from mremapctl.backends.live._abi import ffi
@@ -63,12 +64,13 @@ class Syscalls:
         self.flavour = "ctypes"
 
     def call(self, name: str, *args: int) -> Tuple[int, int]:
-        ret = self._syscall(*self.prepare(name, *args))
+        long = self._long
+        ret = self._syscall(self._numbers[name], *[long(a) for a in args])
         return (ret, self._errno()) if ret == -1 else (ret, 0)
 
     def prepare(self, name: str, *args: int) -> Prepared:
         long = self._long
-        return (long(self.numbers[name]), *[long(a) for a in args])
+        return (self._numbers[name], *[long(a) for a in args])
 
     def timed(self, prepared: Prepared) -> Tuple[int, int, int]:
         """One prepared call: (return value, errno or 0, elapsed ns of the call alone)."""
