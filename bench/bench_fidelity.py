@@ -26,13 +26,13 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List, Tuple
 
+from mremapctl.backends.live.child import page_table_lab
+from mremapctl.backends.live.lab_mapping import THP_ADVICE
+from mremapctl.backends.live.libc import Syscalls
 from mremapctl.bench import Selection, Settings, run_bench
 from mremapctl.bench.cases import IN_PLACE_OPS, Case, addresses, build_cases, parse_sizes
-from mremapctl.bench.child import reserve_lab
 from mremapctl.bench.measure import cell_groups
-from mremapctl.bench.notes import fmt_ns
-from mremapctl.bench.regions import THP_ADVICE
-from mremapctl.units import format_size
+from mremapctl.units import fmt_ns, format_size
 
 SOURCE = Path(__file__).with_name("mremap_ref.c")
 Key = Tuple[str, str, int, str, bool]
@@ -104,7 +104,7 @@ def main() -> int:
     resize_max = parse_sizes(args.resize_max)[0]
     cases = build_cases(Selection(sizes=parse_sizes(args.sizes), populated=(True,)))
     groups = [g for g in cell_groups(cases) if g[0].op not in IN_PLACE_OPS or g[0].size <= resize_max]
-    lab_start = reserve_lab().start
+    lab_start = page_table_lab(Syscalls()).start
     sides: Dict[str, Dict[Key, List[int]]] = {"python": {}, "C": {}}
     overheads: Dict[str, List[int]] = {"python": [], "C": []}
     with tempfile.TemporaryDirectory() as tmp:

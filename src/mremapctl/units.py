@@ -1,4 +1,5 @@
-"""Sizes as users write them ("4097", "2p", "16K") and as people read them ("16 KiB").
+"""Sizes as users write them ("4097", "2p", "16K") and as people read them ("16 KiB"), and
+latencies as people read them ("4.12 µs").
 
 Binary units only: pages and mappings come in powers of two, and a "K" that means
 1000 would be wrong for every number this tool prints.
@@ -72,3 +73,16 @@ def approx_size(n: int) -> str:
         if n >= 1 << shift:
             return f"about {n / (1 << shift):.1f} {unit}"
     return f"{n} B"
+
+
+def fmt_ns(ns: float) -> str:
+    """A latency with three significant digits in the unit that suits it.
+
+    >>> fmt_ns(850), fmt_ns(4123), fmt_ns(176_271), fmt_ns(3_932_880)
+    ('850 ns', '4.12 µs', '176 µs', '3.93 ms')
+    """
+    for scale, unit in ((1e9, "s"), (1e6, "ms"), (1e3, "µs")):
+        if ns >= scale:
+            value = ns / scale
+            return f"{value:.3g} {unit}" if value < 100 else f"{value:.0f} {unit}"
+    return f"{ns:.0f} ns"

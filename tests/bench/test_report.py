@@ -10,6 +10,7 @@ from typing import List
 import pytest
 from rich.console import Console
 
+from mremapctl.backends.live.timing import Overhead
 from mremapctl.bench.cases import Case, Selection, build_cases
 from mremapctl.bench.chart import chart, short_size
 from mremapctl.bench.measure import Measured, Settings
@@ -18,7 +19,6 @@ from mremapctl.bench.render import chart_for, parse_chart_spec, render_report
 from mremapctl.bench.report import BenchReport, Cell, percentile
 from mremapctl.bench.run import check_memory
 from mremapctl.bench.system import SystemInfo
-from mremapctl.bench.timing import Overhead
 from mremapctl.errors import BadInput
 
 OVERHEAD = Overhead(900, 1000, 1200)

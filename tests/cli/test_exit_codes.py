@@ -37,13 +37,14 @@ def interrupt_after(seconds: float, *args: str) -> subprocess.CompletedProcess[s
 def ctrl_c_after_100(monkeypatch: pytest.MonkeyPatch, live_backend: Any) -> None:
     """The live batch stops as Ctrl-C stops it, after 100 experiments: the same partial results,
     at a moment a test can rely on."""
-    from mremapctl.backends.live.runner import Interrupted, LiveBackend
+    from mremapctl.backends.live.child import BatchInterrupted
+    from mremapctl.backends.live.runner import LiveBackend
 
     real = LiveBackend.run_many
 
     def run_many(self: Any, scenarios: Any, *args: Any, **kwargs: Any) -> Any:
         done = real(self, scenarios[:100], *args, **kwargs)
-        raise Interrupted(done + [None] * (len(scenarios) - 100))
+        raise BatchInterrupted(done + [None] * (len(scenarios) - 100))
 
     monkeypatch.setattr(LiveBackend, "run_many", run_many)
 

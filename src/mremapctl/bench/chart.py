@@ -12,8 +12,8 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from rich.text import Text
 
-from mremapctl.bench.notes import fmt_ns
 from mremapctl.bench.report import Cell
+from mremapctl.units import fmt_ns
 
 MARKERS: Dict[str, Tuple[str, str]] = {
     "pud": ("U", "bold green"),

@@ -11,16 +11,15 @@ the grown tail is populated, untimed, before each shrink, so a shrink frees real
 from __future__ import annotations
 
 import errno
-import gc
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from mremapctl import flags as F
+from mremapctl.backends.live.lab_mapping import LabMapping, huge_share
 from mremapctl.backends.live.libc import Syscalls
+from mremapctl.backends.live.timing import measure_overhead
 from mremapctl.bench.cases import IN_PLACE_OPS, Case, addresses
-from mremapctl.bench.regions import Region, huge_share
-from mremapctl.bench.timing import TimedCall
 
 MIN_SAMPLES = 4  # even when a cell's time budget runs out
 CELL_OVERHEAD_SAMPLES = 1000  # the timer's own cost, measured again before each cell (~2 ms)
@@ -63,18 +62,16 @@ def measure_cases(lab_start: int, cases: List[Case], settings: Settings, send: C
     """Measure every cell, sending ("overhead", …) first, then ("cell", Measured) per cell.
 
     The timed path's own cost is measured again before every cell: on a shared or virtual
-    machine it drifts by tens of percent over a run, and each cell subtracts its own. The
-    garbage collector is off in this short-lived child: a collection inside a timed call
-    would land in that sample.
+    machine it drifts by tens of percent over a run, and each cell subtracts its own. No
+    collection lands inside a timed call: the collector is off in lab children (child.py).
     """
-    gc.disable()
-    timer, sys = TimedCall(), Syscalls()
-    send(("overhead", timer.overhead(), timer.flavour))
+    sys = Syscalls()
+    send(("overhead", measure_overhead(sys), sys.flavour))
     for group in cell_groups(cases):
         if group[0].op in IN_PLACE_OPS:
-            results = measure_resize(timer, sys, group, lab_start, settings)
+            results = measure_resize(sys, group, lab_start, settings)
         else:
-            results = [measure_move(timer, sys, group[0], lab_start, settings)]
+            results = [measure_move(sys, group[0], lab_start, settings)]
         for result in results:
             send(("cell", result))
 
@@ -90,23 +87,22 @@ def cell_groups(cases: List[Case]) -> Iterator[List[Case]]:
     yield from resize.values()
 
 
-def measure_move(timer: TimedCall, sys: Syscalls, case: Case, lab_start: int, settings: Settings) -> Measured:
+def measure_move(sys: Syscalls, case: Case, lab_start: int, settings: Settings) -> Measured:
     """Time MAYMOVE|FIXED (|DONTUNMAP) moves source → destination → source …"""
     src, dst = addresses(case, lab_start)
     size, dontunmap = case.size, case.op == "dontunmap"
     flags = F.MREMAP_MAYMOVE | F.MREMAP_FIXED | (F.MREMAP_DONTUNMAP if dontunmap else 0)
     region = _prepared_region(sys, case, src, case.size, settings)
-    result = Measured(case, overhead_ns=timer.overhead(CELL_OVERHEAD_SAMPLES).median_ns)
-    nr = sys.numbers["mremap"]
+    result = Measured(case, overhead_ns=measure_overhead(sys, CELL_OVERHEAD_SAMPLES).median_ns)
     legs = [
-        (timer.prepare(nr, src, size, size, flags, dst), dst, src),
-        (timer.prepare(nr, dst, size, size, flags, src), src, dst),
+        (sys.prepare("mremap", src, size, size, flags, dst), dst, src),
+        (sys.prepare("mremap", dst, size, size, flags, src), src, dst),
     ]
     budget, rounds = _Budget(settings), 0
     try:
         while not budget.done(len(result.raw)):
             for prepared, expect, left in legs:
-                ret, err, ns = timer.timed(prepared)
+                ret, err, ns = sys.timed(prepared)
                 if ret != expect:
                     result.error = errno.errorcode.get(err, str(err))
                     return result
@@ -121,30 +117,27 @@ def measure_move(timer: TimedCall, sys: Syscalls, case: Case, lab_start: int, se
         region.close(dst, size)
 
 
-def measure_resize(
-    timer: TimedCall, sys: Syscalls, group: List[Case], lab_start: int, settings: Settings
-) -> List[Measured]:
+def measure_resize(sys: Syscalls, group: List[Case], lab_start: int, settings: Settings) -> List[Measured]:
     """Time in-place grow (size → 2·size) and shrink (2·size → size) of one region, alternately."""
     first = group[0]
     src, _ = addresses(first, lab_start)
     size = first.size
     region = _prepared_region(sys, first, src, 2 * size, settings)
-    overhead = timer.overhead(CELL_OVERHEAD_SAMPLES).median_ns
+    overhead = measure_overhead(sys, CELL_OVERHEAD_SAMPLES).median_ns
     results = {
         op: Measured(Case(op, first.mapping, size, first.placement, first.populated), overhead_ns=overhead)
         for op in IN_PLACE_OPS
     }
-    nr = sys.numbers["mremap"]
-    grow, shrink = timer.prepare(nr, src, size, 2 * size, 0, 0), timer.prepare(nr, src, 2 * size, size, 0, 0)
+    grow, shrink = sys.prepare("mremap", src, size, 2 * size, 0, 0), sys.prepare("mremap", src, 2 * size, size, 0, 0)
     budget, rounds = _Budget(settings), 0
     try:
         while not budget.done(len(results["grow"].raw)):
-            ret, err, grow_ns = timer.timed(grow)
+            ret, err, grow_ns = sys.timed(grow)
             if ret != src:
                 return _failed(results, group, err)
             if first.populated:
                 region.populate(src + size, size)
-            ret, err, shrink_ns = timer.timed(shrink)
+            ret, err, shrink_ns = sys.timed(shrink)
             if ret != src:
                 return _failed(results, group, err)
             if rounds >= settings.warmup:
@@ -159,8 +152,8 @@ def measure_resize(
         region.close(src + size, size)
 
 
-def _prepared_region(sys: Syscalls, case: Case, addr: int, file_size: int, settings: Settings) -> Region:
-    region = Region.create(sys, case.mapping, addr, case.size, file_size)
+def _prepared_region(sys: Syscalls, case: Case, addr: int, file_size: int, settings: Settings) -> LabMapping:
+    region = LabMapping.create(sys, case.mapping, addr, case.size, file_size)
     region.advise_thp(settings.thp)
     if case.populated:
         region.populate(addr, case.size)

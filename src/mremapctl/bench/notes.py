@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, List, Tuple
 
-from mremapctl.units import format_size
+from mremapctl.units import fmt_ns, format_size
 
 if TYPE_CHECKING:
     from mremapctl.bench.report import BenchReport
@@ -13,19 +13,6 @@ if TYPE_CHECKING:
 Note = Tuple[str, str]  # (level: "info" | "warn", one line)
 NOISY_SHARE = 0.2  # warn when more than this share of cells is noisy
 DRIFT = 0.25  # warn when the per-cell timer overhead varied this much over the run
-
-
-def fmt_ns(ns: float) -> str:
-    """A latency with three significant digits in the unit that suits it.
-
-    >>> fmt_ns(850), fmt_ns(4123), fmt_ns(176_271), fmt_ns(3_932_880)
-    ('850 ns', '4.12 µs', '176 µs', '3.93 ms')
-    """
-    for scale, unit in ((1e9, "s"), (1e6, "ms"), (1e3, "µs")):
-        if ns >= scale:
-            value = ns / scale
-            return f"{value:.3g} {unit}" if value < 100 else f"{value:.0f} {unit}"
-    return f"{ns:.0f} ns"
 
 
 def notes(report: BenchReport) -> List[Note]:

@@ -11,10 +11,10 @@ from rich.text import Text
 
 from mremapctl.bench.cases import OPS, Case
 from mremapctl.bench.chart import chart, short_size
-from mremapctl.bench.notes import fmt_ns, notes
+from mremapctl.bench.notes import notes
 from mremapctl.bench.report import BenchReport, Cell
 from mremapctl.errors import BadInput
-from mremapctl.units import format_size
+from mremapctl.units import fmt_ns, format_size
 
 CHART_ORDER = [("move", "anon"), ("dontunmap", "anon"), ("dontunmap", "memfd"), ("move", "memfd")]
 

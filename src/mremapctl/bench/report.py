@@ -14,10 +14,10 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
+from mremapctl.backends.live.timing import Overhead
 from mremapctl.bench.cases import Case
 from mremapctl.bench.measure import Measured, Settings
 from mremapctl.bench.system import SystemInfo
-from mremapctl.bench.timing import Overhead
 
 NOISY_SPREAD = 1.5  # p90 / median of a cell's raw samples above this: the cell is noisy
 CSV_FIELDS = ["op", "mapping", "size", "placement", "populated", "min_ns", "median_ns", "p90_ns", "samples"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import platform
 from typing import Any, Callable, List, Optional
 
+from mremapctl.backends.live.timing import Overhead
 from mremapctl.bench.cases import IN_PLACE_OPS, Case, Selection, build_cases, populate_need
 from mremapctl.bench.measure import Measured, Settings, measure_cases
 from mremapctl.bench.report import BenchReport, Cell
 from mremapctl.bench.system import SystemInfo
-from mremapctl.bench.timing import Overhead
 from mremapctl.errors import BadInput
 from mremapctl.lab import Lab
 from mremapctl.units import format_size
@@ -45,7 +45,7 @@ def run_bench(
     progress: Optional[Progress] = None,
 ) -> BenchReport:
     """Measure every cell of ``selection`` live and return the summarised report."""
-    from mremapctl.bench.child import run_in_lab
+    from mremapctl.backends.live.child import run_in_lab
 
     cases = build_cases(selection)
     if not cases:

@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import errno
-import gc
 import random
 import statistics
 import time
@@ -25,12 +24,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, List
 
 from mremapctl import flags as F
+from mremapctl.backends.live.lab_mapping import LabMapping
 from mremapctl.backends.live.libc import Syscalls
-from mremapctl.bench.regions import Region
-from mremapctl.bench.timing import TimedCall
+from mremapctl.backends.live.memory import MemoryPipe
+from mremapctl.backends.live.timing import measure_overhead
 from mremapctl.errors import Unavailable
 from mremapctl.gc_demo.heap import PAGE, Marks, expected_page, page_bytes
-from mremapctl.gc_demo.threads import Handler, Memory, Mutator, PipeReader
+from mremapctl.gc_demo.threads import Handler, Mutator, direct_write
 from mremapctl.gc_demo.uffd import FEATURE_MINOR_SHMEM, IOCTL_BIT, MODE_MINOR, MODE_MISSING, Userfaultfd
 from mremapctl.lab import GiB, Lab
 
@@ -85,7 +85,7 @@ def run_gc(lab: Lab, send: Callable[[Any], None], config: GcConfig) -> GcResult:
     shared = config.heap == "memfd"
     uffd = Userfaultfd.open(sys, FEATURE_MINOR_SHMEM if shared else 0)  # fail fast: before the heap
     result.heap_addr, result.from_space = lab.start, lab.start + FROM_SPACE_OFFSET
-    region = Region.create(sys, config.heap, result.heap_addr, config.size, config.size, "mremapctl-gc-heap")
+    heap = LabMapping.create(sys, config.heap, result.heap_addr, config.size, config.size, "mremapctl-gc-heap")
     _fill(result.heap_addr, result.pages)
     marks = Marks(result.pages, config.seed)
     result.live_objects = marks.live_objects()
@@ -102,28 +102,25 @@ def run_gc(lab: Lab, send: Callable[[Any], None], config: GcConfig) -> GcResult:
     _compact(sys, uffd, marks, result, config, send)
     _check(sys, marks, result)
     uffd.close()
-    region.close(result.from_space, config.size)
+    heap.close(result.from_space, config.size)
     return result
 
 
 def _fill(addr: int, pages: int) -> None:
-    memory = Memory()
     for first in range(0, pages, FILL_CHUNK):
         count = min(FILL_CHUNK, pages - first)
-        memory.write(addr + first * PAGE, page_bytes(first, count))
+        direct_write(addr + first * PAGE, page_bytes(first, count))
 
 
 def _pause(sys: Syscalls, result: GcResult) -> None:
-    """The stop-the-world mremap, timed like a bench cell (net of the timed path's own cost)."""
-    timer = TimedCall()
-    overhead = timer.overhead(1000).median_ns
-    gc.disable()  # no collection inside the timed call
+    """The stop-the-world mremap, timed like a bench cell (net of the timed path's own cost).
+
+    No collection lands inside the timed call: the collector is off in lab children (child.py).
+    """
+    overhead = measure_overhead(sys, 1000).median_ns
     flags = F.MREMAP_MAYMOVE | F.MREMAP_DONTUNMAP | F.MREMAP_FIXED
-    prepared = timer.prepare(
-        sys.numbers["mremap"], result.heap_addr, result.size, result.size, flags, result.from_space
-    )
-    ret, err, elapsed = timer.timed(prepared)
-    gc.enable()
+    prepared = sys.prepare("mremap", result.heap_addr, result.size, result.size, flags, result.from_space)
+    ret, err, elapsed = sys.timed(prepared)
     if ret != result.from_space:
         raise Unavailable(f"the pause's mremap(MAYMOVE|DONTUNMAP|FIXED) failed: {errno.errorcode.get(err, err)}")
     result.pause_raw_ns, result.pause_ns = elapsed, max(0, elapsed - overhead)
@@ -164,18 +161,18 @@ def _wait(mutators: List[Mutator], handler: Handler, send: Callable[[Any], None]
 
 def _check(sys: Syscalls, marks: Marks, result: GcResult) -> None:
     """Read every heap page again (no faults now) and compare it with its expected compacted contents."""
-    reader = PipeReader(sys)
+    pipe = MemoryPipe(sys)
     access: List[int] = []
     bad = set(result.bad_pages)
     for page in range(result.pages):
-        data, value = reader.read_page(result.heap_addr + page * PAGE)
+        data, err = pipe.read(result.heap_addr + page * PAGE, PAGE)
         if data is None:
-            result.problems.append(f"page {page}: the check's read failed with {errno.errorcode.get(value, value)}")
+            result.problems.append(f"page {page}: the check's read failed with {errno.errorcode.get(err, err)}")
             continue
-        access.append(value)
+        access.append(pipe.last_ns)
         if data != expected_page(page, marks):
             bad.add(page)
-    reader.close()
+    pipe.close()
     result.bad_pages = sorted(bad)
     result.access_ns_median = round(statistics.median(access)) if access else 0
     result.fault_ns_median = max(0, result.stall_ns_median - result.access_ns_median)

@@ -8,11 +8,10 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from mremapctl.bench.notes import fmt_ns
 from mremapctl.gc_demo.heap import OBJECTS_PER_PAGE
 from mremapctl.gc_demo.live import GcResult
 from mremapctl.gc_demo.sim import NOT_MODELLED, NOT_REACHED, Walk
-from mremapctl.units import format_size
+from mremapctl.units import fmt_ns, format_size
 
 RESOLVE = {"anon": ("MISSING", "UFFDIO_COPY"), "memfd": ("MINOR", "UFFDIO_CONTINUE")}
 OUTCOME_STYLE = {"ok": "bold green", "uffd": "bold cyan", NOT_MODELLED: "dim", NOT_REACHED: "dim"}

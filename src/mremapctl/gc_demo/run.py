@@ -54,7 +54,7 @@ def run_live(
     progress: Optional[Callable[[str], None]] = None,
 ) -> GcResult:
     """Run the flow live and return what it measured and found."""
-    from mremapctl.bench.child import run_in_lab
+    from mremapctl.backends.live.child import run_in_lab
 
     check_config(config, force)
 

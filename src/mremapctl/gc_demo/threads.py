@@ -19,49 +19,23 @@ import zlib
 from typing import Dict, List, Optional, Tuple
 
 from mremapctl.backends.live.libc import Syscalls
+from mremapctl.backends.live.memory import MemoryPipe
 from mremapctl.gc_demo.heap import PAGE, Marks, compact
 from mremapctl.gc_demo.uffd import FLAG_MINOR, Fault, Userfaultfd
 
 READ_MESSAGES = 64  # uffd_msg structs per read(2) of the fd
 
 
-class Memory:
-    """Direct reads and writes (ctypes: no cffi needed) of mappings that cannot fault into the
-    userfaultfd: the heap before it is registered, and the from-space."""
-
-    @staticmethod
-    def read(addr: int, length: int) -> bytes:
-        return ctypes.string_at(addr, length)
-
-    @staticmethod
-    def write(addr: int, data: bytes) -> None:
-        ctypes.memmove(addr, data, len(data))
+def direct_read(addr: int, length: int) -> bytes:
+    """A user-space load (ctypes: no cffi needed). A bad address kills the process, so only for
+    mappings that cannot fault into the userfaultfd: the heap before it is registered, and the
+    from-space; everything else goes through a MemoryPipe."""
+    return ctypes.string_at(addr, length)
 
 
-class PipeReader:
-    """Reads a page through write(2) into a private pipe: a kernel access that waits out a fault."""
-
-    def __init__(self, sys: Syscalls) -> None:
-        self.sys = sys
-        self.rfd, self.wfd = os.pipe()
-
-    def read_page(self, addr: int) -> Tuple[Optional[bytes], int]:
-        """(the page, elapsed ns of the access) or (None, errno) when the access failed."""
-        start = time.perf_counter_ns()
-        ret, err = self.sys.call("write", self.wfd, addr, PAGE)
-        elapsed = time.perf_counter_ns() - start
-        if ret != PAGE:
-            if ret > 0:
-                os.read(self.rfd, ret)
-            return None, err or errno.EIO
-        data = b""
-        while len(data) < PAGE:
-            data += os.read(self.rfd, PAGE - len(data))
-        return data, elapsed
-
-    def close(self) -> None:
-        os.close(self.rfd)
-        os.close(self.wfd)
+def direct_write(addr: int, data: bytes) -> None:
+    """A user-space store, with direct_read's caveat."""
+    ctypes.memmove(addr, data, len(data))
 
 
 class Mutator(threading.Thread):
@@ -69,7 +43,7 @@ class Mutator(threading.Thread):
 
     def __init__(self, sys: Syscalls, heap: int, pages: List[int]) -> None:
         super().__init__(daemon=True)
-        self.reader = PipeReader(sys)
+        self.pipe = MemoryPipe(sys)
         self.heap, self.pages = heap, pages
         self.seen: Dict[int, int] = {}  # page → crc32 of what the access returned
         self.stalls: List[int] = []
@@ -77,13 +51,13 @@ class Mutator(threading.Thread):
 
     def run(self) -> None:
         for page in self.pages:
-            data, value = self.reader.read_page(self.heap + page * PAGE)
+            data, err = self.pipe.read(self.heap + page * PAGE, PAGE)
             if data is None:
-                self.failed.append((page, value))
+                self.failed.append((page, err))
                 continue
-            self.stalls.append(value)
+            self.stalls.append(self.pipe.last_ns)
             self.seen[page] = zlib.crc32(data)
-        self.reader.close()
+        self.pipe.close()
 
 
 class Handler(threading.Thread):
@@ -92,7 +66,6 @@ class Handler(threading.Thread):
     def __init__(self, uffd: Userfaultfd, heap: int, from_space: int, marks: Marks, shared: bool) -> None:
         super().__init__(daemon=True)
         self.uffd, self.heap, self.from_space, self.marks, self.shared = uffd, heap, from_space, marks, shared
-        self.memory = Memory()
         self.buffer = bytearray(PAGE)  # UFFDIO_COPY's source: lives as long as the handler
         self.stop_r, self.stop_w = os.pipe()
         self.faults = self.minor = self.duplicates = 0
@@ -128,9 +101,9 @@ class Handler(threading.Thread):
         start = time.perf_counter_ns()
         page = (fault.address - self.heap) // PAGE
         source = self.from_space + page * PAGE
-        new = compact(self.memory.read(source, PAGE), self.marks.live_slots(page))
+        new = compact(direct_read(source, PAGE), self.marks.live_slots(page))
         if self.shared:  # compact in place in the page cache, then map it at the heap address
-            self.memory.write(source, new)
+            direct_write(source, new)
             err = self.uffd.cont(self.heap + page * PAGE, PAGE)
         else:
             self.buffer[:] = new

@@ -27,11 +27,19 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Optional, Sequence, Tuple
 
 from mremapctl.backends.live.libc import Syscalls
-from mremapctl.backends.live.structs import UFFD_API, UFFDIO_API, UFFDIO_REGISTER, ioc
+from mremapctl.backends.live.structs import (
+    UFFDIO_API,
+    UFFDIO_REGISTER,
+    ioc,
+    uffdio_api,
+    uffdio_continue,
+    uffdio_copy,
+    uffdio_register,
+)
 from mremapctl.errors import Unavailable
 
-# UFFD_API, UFFDIO_API and UFFDIO_REGISTER are the live backend's (structs.py); the demo adds
-# the ioctls that resolve faults.
+# UFFDIO_API and UFFDIO_REGISTER are the live backend's, and every struct is packed in structs.py;
+# the demo adds the ioctls that resolve faults.
 UFFDIO_COPY = ioc(3, 0x03, 40)
 UFFDIO_CONTINUE = ioc(3, 0x07, 32)
 USERFAULTFD_IOC_NEW = ioc(0, 0x00, 0)
@@ -42,7 +50,6 @@ FEATURE_MINOR_SHMEM = 1 << 10
 EVENT_PAGEFAULT = 0x12
 FLAG_WRITE, FLAG_MINOR = 1, 4
 MSG = struct.Struct("<B7xQQ8x")  # event, flags, address
-O_NONBLOCK, O_CLOEXEC = 0o4000, 0o2000000
 DEV = "/dev/userfaultfd"
 
 
@@ -61,7 +68,7 @@ class Userfaultfd:
     @classmethod
     def open(cls, sys: Syscalls, features: int) -> Userfaultfd:
         uffd = cls(sys, open_fd(sys))
-        api = bytearray(struct.pack("<QQQ", UFFD_API, features, 0))
+        api = uffdio_api(features)
         ret, err = sys.call("ioctl", uffd.fd, UFFDIO_API, sys.address(api))
         if ret == -1:
             uffd.close()
@@ -71,7 +78,7 @@ class Userfaultfd:
 
     def register(self, addr: int, size: int, mode: int) -> int:
         """UFFDIO_REGISTER; returns the bitmask of ioctls the range now supports."""
-        reg = bytearray(struct.pack("<QQQQ", addr, size, mode, 0))
+        reg = uffdio_register(addr, size, mode)
         ret, err = self.sys.call("ioctl", self.fd, UFFDIO_REGISTER, self.sys.address(reg))
         if ret == -1:
             raise Unavailable(
@@ -82,13 +89,11 @@ class Userfaultfd:
 
     def copy(self, dst: int, src_buffer: bytearray, length: int) -> int:
         """UFFDIO_COPY ``length`` bytes from our buffer to ``dst`` and wake the faulting threads; 0 or errno."""
-        arg = bytearray(struct.pack("<QQQQq", dst, self.sys.address(src_buffer), length, 0, 0))
-        return self._ioctl(UFFDIO_COPY, arg)
+        return self._ioctl(UFFDIO_COPY, uffdio_copy(dst, self.sys.address(src_buffer), length))
 
     def cont(self, addr: int, length: int) -> int:
         """UFFDIO_CONTINUE: map the page cache pages already there and wake; 0 or errno."""
-        arg = bytearray(struct.pack("<QQQq", addr, length, 0, 0))
-        return self._ioctl(UFFDIO_CONTINUE, arg)
+        return self._ioctl(UFFDIO_CONTINUE, uffdio_continue(addr, length))
 
     def _ioctl(self, request: int, arg: bytearray) -> int:
         while True:
@@ -113,7 +118,7 @@ class Userfaultfd:
 
 def open_fd(sys: Syscalls) -> int:
     """userfaultfd(2), else /dev/userfaultfd (6.1+); Unavailable naming what is missing."""
-    flags = O_CLOEXEC | O_NONBLOCK
+    flags = os.O_CLOEXEC | os.O_NONBLOCK
     fd, err = sys.call("userfaultfd", flags)
     if fd >= 0:
         return fd

@@ -88,7 +88,7 @@ def run_group(
     scenarios = [scenario_for(row, column, backend.page_size) for row, column in pairs]
     runs: List[Run]
     if backend.name == "live":
-        from mremapctl.backends.live.runner import Interrupted
+        from mremapctl.backends.live.child import BatchInterrupted
 
         try:
             runs = backend.run_many(
@@ -99,7 +99,7 @@ def run_group(
                 on_result=lambda i, r: progress(1) if progress else None,
                 via_zygote=len(scenarios) >= ZYGOTE_FROM,
             )
-        except Interrupted as stop:
+        except BatchInterrupted as stop:
             done = [(pair, run) for pair, run in zip(pairs, stop.runs) if run is not None]
             raise MatrixInterrupted(
                 [cell_from_run(r, c, run, backend.kernel, "live") for (r, c), run in done]

@@ -26,3 +26,10 @@ def test_cffi_and_ctypes_agree() -> None:
         assert sys_.call("write", -1, 0, 0) == (-1, 9)  # EBADF
         buf = bytearray(b"abc")
         assert sys_.address(buf) != 0 and ppid > 0
+
+
+def test_timed_calls_answer_as_plain_calls_do() -> None:
+    for sys_ in (Syscalls(prefer_cffi=True), Syscalls(prefer_cffi=False)):
+        ret, err, ns = sys_.timed(sys_.prepare("write", -1, 0, 0))
+        assert (ret, err) == (-1, 9) and ns > 0
+        assert sys_.timed(sys_.prepare("getppid", 0, 0, 0, 0, 0))[:2] == (os.getppid(), 0)

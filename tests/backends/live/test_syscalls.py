@@ -32,6 +32,7 @@ EXPECTED = {
         "ioctl": 16,
         "read": 0,
         "write": 1,
+        "getppid": 110,
         "capget": 125,
         "prlimit64": 302,
         "capset": 126,
@@ -56,6 +57,7 @@ EXPECTED = {
         "ioctl": 29,
         "read": 63,
         "write": 64,
+        "getppid": 173,
         "capget": 90,
         "prlimit64": 261,
         "capset": 91,
@@ -97,3 +99,8 @@ def test_capabilities() -> None:
     assert cleared[:2] == (0xFFFFBFFF, 0xFFFFBFFF) and cleared[2:] == (0, 0x1FF, 0x1FF, 0)
     high = struct.unpack("<6I", structs.cap_data_without(data, 33))
     assert high[3:5] == (0x1FD, 0x1FD)
+
+
+def test_userfaultfd_resolve_structs() -> None:
+    assert struct.unpack("<QQQQq", structs.uffdio_copy(0x1000, 0x2000, 4096)) == (0x1000, 0x2000, 4096, 0, 0)
+    assert struct.unpack("<QQQq", structs.uffdio_continue(0x1000, 4096)) == (0x1000, 4096, 0, 0)

@@ -21,7 +21,6 @@ from mremapctl.results import MapEntry, PageRuns, fill_note, runs_of
 from mremapctl.units import approx_size, format_size
 
 UFFD_FEATURES_WANTED = 1 << 9 | 1 << 10 | 1 << 12  # MINOR_HUGETLBFS | MINOR_SHMEM | WP_HUGETLBFS_SHMEM
-O_NONBLOCK, O_CLOEXEC = 0o4000, 0o2000000
 RLIMITS = {"memlock": 8, "address_space": 9, "data": 2}  # RLIMIT_* on x86_64 and aarch64 alike
 SAFE_POPULATE_SHARE = 0.5  # of MemAvailable, without --force
 SMALL_POPULATE = 64 << 20
@@ -115,7 +114,7 @@ class LiveMachine:
 
     def _open_uffd(self) -> int:
         for features in (UFFD_FEATURES_WANTED, 0):  # older kernels refuse features they lack
-            fd, err = self.sys.call("userfaultfd", O_CLOEXEC | O_NONBLOCK)
+            fd, err = self.sys.call("userfaultfd", os.O_CLOEXEC | os.O_NONBLOCK)
             if fd == -1:
                 return err
             api = structs.uffdio_api(features)

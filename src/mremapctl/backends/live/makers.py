@@ -19,7 +19,6 @@ from mremapctl.machine import MapRequest
 from mremapctl.maps import parse_maps
 
 MFD_CLOEXEC, MFD_HUGETLB = 0x1, 0x4
-O_CLOEXEC = 0o2000000
 IPC_PRIVATE, IPC_CREAT, IPC_RMID, SHM_RDONLY, SHM_REMAP = 0, 0o1000, 0, 0o10000, 0o40000
 PERF_FLAG_FD_CLOEXEC = 8
 
@@ -126,7 +125,7 @@ class Makers:
 
     def make_secretmem(self, req: MapRequest, prot: int) -> Tuple[int, int]:
         def create() -> int:
-            fd, err = self.sys.call("memfd_secret", O_CLOEXEC)
+            fd, err = self.sys.call("memfd_secret", os.O_CLOEXEC)
             if fd == -1:
                 why = (
                     "kernel without CONFIG_SECRETMEM, or booted without secretmem.enable"

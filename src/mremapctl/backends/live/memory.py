@@ -11,7 +11,8 @@ from __future__ import annotations
 import errno
 import os
 import threading
-from typing import List, Optional
+import time
+from typing import List, Optional, Tuple
 
 from mremapctl.backends.live.libc import Syscalls
 from mremapctl.maps import find, parse_maps
@@ -22,11 +23,55 @@ PM_GUARD_REGION = 1 << 58  # /proc/PID/pagemap bit, 6.14+: a MADV_GUARD_INSTALL 
 UFFD_WAIT_SECONDS = 0.3
 
 
+class MemoryPipe:
+    """Copies between our memory and a private pipe, so that the kernel makes the access.
+
+    A bad address is EFAULT, never a signal; a userfaultfd-registered page is waited for as a
+    user access would wait for it (the demo GC's mutators rely on that).
+    """
+
+    def __init__(self, sys: Syscalls) -> None:
+        self.sys = sys
+        self.rfd, self.wfd = os.pipe()
+        self.last_ns = 0  # the last read's copy alone, a fault's wait included
+
+    def read(self, addr: int, length: int) -> Tuple[Optional[bytes], int]:
+        """(the bytes, 0), or (None, errno) when the kernel could not copy them all."""
+        start = time.perf_counter_ns()
+        ret, err = self.sys.call("write", self.wfd, addr, length)
+        self.last_ns = time.perf_counter_ns() - start
+        if ret != length:
+            self._take(max(ret, 0))  # what was copied before the failure
+            return None, err or errno.EIO
+        return self._take(length), 0
+
+    def write(self, addr: int, data: bytes) -> int:
+        """Copy ``data`` to ``addr``: 0, or the errno (EFAULT where a user write would take a signal)."""
+        os.write(self.wfd, data)
+        ret, err = self.sys.call("read", self.rfd, addr, len(data))
+        if ret == len(data):
+            return 0
+        self._take(len(data) - max(ret, 0))  # what the failed copy left in the pipe
+        return err or errno.EFAULT
+
+    def _take(self, count: int) -> bytes:
+        data = b""
+        while len(data) < count:
+            data += os.read(self.rfd, count - len(data))
+        return data
+
+    def close(self) -> None:
+        os.close(self.rfd)
+        os.close(self.wfd)
+
+
 class Memory:
+    """Reads and writes of experiment memory as verdicts: a byte's description, "ok", or the signal."""
+
     def __init__(self, sys: Syscalls, page_size: int) -> None:
         self.sys = sys
         self.page = page_size
-        self.rfd, self.wfd = os.pipe()  # one page at a time: the default pipe size is enough
+        self.pipe = MemoryPipe(sys)  # one page at a time: the default pipe size is enough
         self.uffd_armed = False  # a read may block in a userfaultfd: probe from a thread
 
     def fault_kind(self, addr: int, writing: bool) -> str:
@@ -50,9 +95,11 @@ class Memory:
     def read_byte(self, addr: int) -> str:
         if self.uffd_armed:
             return self._read_byte_bounded(addr)
-        ret, err = self.sys.call("write", self.wfd, addr, 1)
-        if ret == 1:
-            return describe_byte(os.read(self.rfd, 1)[0])
+        return self._verdict(addr, *self.pipe.read(addr, 1))
+
+    def _verdict(self, addr: int, data: Optional[bytes], err: int) -> str:
+        if data is not None:
+            return describe_byte(data[0])
         if err == errno.EFAULT:
             return self.fault_kind(addr, writing=False)
         return f"error:{errno.errorcode.get(err, err)}"
@@ -60,22 +107,17 @@ class Memory:
     def _read_byte_bounded(self, addr: int) -> str:
         """A read that may wait for a userfaultfd handler that does not exist: give it a moment."""
         box: List[Optional[str]] = [None]
-        rfd, wfd = os.pipe()  # a blocked copy holds its pipe's lock: never reuse this one
+        pipe = MemoryPipe(self.sys)  # a blocked copy holds its pipe's lock: never reuse this one
 
         def probe() -> None:
-            ret, err = self.sys.call("write", wfd, addr, 1)
-            if ret == 1:
-                box[0] = describe_byte(os.read(rfd, 1)[0])
-            else:
-                box[0] = self.fault_kind(addr, writing=False) if err == errno.EFAULT else f"error:{err}"
+            box[0] = self._verdict(addr, *pipe.read(addr, 1))
 
         thread = threading.Thread(target=probe, daemon=True)
         thread.start()
         thread.join(UFFD_WAIT_SECONDS)
         if box[0] is None:
             return UFFD  # the thread stays blocked in the fault until the child exits
-        os.close(rfd)
-        os.close(wfd)
+        pipe.close()
         return box[0]
 
     def read_pages(self, addr: int, size: int) -> List[str]:
@@ -90,11 +132,7 @@ class Memory:
         return results
 
     def _write_span(self, addr: int, length: int, value: int) -> str:
-        os.write(self.wfd, bytes([value]) * length)
-        ret, err = self.sys.call("read", self.rfd, addr, length)
-        if ret == length:
+        err = self.pipe.write(addr, bytes([value]) * length)
+        if not err:
             return "ok"
-        left = length - max(ret, 0)
-        while left:  # drain what the failed copy left in the pipe
-            left -= len(os.read(self.rfd, left))
-        return self.fault_kind(addr, writing=True) if err in (errno.EFAULT, 0) else f"error:{err}"
+        return self.fault_kind(addr, writing=True) if err == errno.EFAULT else f"error:{err}"

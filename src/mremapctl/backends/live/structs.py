@@ -15,7 +15,9 @@ PERF_TYPE_SOFTWARE, PERF_COUNT_SW_DUMMY = 1, 9
 PERF_FLAG_DISABLED, PERF_FLAG_EXCLUDE_KERNEL, PERF_FLAG_EXCLUDE_HV = 1 << 0, 1 << 5, 1 << 6
 
 # userfaultfd: struct uffdio_api {u64 api, features, ioctls} (24 bytes);
-# struct uffdio_register {struct uffdio_range {u64 start, len}; u64 mode, ioctls} (32 bytes).
+# struct uffdio_register {struct uffdio_range {u64 start, len}; u64 mode, ioctls} (32 bytes);
+# struct uffdio_copy {u64 dst, src, len, mode; s64 copy} (40 bytes);
+# struct uffdio_continue {struct uffdio_range range; u64 mode; s64 mapped} (32 bytes).
 UFFD_API = 0xAA
 
 
@@ -50,6 +52,16 @@ def uffdio_api(features: int) -> bytearray:
 
 def uffdio_register(start: int, length: int, mode: int) -> bytearray:
     return bytearray(struct.pack("<QQQQ", start, length, mode, 0))
+
+
+def uffdio_copy(dst: int, src: int, length: int) -> bytearray:
+    """Copy and wake (mode 0); the kernel writes the bytes copied, or an errno, into ``copy``."""
+    return bytearray(struct.pack("<QQQQq", dst, src, length, 0, 0))
+
+
+def uffdio_continue(start: int, length: int) -> bytearray:
+    """Map the page cache's pages and wake (mode 0); the kernel writes ``mapped`` back."""
+    return bytearray(struct.pack("<QQQq", start, length, 0, 0))
 
 
 def cap_header() -> bytearray:

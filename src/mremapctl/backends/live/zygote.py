@@ -17,7 +17,8 @@ import sys
 from typing import Callable, List, Optional, Sequence
 
 from mremapctl.backends.base import RunOptions
-from mremapctl.errors import BadInput, MremapctlError, Unavailable
+from mremapctl.backends.live.child import BatchInterrupted, failure, raise_failure
+from mremapctl.backends.live.frames import read_frames, write_frame
 from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario
 
@@ -29,10 +30,7 @@ def run_batch(
     errors: str,
     on_result: Optional[Callable[[int, Run], None]] = None,
 ) -> List[Run]:
-    """Run the batch in a zygote; same contract as LiveBackend.run_many (Interrupted on Ctrl-C)."""
-    from mremapctl.backends.live.frames import read_frames, write_frame
-    from mremapctl.backends.live.runner import Interrupted
-
+    """Run the batch in a zygote; same contract as LiveBackend.run_many (BatchInterrupted on Ctrl-C)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "mremapctl.backends.live.zygote"],
         stdin=subprocess.PIPE,
@@ -45,18 +43,15 @@ def run_batch(
     runs: List[Optional[Run]] = [None] * len(scenarios)
     try:
         for message in read_frames(proc.stdout.fileno()):
-            if message[0] == "run":
-                runs[message[1]] = message[2]
-                if on_result:
-                    on_result(message[1], message[2])
-            elif message[0] == "error":
-                raise (BadInput if message[1] == "BadInput" else Unavailable)(message[2])
-            elif message[0] == "bug":
-                raise RuntimeError("the experiment zygote hit a bug:\n" + message[1])
+            if message[0] != "run":
+                raise_failure(message, "the experiment zygote")
+            runs[message[1]] = message[2]
+            if on_result:
+                on_result(message[1], message[2])
     except KeyboardInterrupt:
         os.killpg(proc.pid, signal.SIGINT)  # it kills its children and stops
         proc.wait()
-        raise Interrupted(runs) from None
+        raise BatchInterrupted(runs) from None
     finally:
         proc.stdout.close()
         if proc.poll() is None:
@@ -66,28 +61,22 @@ def run_batch(
 
 def main() -> None:
     """The zygote's side: read the request, run it, stream each run back."""
-    from mremapctl.backends.live.frames import read_frames, write_frame
-    from mremapctl.backends.live.runner import Interrupted, LiveBackend
+    from mremapctl.backends.live.runner import LiveBackend  # here, not at the top: the runner imports this module
 
     out = sys.stdout.fileno()
     try:
         scenarios, options, parallel, errors = next(read_frames(sys.stdin.fileno()))
-        backend = LiveBackend()
-        backend.run_many(
+        LiveBackend().run_many(
             scenarios,
             options,
             parallel=parallel,
             errors=errors,
             on_result=lambda i, run: write_frame(out, ("run", i, run)),
         )
-    except Interrupted:
+    except BatchInterrupted:
         pass
-    except MremapctlError as err:
-        write_frame(out, ("error", type(err).__name__, str(err)))
-    except Exception:  # reported to the parent, which raises it there
-        import traceback
-
-        write_frame(out, ("bug", traceback.format_exc()))
+    except Exception as err:  # reported to the parent, which raises it there
+        write_frame(out, failure(err))
 
 
 if __name__ == "__main__":

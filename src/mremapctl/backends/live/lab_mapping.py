@@ -1,4 +1,5 @@
-"""The regions a bench cell moves: mapped at an exact lab address, populated on request.
+"""Anonymous or memfd mappings at an exact lab address, for live work that is not a scenario:
+the regions a bench cell moves, the demo GC's heap. Populated on request.
 
 Populating uses MADV_POPULATE_WRITE (5.14+): one call that faults every page in for writing,
 so a populated region has a real page (not the shared zero page) behind every PTE, and the
@@ -22,7 +23,7 @@ PAGE = 4096
 
 
 @dataclass
-class Region:
+class LabMapping:
     """A mapping of ``mapping`` kind at ``addr`` (``fd`` >= 0 for a memfd)."""
 
     sys: Syscalls
@@ -34,7 +35,7 @@ class Region:
     @classmethod
     def create(
         cls, sys: Syscalls, mapping: str, addr: int, size: int, file_size: int, name: str = "mremapctl-bench"
-    ) -> Region:
+    ) -> LabMapping:
         """Map ``size`` bytes at exactly ``addr``; a memfd is made ``file_size`` long (room to grow)."""
         fd = -1
         flags = F.MAP_FIXED_NOREPLACE

@@ -10,8 +10,8 @@ from typing import Any, Callable, List
 import pytest
 
 from mremapctl import flags as F
+from mremapctl.backends.live.child import error_from, failure, raise_failure, run_in_lab
 from mremapctl.backends.live.libc import Syscalls
-from mremapctl.bench.child import run_in_lab
 from mremapctl.errors import BadInput, Unavailable
 from mremapctl.lab import Lab
 
@@ -53,3 +53,16 @@ def test_a_crash_or_a_hang_is_a_one_line_failure(live_backend: Any) -> None:
         run_in_lab(crash, what="test", idle_timeout=10)
     with pytest.raises(Unavailable, match=r"test: no progress for 0.3 s; the child was killed"):
         run_in_lab(hang, what="test", idle_timeout=0.3)
+
+
+def test_failure_frames_rebuild_the_error_class_or_report_a_bug() -> None:
+    for err in (BadInput("bad value 7"), Unavailable("no such thing here")):
+        rebuilt = error_from(failure(err))
+        assert type(rebuilt) is type(err) and str(rebuilt) == str(err)
+    try:
+        raise ValueError("not for users")
+    except ValueError as err:
+        frame = failure(err)
+    assert frame[0] == "bug" and "ValueError: not for users" in frame[1]
+    with pytest.raises(RuntimeError, match="the zygote hit a bug:\nTraceback"):
+        raise_failure(frame, "the zygote")
