@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, List, Tuple
 
-from mremapctl.units import format_size
+from mremapctl.units import format_ns, format_size
 
 if TYPE_CHECKING:
     from mremapctl.bench.report import BenchReport
@@ -13,19 +13,6 @@ if TYPE_CHECKING:
 Note = Tuple[str, str]  # (level: "info" | "warn", one line)
 NOISY_SHARE = 0.2  # warn when more than this share of cells is noisy
 DRIFT = 0.25  # warn when the per-cell timer overhead varied this much over the run
-
-
-def fmt_ns(ns: float) -> str:
-    """A latency with three significant digits in the unit that suits it.
-
-    >>> fmt_ns(850), fmt_ns(4123), fmt_ns(176_271), fmt_ns(3_932_880)
-    ('850 ns', '4.12 µs', '176 µs', '3.93 ms')
-    """
-    for scale, unit in ((1e9, "s"), (1e6, "ms"), (1e3, "µs")):
-        if ns >= scale:
-            value = ns / scale
-            return f"{value:.3g} {unit}" if value < 100 else f"{value:.0f} {unit}"
-    return f"{ns:.0f} ns"
 
 
 def notes(report: BenchReport) -> List[Note]:
@@ -38,7 +25,7 @@ def overhead_notes(report: BenchReport) -> List[Note]:
         (
             "info",
             f"per-call overhead of the timed path (getppid through {report.flavour}, same 5 arguments): "
-            f"median {fmt_ns(o.median_ns)} (min {fmt_ns(o.min_ns)}, p90 {fmt_ns(o.p90_ns)}); measured again "
+            f"median {format_ns(o.median_ns)} (min {format_ns(o.min_ns)}, p90 {format_ns(o.p90_ns)}); measured again "
             "before each cell and subtracted from its samples",
         )
     ]
@@ -74,14 +61,17 @@ def noise_notes(report: BenchReport) -> List[Note]:
         out.append(
             (
                 "warn",
-                f"the timer's own cost varied from {fmt_ns(min(costs))} to {fmt_ns(max(costs))} during the run (other "
-                "load, or the host of this VM): each cell subtracts the cost measured just before it, but cells "
-                "near that cost are unreliable",
+                f"the timer's own cost varied from {format_ns(min(costs))} to {format_ns(max(costs))} during the run "
+                "(other load, or the host of this VM): each cell subtracts the cost measured just before it, but "
+                "cells near that cost are unreliable",
             )
         )
     if o.p90_ns > 2 * o.median_ns:
         out.append(
-            ("warn", f"the no-op syscall itself is noisy (p90 {fmt_ns(o.p90_ns)} vs median {fmt_ns(o.median_ns)})")
+            (
+                "warn",
+                f"the no-op syscall itself is noisy (p90 {format_ns(o.p90_ns)} vs median {format_ns(o.median_ns)})",
+            )
         )
     return out
 

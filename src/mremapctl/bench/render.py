@@ -10,11 +10,11 @@ from rich.table import Table
 from rich.text import Text
 
 from mremapctl.bench.cases import OPS, Case
-from mremapctl.bench.chart import chart, short_size
-from mremapctl.bench.notes import fmt_ns, notes
+from mremapctl.bench.chart import chart
+from mremapctl.bench.notes import notes
 from mremapctl.bench.report import BenchReport, Cell
 from mremapctl.errors import BadInput
-from mremapctl.units import format_size
+from mremapctl.units import format_ns, format_size, short_size
 
 CHART_ORDER = [("move", "anon"), ("dontunmap", "anon"), ("dontunmap", "memfd"), ("move", "memfd")]
 
@@ -54,7 +54,7 @@ def cell_text(cell: Optional[Cell], compact: bool = False) -> Text:
         return Text(cell.error, style="bold red")
     if cell.median_ns is None:
         return Text("–", style="dim")
-    value = fmt_ns(cell.median_ns).replace(" ", "") if compact else fmt_ns(cell.median_ns)
+    value = format_ns(cell.median_ns).replace(" ", "") if compact else format_ns(cell.median_ns)
     if cell.overhead_dominated:
         return Text("≈" + value, style="dim")
     return Text(value, style="yellow" if cell.noisy else "")
@@ -102,7 +102,7 @@ def detail_table(cells: Sequence[Cell]) -> Table:
         table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for cell in cells:
         c = cell.case
-        stats = [fmt_ns(v) if v is not None else "–" for v in (cell.min_ns, cell.median_ns, cell.p90_ns)]
+        stats = [format_ns(v) if v is not None else "–" for v in (cell.min_ns, cell.median_ns, cell.p90_ns)]
         table.add_row(
             c.op,
             c.mapping,

@@ -72,6 +72,7 @@ def vm_fetch(kernel: str) -> None:
 def vm_clean() -> None:
     """Delete the kernel cache."""
     from mremapctl.backends import vm
+    from mremapctl.units import rough_size
 
     freed = vm.clean()
-    click.echo(f"freed {freed / (1 << 20):.0f} MiB ({vm.cache_dir()})")
+    click.echo(f"freed {rough_size(freed)} ({vm.cache_dir()})")

@@ -8,11 +8,10 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from mremapctl.bench.notes import fmt_ns
 from mremapctl.gc_demo.heap import OBJECTS_PER_PAGE
 from mremapctl.gc_demo.live import GcResult
 from mremapctl.gc_demo.sim import NOT_MODELLED, NOT_REACHED, Walk
-from mremapctl.units import format_size
+from mremapctl.units import format_ns, format_size
 
 RESOLVE = {"anon": ("MISSING", "UFFDIO_COPY"), "memfd": ("MINOR", "UFFDIO_CONTINUE")}
 OUTCOME_STYLE = {"ok": "bold green", "uffd": "bold cyan", NOT_MODELLED: "dim", NOT_REACHED: "dim"}
@@ -88,7 +87,7 @@ def render_live(console: Any, r: GcResult) -> None:
     )
     console.print(_steps_table(live_rows(r)))
     console.print(live_summary(r))
-    console.print(Text(f"pause net of the timer's own cost ({fmt_ns(r.pause_raw_ns)} as measured)", style="dim"))
+    console.print(Text(f"pause net of the timer's own cost ({format_ns(r.pause_raw_ns)} as measured)", style="dim"))
     for problem in r.problems[:5]:
         console.print(Text(f"⚠ {problem}", style="yellow"))
 
@@ -108,9 +107,9 @@ def live_rows(r: GcResult) -> List[Tuple[str, str, Text, str]]:
     check = ok if r.contents_ok else Text(f"FAILED: {len(r.bad_pages)} pages differ", style="bold red")
     return [
         ("heap", f"{r.heap} heap mapped at {r.heap_addr:#x}, filled with objects", ok, ""),
-        ("pause", pause, ok, fmt_ns(r.pause_ns)),
-        ("register", f"UFFDIO_REGISTER MODE_{mode} on the heap ({ioctl} offered)", ok, fmt_ns(r.register_ns)),
-        ("compact", compact, ok if r.faults == r.pages else bad, fmt_ns(r.compact_ns)),
+        ("pause", pause, ok, format_ns(r.pause_ns)),
+        ("register", f"UFFDIO_REGISTER MODE_{mode} on the heap ({ioctl} offered)", ok, format_ns(r.register_ns)),
+        ("compact", compact, ok if r.faults == r.pages else bad, format_ns(r.compact_ns)),
         ("check", "every heap page holds exactly its compacted objects", check, ""),
     ]
 
@@ -118,14 +117,14 @@ def live_rows(r: GcResult) -> List[Tuple[str, str, Text, str]]:
 def live_summary(r: GcResult) -> Text:
     return Text.assemble(
         ("pause ", "dim"),
-        (fmt_ns(r.pause_ns), "bold"),
+        (format_ns(r.pause_ns), "bold"),
         (" · faults ", "dim"),
         (str(r.faults), "bold"),
         (" · per fault ", "dim"),
-        (fmt_ns(r.fault_ns_median), "bold"),
+        (format_ns(r.fault_ns_median), "bold"),
         (
-            f" (median wait of a mutator beyond the {fmt_ns(r.access_ns_median)} access itself, {r.mutators} "
-            f"mutators sharing one handler; the handler's own work {fmt_ns(r.service_ns_median)})",
+            f" (median wait of a mutator beyond the {format_ns(r.access_ns_median)} access itself, {r.mutators} "
+            f"mutators sharing one handler; the handler's own work {format_ns(r.service_ns_median)})",
             "dim",
         ),
         (" · contents ", "dim"),
