@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from rich.text import Text
 
-from mremapctl.bench.report import Cell
+from mremapctl.bench.report import CaseStats
 from mremapctl.units import format_ns, short_size
 
 MARKERS: Dict[str, Tuple[str, str]] = {
@@ -39,7 +39,7 @@ class Canvas:
         self.cells[row][col] = (char, style)
 
 
-def series_of(cells: Sequence[Cell]) -> Dict[str, List[Tuple[int, float]]]:
+def series_of(cells: Sequence[CaseStats]) -> Dict[str, List[Tuple[int, float]]]:
     """placement → [(size, net median ns)] sorted by size, measured cells only."""
     out: Dict[str, List[Tuple[int, float]]] = {}
     for cell in cells:
@@ -48,7 +48,7 @@ def series_of(cells: Sequence[Cell]) -> Dict[str, List[Tuple[int, float]]]:
     return {p: sorted(v) for p, v in out.items() if p in MARKERS}
 
 
-def chart(cells: Sequence[Cell], title: str, width: int = 64, height: int = 16) -> Optional[Text]:
+def chart(cells: Sequence[CaseStats], title: str, width: int = 64, height: int = 16) -> Optional[Text]:
     """The chart of ``cells`` (one op, mapping and populated state), or None with nothing to draw."""
     series = series_of(cells)
     points = [(s, ns) for values in series.values() for s, ns in values]

@@ -3,12 +3,10 @@ THP and huge page settings of this machine shape the populated cells."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Tuple
+from typing import List, Tuple
 
+from mremapctl.bench.report import BenchReport
 from mremapctl.units import format_ns, format_size
-
-if TYPE_CHECKING:
-    from mremapctl.bench.report import BenchReport
 
 Note = Tuple[str, str]  # (level: "info" | "warn", one line)
 NOISY_SHARE = 0.2  # warn when more than this share of cells is noisy

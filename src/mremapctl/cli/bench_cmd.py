@@ -90,7 +90,7 @@ def bench_cmd(**opts: Any) -> None:
       mremapctl bench --json > bench.json               # {"kind": "bench", "cases": [...]}
     """
     from mremapctl.bench import run_bench
-    from mremapctl.bench.render import parse_chart_spec, render_report
+    from mremapctl.bench.render import bench_csv, bench_json, parse_chart_spec, render_report
     from mremapctl.errors import BadInput
 
     if opts["as_json"] and opts["as_csv"]:
@@ -102,9 +102,9 @@ def bench_cmd(**opts: Any) -> None:
         _selection(opts), _settings(opts), force=opts["force"], idle_timeout=opts["timeout"], progress=_progress()
     )
     if opts["as_json"]:
-        output.emit_json(report.to_json())
+        output.emit_json(bench_json(report))
     elif opts["as_csv"]:
-        sys.stdout.write(report.to_csv())
+        sys.stdout.write(bench_csv(report))
     else:
         render_report(output.console(), report, opts["detail"], opts["chart_spec"])
 
