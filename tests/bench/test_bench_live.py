@@ -76,7 +76,6 @@ def test_quick_csv_and_tables(live_backend: Any) -> None:
         (["--placements", "pte"], "unknown placement 'pte'"),
         (["--mappings", "file"], "unknown mapping 'file'"),
         (["--chart", "copy"], "bad --chart 'copy'"),
-        (["--json", "--csv"], "--json and --csv are exclusive"),
         (["--ops", "grow", "--placements", "mutual"], "nothing to measure"),
     ],
 )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Dict, Optional
 
 import click
 
-from mremapctl.cli.common import Output
+from mremapctl.cli.output import Output, output_options
 from mremapctl.cli.params import SECONDS, SECONDS_OR_ZERO
 
 if TYPE_CHECKING:
@@ -60,9 +60,8 @@ QUICK_SAMPLES, QUICK_MAX_TIME = 6, 0.1
 @click.option("--quick", is_flag=True, help="A small fast run (sizes 4K, 64K, 2M, 8M; 6 samples): for CI.")
 @click.option("--detail", is_flag=True, help="One row per cell with min, median, p90 and samples.")
 @click.option("--chart", "chart_spec", metavar="OP[:MAPPING]", help="What to chart (e.g. dontunmap:memfd), or none.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (kind: bench) instead of tables.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV, one row per cell.")
-@click.option("--color/--no-color", default=None, help="Force colours on or off.")
+@output_options("as_csv")
 @click.option("--force", is_flag=True, help="Populate beyond the safe share (half) of MemAvailable.")
 @click.option(
     "--timeout",
@@ -72,7 +71,7 @@ QUICK_SAMPLES, QUICK_MAX_TIME = 6, 0.1
     metavar="SECONDS",
     help="Kill the measuring child when one cell takes longer than this.",
 )
-def bench_cmd(**opts: Any) -> None:
+def bench_cmd(output: Output, **opts: Any) -> None:
     """Measure mremap latency for region sizes 4 KiB … 1 GiB: MAYMOVE|FIXED moves with both ends
     1 GiB-aligned (PUD), 2 MiB-aligned (PMD), mutually aligned or misaligned, DONTUNMAP moves of
     private anonymous and memfd-shared regions, and in-place grow and shrink; populated or not.
@@ -91,17 +90,13 @@ def bench_cmd(**opts: Any) -> None:
     """
     from mremapctl.bench import run_bench
     from mremapctl.bench.render import bench_csv, bench_json, parse_chart_spec, render_report
-    from mremapctl.errors import BadInput
 
-    if opts["as_json"] and opts["as_csv"]:
-        raise BadInput("--json and --csv are exclusive: choose one")
     if opts["chart_spec"]:
         parse_chart_spec(opts["chart_spec"])  # bad input before a minute of measuring
-    output = Output(json=opts["as_json"], color=opts["color"])
     report = run_bench(
         _selection(opts), _settings(opts), force=opts["force"], idle_timeout=opts["timeout"], progress=_progress()
     )
-    if opts["as_json"]:
+    if output.json:
         output.emit_json(bench_json(report))
     elif opts["as_csv"]:
         sys.stdout.write(bench_csv(report))

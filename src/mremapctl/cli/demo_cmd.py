@@ -7,7 +7,7 @@ from typing import Any, Callable, Optional
 
 import click
 
-from mremapctl.cli.common import Output
+from mremapctl.cli.output import Output, output_options
 from mremapctl.cli.params import SECONDS, SIZE
 
 
@@ -43,8 +43,7 @@ def demo_cmd() -> None:
 @click.option(
     "--kernel", metavar="VERSION", help="The kernel to simulate, e.g. 5.12 (implies sim unless it is this one)."
 )
-@click.option("--json", "as_json", is_flag=True, help='Print JSON ("kind": "gc") instead of tables.')
-@click.option("--color/--no-color", default=None, help="Force colours on or off.")
+@output_options()
 @click.option("--force", is_flag=True, help="Populate beyond the safe share (half) of MemAvailable.")
 @click.option(
     "--timeout",
@@ -54,7 +53,7 @@ def demo_cmd() -> None:
     metavar="SECONDS",
     help="Kill the demo's child when it makes no progress for this long.",
 )
-def gc_cmd(**opts: Any) -> None:
+def gc_cmd(output: Output, **opts: Any) -> None:
     """The Android userfaultfd GC flow: a heap of objects; a stop-the-world
     mremap(MAYMOVE|DONTUNMAP) of the heap to a from-space; userfaultfd on the heap (MISSING and
     UFFDIO_COPY for anon, MINOR and UFFDIO_CONTINUE for memfd); mutator threads touching the heap
@@ -75,7 +74,6 @@ def gc_cmd(**opts: Any) -> None:
 
     config = GcConfig(heap=opts["heap"], size=SizeExpr(opts["size"]).resolve(4096), mutators=opts["mutators"])
     check_shape(config)
-    output = Output(json=opts["as_json"], color=opts["color"])
     if _simulated(opts["backend"], opts["kernel"]):
         _run_sim(output, config, opts["kernel"])
     else:

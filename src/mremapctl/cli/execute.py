@@ -6,7 +6,7 @@ import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from mremapctl.backends.base import RunOptions
-from mremapctl.cli.common import Output
+from mremapctl.cli.output import Output
 from mremapctl.errors import Unavailable
 from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario

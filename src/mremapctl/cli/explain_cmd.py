@@ -6,15 +6,14 @@ from typing import Any, List, Optional
 
 import click
 
-from mremapctl.cli.common import Output
+from mremapctl.cli.output import Output, output_options
 
 
 @click.command("explain")
 @click.argument("topic", metavar="ERRNO|FLAG|RULE")
 @click.option("--kernel", metavar="VERSION", help="Only the rules that hold in this kernel version.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--color/--no-color", default=None, help="Force colours on or off.")
-def explain_cmd(topic: str, kernel: Optional[str], as_json: bool, color: Optional[bool]) -> None:
+@output_options()
+def explain_cmd(topic: str, kernel: Optional[str], output: Output) -> None:
     """Every rule that yields an errno (EINVAL, EFAULT, ENOMEM, EAGAIN, EPERM), or that governs a
     flag (DONTUNMAP, FIXED, MAYMOVE), with the kernel versions it holds for and the change it
     comes from.
@@ -28,8 +27,7 @@ def explain_cmd(topic: str, kernel: Optional[str], as_json: bool, color: Optiona
     from mremapctl.explain import find_rules, flag_history
 
     rules = find_rules(topic, kernel)
-    output = Output(json=as_json, color=color)
-    if as_json:
+    if output.json:
         output.emit_json(
             [{"id": r.id, "errno": r.errno, "versions": r.versions, "text": r.text, "change": r.change} for r in rules]
         )

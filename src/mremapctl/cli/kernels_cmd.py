@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import click
 
-from mremapctl.cli.common import Output
+from mremapctl.cli.output import Output, output_options
 
 
 @click.command("kernels")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--color/--no-color", default=None, help="Force colours on or off.")
-def kernels_cmd(as_json: bool, color: Optional[bool]) -> None:
+@output_options()
+def kernels_cmd(output: Output) -> None:
     """List the kernel models the simulation knows, the releases each covers, and the
     user-visible mremap changes that begin with it.
 
@@ -23,8 +20,7 @@ def kernels_cmd(as_json: bool, color: Optional[bool]) -> None:
     """
     from mremapctl.backends.sim.versions import MODELS
 
-    output = Output(json=as_json, color=color)
-    if as_json:
+    if output.json:
         output.emit_json([{"model": m.name, "covers": m.span, "changes": list(m.changes)} for m in MODELS])
         return
     from rich.table import Table

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional
 
 import click
 
-from mremapctl.cli.common import Output
+from mremapctl.cli.output import Output, output_options
 
 
 @click.command("kinds")
@@ -18,9 +18,8 @@ from mremapctl.cli.common import Output
     help="live: make each kind here; sim: what the model of --kernel makes.",
 )
 @click.option("--kernel", metavar="VERSION", help="The kernel model for --backend sim.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--color/--no-color", default=None, help="Force colours on or off.")
-def kinds_cmd(backend: str, kernel: Optional[str], as_json: bool, color: Optional[bool]) -> None:
+@output_options()
+def kinds_cmd(backend: str, kernel: Optional[str], output: Output) -> None:
     """Make one mapping of every kind (in a forked child, inside the lab) and show its VmFlags
     as /proc/self/smaps reports them, or why the kind is unavailable here.
 
@@ -33,8 +32,7 @@ def kinds_cmd(backend: str, kernel: Optional[str], as_json: bool, color: Optiona
 
     chosen, _ = open_backend(backend, kernel)
     rows = probe_kinds(chosen)
-    output = Output(json=as_json, color=color)
-    if as_json:
+    if output.json:
         output.emit_json(rows)
         return
     _table(output, rows)

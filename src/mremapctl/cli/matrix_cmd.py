@@ -6,7 +6,7 @@ from typing import Any, List, Optional, Tuple
 
 import click
 
-from mremapctl.cli.common import Output
+from mremapctl.cli.output import Output, output_options
 
 
 @click.command("matrix", context_settings={"max_content_width": 100})
@@ -43,8 +43,7 @@ from mremapctl.cli.common import Output
 @click.option(
     "--parallel", type=click.IntRange(min=1), metavar="N", help="Live experiments at a time. [default: cores + 1]"
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: {kind: matrix, cells, summary}.")
-@click.option("--color/--no-color", default=None, help="Force colours on or off.")
+@output_options()
 def matrix_cmd(
     kinds: Tuple[str, ...],
     variants: Tuple[str, ...],
@@ -55,8 +54,7 @@ def matrix_cmd(
     kernel_range: Optional[str],
     changes_only: bool,
     parallel: Optional[int],
-    as_json: bool,
-    color: Optional[bool],
+    output: Output,
 ) -> None:
     """Run every mapping kind (rows) against every flag set and size relation (columns), each
     cell one experiment in its own forked child, and print the grid: ✓ moved, ✓ in place, or
@@ -79,13 +77,12 @@ def matrix_cmd(
         grid.select(sizes, grid.SIZES, "size relation", "--sizes"),
     )
     groups = open_groups(backends, list(kernels), kernel_range)
-    output = Output(json=as_json, color=color)
     matrix = _with_progress(
         output,
         lambda progress: run_matrix(groups, rows, columns, progress, parallel),
         len(rows) * len(columns) * len(groups),
     )
-    if as_json:
+    if output.json:
         output.emit_json(matrix.to_json())
     else:
         from mremapctl.render.matrix import differing_rows, render_matrix

@@ -7,12 +7,11 @@ from typing import Optional, Tuple
 
 import click
 
-from mremapctl.cli.common import Output
+from mremapctl.cli.output import Output, output_options
 
 
 @click.command("survey", context_settings={"max_content_width": 100})
 @click.option("--markdown", is_flag=True, help="Print Markdown, for a bug report.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: {kind: survey, kernel, behaves_like, …}.")
 @click.option(
     "--compare",
     nargs=2,
@@ -31,15 +30,14 @@ from mremapctl.cli.common import Output
     help="Survey this machine, or a real Debian kernel booted under qemu (with --kernel).",
 )
 @click.option("--kernel", metavar="VERSION", help="The kernel for --backend vm, e.g. 5.10.")
-@click.option("--color/--no-color", default=None, help="Force colours on or off.")
+@output_options("markdown")
 def survey_cmd(
     markdown: bool,
-    as_json: bool,
     compare: Optional[Tuple[Path, Path]],
     parallel: Optional[int],
     backend: str,
     kernel: Optional[str],
-    color: Optional[bool],
+    output: Output,
 ) -> None:
     """Run the whole matrix live here, compare it with every kernel model, and say which
     mainline release this kernel behaves like, and every experiment where it differs.
@@ -51,7 +49,6 @@ def survey_cmd(
       mremapctl survey --json > phone.json && mremapctl survey --compare phone.json laptop.json
       mremapctl survey --backend vm --kernel 5.10          # a real Debian 5.10, in one boot
     """
-    output = Output(json=as_json, color=color)
     if compare:
         _compare(output, *compare)
         return
@@ -78,7 +75,7 @@ def survey_cmd(
             raise Interrupted(f"interrupted while comparing with the {model.name} model; no verdict")
         models[model.name] = predicted.cells
     result = survey(live.kernel, matrix.cells, models, matrix.seconds, matrix.cut_short)
-    if as_json:
+    if output.json:
         output.emit_json(result.to_json())
     elif markdown:
         from mremapctl.render.survey import survey_markdown

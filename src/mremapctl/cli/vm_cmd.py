@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import click
 
-from mremapctl.cli.common import Output
+from mremapctl.cli.output import Output, output_options
 
 
 def _progress(line: str) -> None:
@@ -26,15 +24,13 @@ def vm_cmd() -> None:
 
 
 @vm_cmd.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--color/--no-color", default=None, help="Force colours on or off.")
-def vm_list(as_json: bool, color: Optional[bool]) -> None:
+@output_options()
+def vm_list(output: Output) -> None:
     """The kernels obtainable here (newest first) and which are cached."""
     from mremapctl.backends import vm
 
     packages = vm.available(progress=_progress)
-    output = Output(json=as_json, color=color)
-    if as_json:
+    if output.json:
         output.emit_json(
             [
                 {
