@@ -3,8 +3,8 @@
 The point is the page-table levels: a move of a populated region relinks whole PUD (1 GiB)
 or PMD (2 MiB) entries where source and destination allow it, and PTEs one by one where
 they do not. ``cases`` says what is measured and where, ``measure`` times it in a lab
-child, ``report`` summarises, ``render``, ``chart`` and ``notes`` show it to people and
-export it for scripts.
+child, ``report`` summarises, ``render`` (with ``chart`` and ``notes``) shows it to people and
+exports it for scripts.
 """
 
 from mremapctl.bench.cases import Case, Selection, build_cases

@@ -17,6 +17,7 @@ from mremapctl.bench.chart import chart
 from mremapctl.bench.notes import notes
 from mremapctl.bench.report import BenchReport, CaseStats
 from mremapctl.errors import BadInput
+from mremapctl.render.jsonout import envelope
 from mremapctl.units import format_ns, format_size, short_size
 
 CSV_FIELDS = ["op", "mapping", "size", "placement", "populated", "min_ns", "median_ns", "p90_ns", "samples"]
@@ -169,15 +170,15 @@ def _matches(case: Case, op: str, mapping: str, populated: bool) -> bool:
 
 def bench_json(report: BenchReport) -> Dict[str, Any]:
     o = report.overhead
-    return {
-        "kind": "bench",
-        "kernel": report.kernel,
-        "overhead_ns": {"min": o.min_ns, "median": o.median_ns, "p90": o.p90_ns},
-        "syscall_binding": report.flavour,
-        "thp": report.settings.thp,
-        "system": report.system.to_json(),
-        "cases": [case_json(cell) for cell in report.cells],
-    }
+    return envelope(
+        "bench",
+        kernel=report.kernel,
+        overhead_ns={"min": o.min_ns, "median": o.median_ns, "p90": o.p90_ns},
+        syscall_binding=report.flavour,
+        thp=report.settings.thp,
+        system=report.system.to_json(),
+        cases=[case_json(cell) for cell in report.cells],
+    )
 
 
 def case_json(cell: CaseStats) -> Dict[str, Any]:

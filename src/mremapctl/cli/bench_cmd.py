@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict
 
 import click
 
@@ -93,15 +93,18 @@ def bench_cmd(output: Output, **opts: Any) -> None:
 
     if opts["chart_spec"]:
         parse_chart_spec(opts["chart_spec"])  # bad input before a minute of measuring
-    report = run_bench(
-        _selection(opts), _settings(opts), force=opts["force"], idle_timeout=opts["timeout"], progress=_progress()
-    )
-    if output.json:
-        output.emit_json(bench_json(report))
-    elif opts["as_csv"]:
+    with output.progress("bench") as progress:
+        report = run_bench(
+            _selection(opts),
+            _settings(opts),
+            force=opts["force"],
+            idle_timeout=opts["timeout"],
+            progress=lambda done, total, case: progress.update(done, total, case.label),
+        )
+    if opts["as_csv"]:
         sys.stdout.write(bench_csv(report))
     else:
-        render_report(output.console(), report, opts["detail"], opts["chart_spec"])
+        output.show(bench_json(report), render_report, report, opts["detail"], opts["chart_spec"])
 
 
 def _selection(opts: Dict[str, Any]) -> Selection:
@@ -127,16 +130,3 @@ def _settings(opts: Dict[str, Any]) -> Settings:
         max_time=max_time if opts["max_time"] is None else opts["max_time"],
         thp=opts["thp"],
     )
-
-
-def _progress() -> Optional[Any]:
-    """A one-line progress counter on stderr when it is a terminal (never in pipes or tests)."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(done: int, total: int, case: Any) -> None:
-        end = "\n" if done == total else ""
-        sys.stderr.write(f"\r\x1b[2K  bench {done}/{total}: {case.label}{end}")
-        sys.stderr.flush()
-
-    return show

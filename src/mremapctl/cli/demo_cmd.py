@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import click
 
@@ -101,12 +101,11 @@ def _run_sim(output: Output, config: Any, kernel: Optional[str]) -> None:
     if kernel is None:
         import platform
 
-        kernel = platform.release() if sys.platform.startswith("linux") else "6.18"
+        from mremapctl.backends.sim.versions import MODELS
+
+        kernel = platform.release() if sys.platform.startswith("linux") else MODELS[-1].name
     result = walk(kernel, config.heap, config.size)
-    if output.json:
-        output.emit_json(sim_json(result))
-    else:
-        render_sim(output.console(), result)
+    output.show(sim_json(result), render_sim, result)
 
 
 def _run_live(output: Output, config: Any, opts: Any) -> None:
@@ -114,29 +113,11 @@ def _run_live(output: Output, config: Any, opts: Any) -> None:
     from mremapctl.gc_demo.render import live_json, render_live
     from mremapctl.gc_demo.run import run_live
 
-    progress = _progress()
-    try:
-        result = run_live(config, force=opts["force"], idle_timeout=opts["timeout"], progress=progress)
-    finally:
-        if progress:
-            sys.stderr.write("\r\x1b[2K")
-    if output.json:
-        output.emit_json(live_json(result))
-    else:
-        render_live(output.console(), result)
+    with output.progress("demo gc") as progress:
+        result = run_live(config, force=opts["force"], idle_timeout=opts["timeout"], progress=progress.say)
+    output.show(live_json(result), render_live, result)
     if not result.contents_ok or result.faults != result.pages:
         raise MremapctlError(
             f"demo gc: the check failed ({len(result.bad_pages)} pages differ, {result.faults} faults for "
             f"{result.pages} pages)"
         )
-
-
-def _progress() -> Optional[Callable[[str], None]]:
-    if not sys.stderr.isatty():
-        return None
-
-    def show(phase: str) -> None:
-        sys.stderr.write(f"\r\x1b[2K  demo gc: {phase}")
-        sys.stderr.flush()
-
-    return show

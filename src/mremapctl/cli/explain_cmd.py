@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Optional
 
 import click
 
@@ -25,25 +25,7 @@ def explain_cmd(topic: str, kernel: Optional[str], output: Output) -> None:
       mremapctl explain dontunmap-dontexpand-pfnmap
     """
     from mremapctl.explain import find_rules, flag_history
+    from mremapctl.render.listings import render_rules, rules_json
 
-    rules = find_rules(topic, kernel)
-    if output.json:
-        output.emit_json(
-            [{"id": r.id, "errno": r.errno, "versions": r.versions, "text": r.text, "change": r.change} for r in rules]
-        )
-        return
-    console = output.console()
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(box=None, pad_edge=False, header_style="bold", show_lines=False)
-    for column in ("rule", "errno", "kernels", "what the kernel checks or does"):
-        table.add_column(column, no_wrap=column != "what the kernel checks or does")
-    for r in rules:
-        table.add_row(r.id, r.errno or "—", r.versions, Text(f"{r.text}\n").append(r.change, style="dim"))
-    console.print(table)
-    history: List[Any] = flag_history(topic)
-    if history:
-        console.print(Text("\nhistory", style="bold"))
-        for model, change in history:
-            console.print(Text(f"  {model}: ", style="bold").append(change))
+    rules, history = find_rules(topic, kernel), flag_history(topic)
+    output.show(rules_json(topic, kernel, rules, history), render_rules, rules, history)

@@ -19,16 +19,6 @@ def kernels_cmd(output: Output) -> None:
       mremapctl try --memfd --dontunmap --backend sim --kernel 5.12
     """
     from mremapctl.backends.sim.versions import MODELS
+    from mremapctl.render.listings import kernels_json, render_kernels
 
-    if output.json:
-        output.emit_json([{"model": m.name, "covers": m.span, "changes": list(m.changes)} for m in MODELS])
-        return
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    table.add_column("model", no_wrap=True)
-    table.add_column("covers", no_wrap=True)
-    table.add_column("what changed")
-    for m in MODELS:
-        table.add_row(m.name, m.span, "\n".join(f"• {c}" for c in m.changes))
-    output.console().print(table)
+    output.show(kernels_json(MODELS), render_kernels, MODELS)

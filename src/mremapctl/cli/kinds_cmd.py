@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Optional
 
 import click
 
@@ -29,31 +29,7 @@ def kinds_cmd(backend: str, kernel: Optional[str], output: Output) -> None:
     """
     from mremapctl.backends.select import open_backend
     from mremapctl.kind_probe import probe_kinds
+    from mremapctl.render.listings import kinds_json, render_kinds
 
-    chosen, _ = open_backend(backend, kernel)
-    rows = probe_kinds(chosen)
-    if output.json:
-        output.emit_json(rows)
-        return
-    _table(output, rows)
-
-
-def _table(output: Output, rows: List[Dict[str, Any]]) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    from mremapctl.render.text import vm_flags_text
-
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("kind", "here", "VmFlags", "what it is"):
-        table.add_column(column)
-    for row in rows:
-        here = Text("yes", style="green") if row["available"] else Text("no", style="red")
-        detail = row["summary"] if row["available"] else row["reason"]
-        table.add_row(
-            row["kind"],
-            here,
-            vm_flags_text(row["vm_flags"]) if row["available"] else Text(""),
-            Text(detail, style="" if row["available"] else "red"),
-        )
-    output.console().print(table)
+    probes = probe_kinds(open_backend(backend, kernel)[0])
+    output.show(kinds_json(probes), render_kinds, probes)

@@ -61,16 +61,13 @@ class Output:
         return self.color is False or (self.color is None and bool(os.environ.get("NO_COLOR")))
 
     def show(self, document: Dict[str, Any], render: Callable[..., None], *args: Any) -> None:
-        """The result: ``document`` for scripts, or ``render(console, *args)`` for people."""
+        """The result: ``document`` for scripts (an ``envelope``, docs/json.md), or
+        ``render(console, *args)`` for people."""
         if self.json:
-            self.emit_json(document)
+            json.dump(document, sys.stdout, indent=2)
+            sys.stdout.write("\n")
         else:
             render(self.console(), *args)
-
-    def emit_json(self, document: Any) -> None:
-        """One JSON document (see docs/json.md for the envelope every command's has)."""
-        json.dump(document, sys.stdout, indent=2)
-        sys.stdout.write("\n")
 
     def note(self, line: str) -> None:
         """A line for the person at the terminal, beside the result (never in it)."""
@@ -89,8 +86,8 @@ class Output:
 
 
 class ProgressLine:
-    """One transient progress bar, started at the first report: work that turns out quick (a `try`
-    on a kernel already cached) shows nothing."""
+    """One transient progress bar, started at the first report: work that reports nothing (a live
+    `try`) shows nothing."""
 
     WARNING = "warning:"  # the library's progress lines that must stay, wherever stderr goes
 
@@ -115,7 +112,7 @@ class ProgressLine:
 
     def say(self, line: str) -> None:
         """A line from the library about its current step: shown in the bar; a warning stays."""
-        if line.startswith(self.WARNING) and not self.closed:
+        if line.startswith(self.WARNING):
             self.console.print(line, markup=False)
         else:
             self.update(text=line)
@@ -124,7 +121,7 @@ class ProgressLine:
         if not self.shown or self.closed:
             return False
         if self.bar is None:
-            self.bar = _progress_bar(self.console, counted=self.total is not None)
+            self.bar = _progress_bar(self.console)
             self.bar.start()
             self.task = self.bar.add_task(self.what, total=self.total)
         return True
@@ -135,12 +132,17 @@ class ProgressLine:
         self.closed = True
 
 
-def _progress_bar(console: Any, counted: bool) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
+def _progress_bar(console: Any) -> Any:
+    """Without a total (a vm download, the demo's phases) the bar pulses and the share is blank."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    columns: Any = [SpinnerColumn(), TextColumn("{task.description}")]
-    if counted:
-        columns += [BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+    )
     return Progress(*columns, console=console, transient=True)
 
 

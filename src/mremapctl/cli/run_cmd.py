@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, List, Optional, Tuple
+from typing import Any, Optional
 
 import click
 
@@ -60,16 +60,7 @@ def _stdin_text() -> str:
 
 def _list(output: Output) -> None:
     from mremapctl.examples import bundled
+    from mremapctl.render.listings import render_scenarios, scenarios_json
 
-    rows: List[Tuple[str, str]] = bundled()
-    if output.json:
-        output.emit_json([{"name": n, "description": d} for n, d in rows])
-        return
-    from rich.table import Table
-
-    table = Table(box=None, show_header=False, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column()
-    for name, description in rows:
-        table.add_row(name, description)
-    output.console().print(table)
+    scenarios = bundled()
+    output.show(scenarios_json(scenarios), render_scenarios, scenarios)

@@ -52,60 +52,26 @@ def survey_cmd(
     if compare:
         _compare(output, *compare)
         return
-    from mremapctl.backends.select import open_backend, open_sim
-    from mremapctl.backends.sim.versions import MODELS
-    from mremapctl.cli.matrix_cmd import _with_progress
+    from mremapctl.backends.select import open_backend
     from mremapctl.errors import Interrupted
-    from mremapctl.kinds import KINDS
-    from mremapctl.survey import grid
-    from mremapctl.survey.matrix import run_matrix
-    from mremapctl.survey.survey import survey
+    from mremapctl.render.survey import render_survey, survey_json, survey_markdown
+    from mremapctl.survey.survey import planned_experiments, run_survey
 
-    rows = grid.rows_for(list(KINDS), grid.VARIANTS)
-    live, _ = open_backend(backend, kernel)
-    matrix = _with_progress(
-        output,
-        lambda progress: run_matrix([live], rows, grid.COLUMNS, progress, parallel),
-        len(rows) * len(grid.COLUMNS),
-    )
-    models = {}
-    for model in MODELS:
-        predicted = run_matrix([open_sim(model.name)], rows, grid.COLUMNS)
-        if predicted.interrupted:  # a partial model would hide deviations: no verdict at all
-            raise Interrupted(f"interrupted while comparing with the {model.name} model; no verdict")
-        models[model.name] = predicted.cells
-    result = survey(live.kernel, matrix.cells, models, matrix.seconds, matrix.cut_short)
-    if output.json:
-        output.emit_json(result.to_json())
-    elif markdown:
-        from mremapctl.render.survey import survey_markdown
-
+    with output.progress("experiments", total=planned_experiments()) as progress:
+        live, _ = open_backend(backend, kernel, progress.say)
+        result = run_survey(live, parallel, progress.advance)
+    if markdown:
         click.echo(survey_markdown(result))
     else:
-        from mremapctl.render.survey import render_survey
-
-        render_survey(output.console(), result)
-    if matrix.interrupted:
-        raise Interrupted(matrix.cut_short)
+        output.show(survey_json(result), render_survey, result)
+    if result.cut_short:
+        raise Interrupted(result.cut_short)
 
 
 def _compare(output: Output, a: Path, b: Path) -> None:
+    from mremapctl.render.survey import comparison_json, render_comparison
     from mremapctl.survey.survey import compare_surveys, load_survey
 
     left, right = load_survey(a), load_survey(b)
     diff = compare_surveys(left, right)
-    if output.json:
-        output.emit_json(
-            {
-                "tool": "mremapctl",
-                "schema": 1,
-                "kind": "survey-comparison",
-                "a": left["kernel"],
-                "b": right["kernel"],
-                "differences": diff,
-            }
-        )
-        return
-    from mremapctl.render.survey import render_comparison
-
-    render_comparison(output.console(), left, right, diff)
+    output.show(comparison_json(left, right, diff), render_comparison, left, right, diff)

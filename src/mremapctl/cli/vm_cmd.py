@@ -7,10 +7,6 @@ import click
 from mremapctl.cli.output import Output, output_options
 
 
-def _progress(line: str) -> None:
-    click.echo(f"  {line}", err=True)
-
-
 @click.group("vm")
 def vm_cmd() -> None:
     """Real Debian kernels booted under qemu: list, fetch ahead of time, free the cache.
@@ -28,30 +24,11 @@ def vm_cmd() -> None:
 def vm_list(output: Output) -> None:
     """The kernels obtainable here (newest first) and which are cached."""
     from mremapctl.backends import vm
+    from mremapctl.render.listings import render_vm_list, vm_list_json
 
-    packages = vm.available(progress=_progress)
-    if output.json:
-        output.emit_json(
-            [
-                {
-                    "package": p.package,
-                    "upstream": p.upstream,
-                    "release": p.release,
-                    "suite": p.suite,
-                    "cached": p.cached,
-                }
-                for p in packages
-            ]
-        )
-        return
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("kernel", "release", "package", "suite", "cached"):
-        table.add_column(column)
-    for p in packages:
-        table.add_row(p.upstream, p.release, p.package, p.suite, "yes" if p.cached else "")
-    output.console().print(table)
+    with output.progress("vm") as progress:
+        packages = vm.available(progress=progress.say)
+    output.show(vm_list_json(packages), render_vm_list, packages)
 
 
 @vm_cmd.command("fetch")
@@ -60,7 +37,8 @@ def vm_fetch(kernel: str) -> None:
     """Download and prepare a kernel (the newest package of that major.minor)."""
     from mremapctl.backends import vm
 
-    booted = vm.get(kernel, progress=_progress)
+    with Output().progress("vm") as progress:
+        booted = vm.get(kernel, progress=progress.say)
     click.echo(f"ready: {booted.release} ({booted.package}) in {booted.directory}")
 
 

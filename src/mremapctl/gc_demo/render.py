@@ -1,4 +1,4 @@
-"""``demo gc`` for people (a table of the flow's steps) and for scripts (``"kind": "gc"`` JSON)."""
+"""``demo gc`` for people (a table of the flow's steps) and for scripts (a ``"kind": "gc"`` document)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.text import Text
 from mremapctl.gc_demo.heap import OBJECTS_PER_PAGE
 from mremapctl.gc_demo.live import GcResult
 from mremapctl.gc_demo.sim import NOT_MODELLED, NOT_REACHED, Walk
+from mremapctl.render.jsonout import envelope
 from mremapctl.units import format_ns, format_size
 
 RESOLVE = {"anon": ("MISSING", "UFFDIO_COPY"), "memfd": ("MINOR", "UFFDIO_CONTINUE")}
@@ -18,45 +19,39 @@ OUTCOME_STYLE = {"ok": "bold green", "uffd": "bold cyan", NOT_MODELLED: "dim", N
 
 
 def live_json(result: GcResult) -> Dict[str, Any]:
-    return {
-        "kind": "gc",
-        "backend": "live",
-        "kernel": result.kernel,
-        "heap": result.heap,
-        "size": result.size,
-        "pause_ns": result.pause_ns,
-        "faults": result.faults,
-        "fault_ns_median": result.fault_ns_median,
-        "contents_ok": result.contents_ok,
-        "pages": result.pages,
-        "mutators": result.mutators,
-        "minor_faults": result.minor_faults,
-        "register_ns": result.register_ns,
-        "service_ns_median": result.service_ns_median,
-        "compact_ns": result.compact_ns,
-        "bad_pages": result.bad_pages[:20],
-        "problems": result.problems[:20],
-    }
+    return _gc_json(
+        "live",
+        result.kernel,
+        result.heap,
+        result.size,
+        pause_ns=result.pause_ns,
+        faults=result.faults,
+        fault_ns_median=result.fault_ns_median,
+        contents_ok=result.contents_ok,
+        pages=result.pages,
+        mutators=result.mutators,
+        minor_faults=result.minor_faults,
+        register_ns=result.register_ns,
+        service_ns_median=result.service_ns_median,
+        compact_ns=result.compact_ns,
+        bad_pages=result.bad_pages[:20],
+        problems=result.problems[:20],
+    )
 
 
 def sim_json(walk: Walk) -> Dict[str, Any]:
-    return {
-        "kind": "gc",
-        "backend": "sim",
-        "kernel": walk.kernel,
-        "heap": walk.heap,
-        "size": walk.size,
-        "pause_ns": None,
-        "faults": None,
-        "fault_ns_median": None,
-        "contents_ok": None,
-        "stops_at": walk.stops_at,
-        "steps": [
-            {"step": s.name, "call": s.call, "outcome": s.outcome, "rule": s.rule, "explain": s.detail}
-            for s in walk.steps
-        ],
-        "notes": walk.model_notes,
-    }
+    steps = [
+        {"step": s.name, "call": s.call, "outcome": s.outcome, "rule": s.rule, "explain": s.detail} for s in walk.steps
+    ]
+    # what the model cannot tell is null, so both backends' documents have the same fields
+    unknown = dict.fromkeys(("pause_ns", "faults", "fault_ns_median", "contents_ok"))
+    return _gc_json(
+        "sim", walk.kernel, walk.heap, walk.size, **unknown, stops_at=walk.stops_at, steps=steps, notes=walk.model_notes
+    )
+
+
+def _gc_json(backend: str, kernel: str, heap: str, size: int, **fields: Any) -> Dict[str, Any]:
+    return envelope("gc", backend=backend, kernel=kernel, heap=heap, size=size, **fields)
 
 
 def _steps_table(rows: List[Tuple[str, str, Text, str]], timed: bool = True) -> Table:

@@ -139,20 +139,6 @@ class Matrix:
         """ "interrupted after N of M experiments", or "" for a complete matrix."""
         return f"interrupted after {len(self.cells)} of {self.planned} experiments" if self.interrupted else ""
 
-    def to_json(self) -> Dict[str, Any]:
-        return {
-            "tool": "mremapctl",
-            "schema": 1,
-            "kind": "matrix",
-            "cells": [c.to_json() for c in self.cells],
-            "summary": {
-                "experiments": len(self.cells),
-                "planned": self.planned,
-                "seconds": round(self.seconds, 3),
-                "interrupted": self.interrupted,
-            },
-        }
-
 
 def run_matrix(
     backends: Sequence[Any],
