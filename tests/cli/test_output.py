@@ -50,3 +50,10 @@ def test_progress_is_for_a_terminal_without_json(
     monkeypatch.setattr(sys.stderr, "isatty", lambda: tty)
     with Output(json=as_json).progress("bench") as line:
         assert line.shown == shown
+
+
+def test_notes_are_for_people(capsys: pytest.CaptureFixture[str]) -> None:
+    Output().note("check: all 3 expectations met")
+    Output(json=True).note("check: all 3 expectations met")
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", "check: all 3 expectations met\n")

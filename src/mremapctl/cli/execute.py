@@ -88,17 +88,16 @@ def render_and_export(console: Any, opts: Dict[str, Any], run: Run, read_labels:
 
 
 def verdict(output: Output, run: Run) -> None:
-    """`run --check`: exit 1 when an expectation was missed, else say how many held (not to scripts)."""
+    """`run --check`: exit 1 when an expectation was missed, else say how many held."""
     judged = [s for s in run.steps if s.expect_met is not None]
     missed = [s for s in judged if s.expect_met is False]
     if missed:
         raise Unavailable(f"{len(missed)} step(s) did not meet their expect")
-    if not output.json:
-        output.note(
-            f"check: all {len(judged)} expectations met"
-            if judged
-            else "check: this scenario has no expect lines, so there was nothing to check"
-        )
+    output.note(
+        f"check: all {len(judged)} expectations met"
+        if judged
+        else "check: this scenario has no expect lines, so there was nothing to check"
+    )
 
 
 def predict(run: Run, scenario: Scenario) -> None:

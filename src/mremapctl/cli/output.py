@@ -29,7 +29,6 @@ class Output:
 
     json: bool = False
     color: Optional[bool] = None
-    width: Optional[int] = None
     record: bool = False  # keep what is printed, for --svg / --html
 
     def console(self) -> Any:
@@ -38,12 +37,11 @@ class Output:
             file=NoTrailingSpaces(sys.stdout),
             no_color=self._no_color(),
             force_terminal=True if self.color else None,
-            width=self.width,
             highlight=False,
             soft_wrap=False,
             record=self.record,
         )
-        if self.width is None and not console.is_terminal and "COLUMNS" not in os.environ:
+        if not console.is_terminal and "COLUMNS" not in os.environ:
             console.width = PIPE_WIDTH  # a pipe or file: keep table rows on one line each
         return console
 
@@ -70,8 +68,9 @@ class Output:
             render(self.console(), *args)
 
     def note(self, line: str) -> None:
-        """A line for the person at the terminal, beside the result (never in it)."""
-        self.stderr_console().print(line, markup=False)
+        """A line for a person, beside the result (never in it); a script asked for the result only."""
+        if not self.json:
+            self.stderr_console().print(line, markup=False)
 
     @contextmanager
     def progress(self, what: str, total: Optional[int] = None) -> Iterator[ProgressLine]:

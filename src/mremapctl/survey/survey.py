@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from mremapctl.errors import BadInput, Interrupted
 from mremapctl.kinds import KINDS
 from mremapctl.survey import grid
-from mremapctl.survey.matrix import Cell, Progress
+from mremapctl.survey.matrix import Advance, Cell
 
 Key = Tuple[str, str, Tuple[str, ...], str]
 
@@ -73,7 +73,7 @@ def survey(
     return Survey(kernel, best, bool(exact), found[best], per_model, unavailable, live, seconds, cut_short)
 
 
-def run_survey(backend: Any, parallel: Optional[int] = None, progress: Optional[Progress] = None) -> Survey:
+def run_survey(backend: Any, parallel: Optional[int] = None, progress: Optional[Advance] = None) -> Survey:
     """The whole grid on ``backend``, then through every model; Ctrl-C during the live part keeps
     a partial survey (its ``cut_short`` says so), during the models there is no verdict at all."""
     from mremapctl.backends.select import open_sim
