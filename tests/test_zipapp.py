@@ -64,4 +64,4 @@ def test_uses_cffi_where_installed(pyz: Path) -> None:
 
 def test_python_dash_m_works() -> None:
     out = subprocess.run([sys.executable, "-m", "mremapctl", "kernels", "--json"], capture_output=True, text=True)
-    assert out.returncode == 0 and json.loads(out.stdout)[0]["model"] == "5.4"
+    assert out.returncode == 0 and json.loads(out.stdout)["items"][0]["model"] == "5.4"
