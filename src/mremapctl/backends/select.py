@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import platform
 import sys
-from typing import TYPE_CHECKING, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Optional, Tuple
 
 from mremapctl.backends.base import Backend
 from mremapctl.errors import BadInput, Unavailable
@@ -20,8 +20,11 @@ if TYPE_CHECKING:
 BACKENDS = ("auto", "live", "sim", "vm")
 
 
-def open_backend(name: str = "auto", kernel: Optional[str] = None) -> Tuple[Backend, Optional[str]]:
-    """The backend, and why it was chosen when ``auto`` chose."""
+def open_backend(
+    name: str = "auto", kernel: Optional[str] = None, progress: Optional[Callable[[str], None]] = None
+) -> Tuple[Backend, Optional[str]]:
+    """The backend, and why it was chosen when ``auto`` chose; ``progress`` hears of the vm
+    backend's downloads and boots (the library never prints)."""
     if name not in BACKENDS:
         raise BadInput(f"unknown backend {name!r} (known: {', '.join(BACKENDS)})")
     if name == "sim":
@@ -31,7 +34,7 @@ def open_backend(name: str = "auto", kernel: Optional[str] = None) -> Tuple[Back
             raise BadInput("--backend vm needs --kernel VERSION (e.g. 5.10; `mremapctl vm list` shows them)")
         from mremapctl.backends.vm.backend import VmBackend
 
-        return VmBackend(kernel, progress=_progress), None
+        return VmBackend(kernel, progress=progress), None
     if kernel is not None and name == "auto":
         live_version = platform.release() if sys.platform.startswith("linux") else None
         if live_version is None or not _same_series(kernel, live_version):
@@ -45,10 +48,6 @@ def open_backend(name: str = "auto", kernel: Optional[str] = None) -> Tuple[Back
     if kernel is not None and not _same_series(kernel, backend.kernel):
         raise BadInput(f"--backend live runs this machine's kernel ({backend.kernel}), not {kernel}; use --backend sim")
     return backend, "auto: live, real syscalls on this machine" if name == "auto" else None
-
-
-def _progress(line: str) -> None:
-    print(f"  {line}", file=sys.stderr)
 
 
 def _same_series(requested: str, release: str) -> bool:

@@ -8,7 +8,7 @@ from typing import Any, Callable, List, Optional
 from mremapctl.backends.live.timing import Overhead
 from mremapctl.bench.cases import IN_PLACE_OPS, Case, Selection, build_cases, populate_need
 from mremapctl.bench.measure import Measured, Settings, measure_cases
-from mremapctl.bench.report import BenchReport, Cell
+from mremapctl.bench.report import BenchReport, CaseStats
 from mremapctl.bench.system import SystemInfo
 from mremapctl.errors import BadInput
 from mremapctl.lab import Lab
@@ -60,7 +60,7 @@ def run_bench(
     assert collector.overhead is not None
     report = BenchReport(platform.release(), collector.flavour, collector.overhead, settings, SystemInfo.read())
     by_case = {m.case: m for m in collector.measured}
-    report.cells = [Cell.from_measured(by_case[case], collector.overhead) for case in cases if case in by_case]
+    report.cells = [CaseStats.from_measured(by_case[case], collector.overhead) for case in cases if case in by_case]
     return report
 
 

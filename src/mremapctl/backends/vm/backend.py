@@ -51,7 +51,7 @@ class VmBackend:
     def run_batch(self, scenarios: Sequence[Scenario], options: Optional[RunOptions] = None) -> List[Run]:
         """Run every scenario in one boot of the kernel."""
         from mremapctl.backends import vm
-        from mremapctl.render.jsonout import run_from_json
+        from mremapctl.render.jsonout import runs_from_json
 
         options = options or RunOptions()
         folder = Path(tempfile.mkdtemp(prefix="mremapctl-batch-"))
@@ -74,7 +74,7 @@ class VmBackend:
         if result.returncode != 0:
             why = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or [result.console_tail[-200:]]
             raise Unavailable(f"the run inside {result.kernel_release} failed (exit {result.returncode}): {why[0]}")
-        runs = [run_from_json(data) for data in json.loads(result.stdout)]
+        runs = runs_from_json(json.loads(result.stdout))
         for run in runs:
             run.backend = "vm"
             run.notes.insert(
