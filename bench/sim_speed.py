@@ -12,9 +12,9 @@ import argparse
 import itertools
 import time
 
-from mremapctl.backends.base import RunOptions
 from mremapctl.backends.select import open_sim
 from mremapctl.experiment import TryOptions, build
+from mremapctl.primitives import RunOptions
 
 CASES = [
     TryOptions(kind="memfd", dontunmap=True),

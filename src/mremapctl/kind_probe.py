@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
-from mremapctl.backends.base import Backend, RunOptions
+from mremapctl.backends.base import Backend
 from mremapctl.errors import Unavailable
 from mremapctl.kinds import KINDS
+from mremapctl.primitives import RunOptions
 from mremapctl.scenario.load import Scenario
 from mremapctl.scenario.steps import Mmap
 

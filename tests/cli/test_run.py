@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from mremapctl.backends.base import RunOptions
 from mremapctl.examples import bundled
+from mremapctl.primitives import RunOptions
 from mremapctl.scenario import parse_scenario
 
 

@@ -51,7 +51,7 @@ def open_backend(
 
 
 def _same_series(requested: str, release: str) -> bool:
-    from mremapctl.backends.sim.versions import parse_version
+    from mremapctl.kernel import parse_version
 
     return parse_version(requested) == parse_version(release)
 
@@ -66,7 +66,7 @@ def open_live() -> LiveBackend:
 
 def open_sim(kernel: Optional[str]) -> SimBackend:
     from mremapctl.backends.sim.backend import SimBackend
-    from mremapctl.backends.sim.versions import resolve
+    from mremapctl.kernel import resolve
 
     default = platform.release() if sys.platform.startswith("linux") else None
     model, note = resolve(kernel, default)

@@ -19,9 +19,9 @@ from mremapctl.errors import BadInput
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def batch_cmd(path: Path) -> None:
     """Run {"scenarios": [TOML text, ...]} live and print their schema-1 runs as one "runs" document."""
-    from mremapctl.backends.base import RunOptions
     from mremapctl.backends.select import open_live
     from mremapctl.errors import MremapctlError
+    from mremapctl.primitives import RunOptions
     from mremapctl.render.jsonout import runs_json
     from mremapctl.scenario.load import parse_scenario
 

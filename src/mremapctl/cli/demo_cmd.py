@@ -84,8 +84,8 @@ def _simulated(backend: str, kernel: Optional[str]) -> bool:
     """sim when asked, or when auto is given a --kernel that is not this machine's (as `try` does)."""
     import platform
 
-    from mremapctl.backends.sim.versions import parse_version
     from mremapctl.errors import BadInput
+    from mremapctl.kernel import parse_version
 
     here = platform.release() if sys.platform.startswith("linux") else None
     same = kernel is None or (here is not None and parse_version(kernel) == parse_version(here))
@@ -101,7 +101,7 @@ def _run_sim(output: Output, config: Any, kernel: Optional[str]) -> None:
     if kernel is None:
         import platform
 
-        from mremapctl.backends.sim.versions import MODELS
+        from mremapctl.kernel import MODELS
 
         kernel = platform.release() if sys.platform.startswith("linux") else MODELS[-1].name
     result = walk(kernel, config.heap, config.size)

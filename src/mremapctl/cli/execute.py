@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from mremapctl.backends.base import RunOptions
 from mremapctl.cli.output import Output
 from mremapctl.errors import Unavailable
+from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario
 

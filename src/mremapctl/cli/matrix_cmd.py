@@ -109,8 +109,8 @@ def open_groups(
     """One backend object per column group: live here, sim or vm per kernel (``progress`` hears of
     vm downloads and boots)."""
     from mremapctl.backends.select import open_backend
-    from mremapctl.backends.sim.versions import models_between
     from mremapctl.errors import BadInput
+    from mremapctl.kernel import models_between
 
     if kernel_range:
         if ".." not in kernel_range:

@@ -14,7 +14,7 @@ from mremapctl.render.jsonout import envelope
 from mremapctl.render.text import vm_flags_text
 
 if TYPE_CHECKING:
-    from mremapctl.backends.sim.versions import Model
+    from mremapctl.kernel import Model
     from mremapctl.kind_probe import KindProbe
     from mremapctl.rules import Rule
 

@@ -7,8 +7,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from mremapctl.backends.base import RunOptions
 from mremapctl.errors import BadInput, Unavailable
+from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.survey.grid import Column, Row, scenario_for
 

@@ -77,7 +77,7 @@ def run_survey(backend: Any, parallel: Optional[int] = None, progress: Optional[
     """The whole grid on ``backend``, then through every model; Ctrl-C during the live part keeps
     a partial survey (its ``cut_short`` says so), during the models there is no verdict at all."""
     from mremapctl.backends.select import open_sim
-    from mremapctl.backends.sim.versions import MODELS
+    from mremapctl.kernel import MODELS
     from mremapctl.survey.matrix import run_matrix
 
     rows, columns = _grid()
@@ -93,7 +93,7 @@ def run_survey(backend: Any, parallel: Optional[int] = None, progress: Optional[
 
 def planned_experiments() -> int:
     """How many experiments :func:`run_survey` runs: the grid live, and once per model."""
-    from mremapctl.backends.sim.versions import MODELS
+    from mremapctl.kernel import MODELS
 
     rows, columns = _grid()
     return len(rows) * len(columns) * (1 + len(MODELS))

@@ -14,7 +14,7 @@ from mremapctl import flags as F
 from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.makers import Makers
 from mremapctl.backends.live.memory import Memory, describe_byte, page_starts
-from mremapctl.machine import MapRequest
+from mremapctl.primitives import MapRequest
 
 ADDR = 0x100000000000
 PAGE = os.sysconf("SC_PAGE_SIZE")

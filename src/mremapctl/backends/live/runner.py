@@ -11,7 +11,6 @@ import os
 import platform
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from mremapctl.backends.base import RunOptions
 from mremapctl.backends.live.child import (
     BatchInterrupted,
     Child,
@@ -27,6 +26,7 @@ from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.machine import LiveMachine  # imported here, not in every child
 from mremapctl.engine import Engine, crashed_step
 from mremapctl.errors import Unavailable
+from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario
 

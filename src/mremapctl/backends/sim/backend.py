@@ -8,12 +8,12 @@ import sys
 import threading
 from typing import Iterator, List, Optional
 
-from mremapctl.backends.base import RunOptions
 from mremapctl.backends.sim.facts import Facts, host_facts
 from mremapctl.backends.sim.machine import SimMachine
-from mremapctl.backends.sim.versions import Model
 from mremapctl.engine import Engine
+from mremapctl.kernel import Model
 from mremapctl.lab import Lab
+from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario
 

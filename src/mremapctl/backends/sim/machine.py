@@ -11,10 +11,10 @@ from mremapctl.backends.sim.call import Refused
 from mremapctl.backends.sim.facts import Facts
 from mremapctl.backends.sim.remap import simulate
 from mremapctl.backends.sim.space import PAGE, SOFT_DIRTY, SPECIAL, Obj, Pte, Space, Vma
-from mremapctl.backends.sim.versions import Version
 from mremapctl.errors import BadInput, Unavailable
+from mremapctl.kernel import Version
 from mremapctl.kinds import KINDS
-from mremapctl.machine import MapRequest, Outcome
+from mremapctl.primitives import MapRequest, Outcome
 from mremapctl.results import MapEntry, PageRuns, fill_note
 from mremapctl.rules import active_rules, get
 

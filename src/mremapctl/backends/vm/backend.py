@@ -14,9 +14,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
-from mremapctl.backends.base import RunOptions
 from mremapctl.errors import Unavailable
 from mremapctl.lab import Lab
+from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.scenario.dump import dump_scenario
 from mremapctl.scenario.load import Scenario
