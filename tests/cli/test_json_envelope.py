@@ -12,7 +12,7 @@ import pytest
 
 from mremapctl.backends.vm.versions import KernelPackage
 from mremapctl.cli import cli
-from mremapctl.render.jsonout import KINDS, runs_from_json
+from mremapctl.documents import KINDS, runs_from_json
 from mremapctl.render.survey import survey_json
 from mremapctl.survey.matrix import Cell
 from mremapctl.survey.survey import survey

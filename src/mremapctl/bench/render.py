@@ -16,8 +16,8 @@ from mremapctl.bench.cases import OPS, Case
 from mremapctl.bench.chart import chart
 from mremapctl.bench.notes import notes
 from mremapctl.bench.report import BenchReport, CaseStats
+from mremapctl.documents import envelope
 from mremapctl.errors import BadInput
-from mremapctl.render.jsonout import envelope
 from mremapctl.units import format_ns, format_size, short_size
 
 CSV_FIELDS = ["op", "mapping", "size", "placement", "populated", "min_ns", "median_ns", "p90_ns", "samples"]

@@ -20,9 +20,9 @@ from mremapctl.errors import BadInput
 def batch_cmd(path: Path) -> None:
     """Run {"scenarios": [TOML text, ...]} live and print their schema-1 runs as one "runs" document."""
     from mremapctl.backends.select import open_live
+    from mremapctl.documents import runs_json
     from mremapctl.errors import MremapctlError
     from mremapctl.primitives import RunOptions
-    from mremapctl.render.jsonout import runs_json
     from mremapctl.scenario.load import parse_scenario
 
     request = _request(path)

@@ -29,7 +29,7 @@ def run_and_show(
 ) -> Run:
     """Run the scenario ``make_scenario(page_size)`` builds and print it; exits 1 when it could not run
     (``not_carried_out`` says why a run that completed still did not do the experiment)."""
-    from mremapctl.render.jsonout import run_json
+    from mremapctl.documents import run_json
 
     if opts.get("show_c"):
         show_c(make_scenario)

@@ -8,10 +8,10 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from mremapctl.documents import envelope
 from mremapctl.gc_demo.heap import OBJECTS_PER_PAGE
 from mremapctl.gc_demo.live import GcResult
 from mremapctl.gc_demo.sim import NOT_MODELLED, NOT_REACHED, Walk
-from mremapctl.render.jsonout import envelope
 from mremapctl.units import format_ns, format_size
 
 RESOLVE = {"anon": ("MISSING", "UFFDIO_COPY"), "memfd": ("MINOR", "UFFDIO_CONTINUE")}

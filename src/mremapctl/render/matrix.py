@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from mremapctl.documents import envelope
 from mremapctl.render.fit import split_columns
-from mremapctl.render.jsonout import envelope
 from mremapctl.survey.grid import Column, Row
 from mremapctl.survey.matrix import Cell, Matrix
 

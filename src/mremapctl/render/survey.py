@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from mremapctl.render.jsonout import envelope
+from mremapctl.documents import envelope
 from mremapctl.survey.survey import Deviation, Survey
 
 

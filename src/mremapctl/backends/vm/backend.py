@@ -51,7 +51,7 @@ class VmBackend:
     def run_batch(self, scenarios: Sequence[Scenario], options: Optional[RunOptions] = None) -> List[Run]:
         """Run every scenario in one boot of the kernel."""
         from mremapctl.backends import vm
-        from mremapctl.render.jsonout import runs_from_json
+        from mremapctl.documents import runs_from_json
 
         options = options or RunOptions()
         folder = Path(tempfile.mkdtemp(prefix="mremapctl-batch-"))
