@@ -18,7 +18,7 @@ from mremapctl.lab import align_up
 from mremapctl.limits import POPULATE_FLOOR, POPULATE_SHARE
 from mremapctl.maps import parse_maps, parse_smaps
 from mremapctl.primitives import MapRequest, Outcome
-from mremapctl.results import MapEntry, PageRuns, fill_note, runs_of
+from mremapctl.results import MapEntry, PageRuns, fill_note
 from mremapctl.units import approx_size, format_size
 
 UFFD_FEATURES_WANTED = 1 << 9 | 1 << 10 | 1 << 12  # MINOR_HUGETLBFS | MINOR_SHMEM | WP_HUGETLBFS_SHMEM
@@ -145,10 +145,10 @@ class LiveMachine:
     # -- observation ---------------------------------------------------------------------
 
     def read_runs(self, addr: int, size: int) -> PageRuns:
-        return runs_of(self.memory.read_pages(addr, size))
+        return self.memory.read_runs(addr, size)
 
     def write(self, addr: int, size: int, byte: int) -> PageRuns:
-        return runs_of(self.memory.write(addr, size, byte))
+        return self.memory.write(addr, size, byte)
 
     def snapshot(self, window: Optional[Sequence[Tuple[int, int]]], vm_flags: bool) -> Tuple[List[MapEntry], int]:
         path = "/proc/self/smaps" if vm_flags else "/proc/self/maps"
