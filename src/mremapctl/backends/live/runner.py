@@ -148,7 +148,11 @@ class _Experiment:
             self.fail(f"the experiment's child {reason}")
 
     def time_out(self) -> None:
-        self.fail(f"timed out after {self.child.timeout:g} s (killed)")
+        step = len(self.run.steps) + 1
+        self.fail(
+            f"timed out after {self.child.timeout:g} s during step {step} (the child was killed); "
+            "give it longer with --timeout SECONDS"
+        )
         self.child.kill()
         self.done = True
 

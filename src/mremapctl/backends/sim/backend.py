@@ -44,8 +44,8 @@ class SimBackend:
                 run.maps_before, run.maps_after = engine.final_maps()
         except OutOfTime:
             run.failure = (
-                f"timed out after {options.timeout:g} s in the simulation, during step {len(run.steps) + 1} "
-                "(raise --timeout to give it longer)"
+                f"timed out after {options.timeout:g} s during step {len(run.steps) + 1} of the simulation; "
+                "give it longer with --timeout SECONDS"
             )
         return run
 
