@@ -7,7 +7,8 @@ from typing import Any, Callable, TypeVar
 import click
 
 from mremapctl.cli.output import output_options
-from mremapctl.cli.params import SECONDS, OutputFile
+from mremapctl.cli.params import SECONDS, OutputFile, ScenarioValue
+from mremapctl.lab import LAB_SIZE, lab_size
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,6 +25,13 @@ def run_options(func: F) -> F:
             show_default=True,
             help="live: real syscalls here; sim: a model of --kernel; vm: a real Debian --kernel under qemu; "
             "auto: live when possible.",
+        ),
+        click.option(
+            "--lab-size",
+            type=ScenarioValue(lab_size, "SIZE"),
+            default=f"{LAB_SIZE >> 30}G",
+            show_default=True,
+            help="The reserved address range regions are placed in (live and sim): larger for regions over 16G.",
         ),
         click.option(
             "--kernel",

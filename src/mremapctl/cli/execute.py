@@ -7,6 +7,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from mremapctl.cli.output import Output
 from mremapctl.errors import Unavailable
+from mremapctl.lab import Lab
 from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario
@@ -32,7 +33,7 @@ def run_and_show(
     from mremapctl.documents import run_json
 
     if opts.get("show_c"):
-        show_c(make_scenario)
+        show_c(make_scenario, opts["lab_size"])
     with output.progress("experiment") as progress:
         run = carry_out(opts, make_scenario, read_labels is not None, save, progress.say)
     if not run.failure and not_carried_out:
@@ -56,7 +57,7 @@ def carry_out(
     """Open the backend, build the scenario for its page size, run it, and annotate the run."""
     from mremapctl.backends.select import open_backend
 
-    backend, why = open_backend(opts.get("backend") or "auto", opts.get("kernel"), progress)
+    backend, why = open_backend(opts.get("backend") or "auto", opts.get("kernel"), progress, opts["lab_size"])
     scenario, notes = make_scenario(backend.page_size)
     saved = save(scenario) if save else None
     if saved:
@@ -66,7 +67,7 @@ def carry_out(
     if why:
         run.notes.insert(0, why)
     if backend.name in ("live", "vm"):
-        predict(run, scenario)
+        predict(run, scenario, opts["lab_size"])
     run.notes.extend(notes)
     return run
 
@@ -100,21 +101,21 @@ def verdict(output: Output, run: Run) -> None:
     )
 
 
-def predict(run: Run, scenario: Scenario) -> None:
+def predict(run: Run, scenario: Scenario, lab_size: int) -> None:
     """Annotate a live run with the model of this kernel (never fatal: the live answer stands)."""
     from mremapctl.annotate import annotate
     from mremapctl.backends.select import open_sim
 
-    model = open_sim(run.kernel)
+    model = open_sim(run.kernel, lab_size)
     model.facts.soft_dirty = any("sd" in (e.vm_flags or ()) for e in run.maps_after)
     annotate(run, model.run(scenario))
 
 
-def show_c(make_scenario: Callable[[int], Tuple[Scenario, List[str]]]) -> None:
+def show_c(make_scenario: Callable[[int], Tuple[Scenario, List[str]]], lab_size: int) -> None:
     """--show-c: print the experiment as a C program instead of running it."""
     from mremapctl.render.c_program import c_program
     from mremapctl.units import host_page_size
 
     page = host_page_size()
-    print(c_program(make_scenario(page)[0], page), end="")
+    print(c_program(make_scenario(page)[0], page, lab=Lab(size=lab_size)), end="")
     sys.exit(0)

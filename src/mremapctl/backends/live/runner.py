@@ -26,6 +26,7 @@ from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.machine import LiveMachine  # imported here, not in every child
 from mremapctl.engine import Engine, crashed_step
 from mremapctl.errors import Unavailable
+from mremapctl.lab import LAB_SIZE
 from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario
@@ -36,9 +37,9 @@ class LiveBackend:
 
     name = "live"
 
-    def __init__(self, sys: Optional[Syscalls] = None) -> None:
+    def __init__(self, sys: Optional[Syscalls] = None, lab_size: int = LAB_SIZE) -> None:
         self.sys = sys or Syscalls()
-        self.lab = reserve_lab(self.sys)
+        self.lab = reserve_lab(self.sys, lab_size)
         self.kernel = platform.release()
         self.page_size = os.sysconf("SC_PAGE_SIZE")
 

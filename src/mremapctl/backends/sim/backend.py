@@ -22,10 +22,16 @@ class SimBackend:
     name = "sim"
     page_size = 4096
 
-    def __init__(self, model: Model, requested: Optional[str] = None, notes: Optional[List[str]] = None) -> None:
+    def __init__(
+        self,
+        model: Model,
+        requested: Optional[str] = None,
+        notes: Optional[List[str]] = None,
+        lab: Optional[Lab] = None,
+    ) -> None:
         self.model = model
         self.kernel = requested or model.name
-        self.lab = Lab()
+        self.lab = lab or Lab()
         self.notes = list(notes or [])
         self.facts = host_facts() if sys.platform.startswith("linux") else Facts()
 

@@ -143,6 +143,9 @@ class SimMachine:
             return _err("EPERM")
         prot = req.prot | (F.PROT_READ | F.PROT_WRITE if req.fill is not None else 0)
         obj = kinds.object_for(req, size, SIM_PID, self.objects)
+        flags = kinds.vm_flags(req, prot, obj, self.holds)
+        if "ac" in flags and size > self.facts.total_ram:
+            return _err("ENOMEM")  # heuristic overcommit refuses one charge larger than RAM (swap: not modelled)
         if obj is not None and KINDS[req.kind].has_object and not req.same_as:
             self.objects[req.name] = obj
         if req.replace:
@@ -151,7 +154,7 @@ class SimMachine:
         vma = Vma(
             req.addr,
             end,
-            kinds.vm_flags(req, prot, obj, self.holds) | (SOFT_DIRTY if self.facts.soft_dirty else frozenset()),
+            flags | (SOFT_DIRTY if self.facts.soft_dirty else frozenset()),
             obj,
             pgoff,
             kind=req.kind,
