@@ -6,7 +6,7 @@ reason is recorded for the header.
 
 from __future__ import annotations
 
-import platform
+import os
 import sys
 from typing import TYPE_CHECKING, Callable, Optional, Tuple
 
@@ -42,7 +42,7 @@ def open_backend(
 
         return VmBackend(kernel, progress=progress), None
     if kernel is not None and name == "auto":
-        live_version = platform.release() if sys.platform.startswith("linux") else None
+        live_version = os.uname().release if sys.platform.startswith("linux") else None
         if live_version is None or not _same_series(kernel, live_version):
             return open_sim(kernel, lab_size), f"--kernel {kernel} is not this machine's kernel: simulated"
     try:
@@ -74,6 +74,6 @@ def open_sim(kernel: Optional[str], lab_size: int = LAB_SIZE) -> SimBackend:
     from mremapctl.backends.sim.backend import SimBackend
     from mremapctl.kernel import resolve
 
-    default = platform.release() if sys.platform.startswith("linux") else None
+    default = os.uname().release if sys.platform.startswith("linux") else None
     model, note = resolve(kernel, default)
     return SimBackend(model, kernel or (default if default else None), [note] if note else [], Lab(size=lab_size))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import platform
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from mremapctl import flags as F
@@ -35,7 +34,7 @@ class LiveMachine:
     def __init__(self, sys: Syscalls, force: bool = False) -> None:
         self.sys = sys
         self.page_size = os.sysconf("SC_PAGE_SIZE")
-        self.version = parse_version(platform.release())
+        self.version = parse_version(os.uname().release)
         self.force = force
         self.memory = Memory(sys, self.page_size)
         self.makers = Makers(sys)

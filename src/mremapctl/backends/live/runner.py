@@ -8,7 +8,6 @@ reports what happened (the signal, or a time-out) as the run's failure.
 from __future__ import annotations
 
 import os
-import platform
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from mremapctl.backends.live.child import (
@@ -40,7 +39,7 @@ class LiveBackend:
     def __init__(self, sys: Optional[Syscalls] = None, lab_size: int = LAB_SIZE) -> None:
         self.sys = sys or Syscalls()
         self.lab = reserve_lab(self.sys, lab_size)
-        self.kernel = platform.release()
+        self.kernel = os.uname().release
         self.page_size = os.sysconf("SC_PAGE_SIZE")
 
     def run(self, scenario: Scenario, options: Optional[RunOptions] = None) -> Run:

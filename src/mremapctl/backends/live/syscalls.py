@@ -6,7 +6,7 @@ depend on the target's libc being new enough to know mseal or memfd_secret.
 
 from __future__ import annotations
 
-import platform
+import os
 import sys
 from typing import Dict
 
@@ -89,4 +89,4 @@ def table_for(machine: str) -> Dict[str, int]:
 def host_table() -> Dict[str, int]:
     if not sys.platform.startswith("linux"):  # bench and demo gc reach here without backends.select
         raise Unavailable(f"live backend unavailable: this is {sys.platform}, not Linux")
-    return table_for(platform.machine())
+    return table_for(os.uname().machine)
