@@ -98,3 +98,53 @@ def test_1_gib_that_faults_alike_answers_in_a_moment(live_backend: Any, case: st
     assert big.steps[-1].runs[first_page:] == [(signal, GiB // 4096 - first_page)]
     assert shape(big, GiB) == shape(sim, GiB), "live and the model agree"
     assert elapsed < 5, f"{elapsed:.1f} s for a GiB that faults alike"
+
+
+UFFD_GIB = """
+[[step]]
+op = "mmap"
+name = "A"
+size = "1G"
+fill = "A"
+
+[[step]]
+op = "mmap"
+name = "H"
+size = "1G"
+
+[[step]]
+op = "uffd_register"
+at = "A"
+size = "1G"
+
+[[step]]
+op = "uffd_register"
+at = "H"
+size = "1G"
+
+[[step]]
+op = "read"
+at = "A"
+size = "1G"
+
+[[step]]
+op = "read"
+at = "H"
+size = "1G"
+"""
+
+
+def test_1_gib_registered_with_userfaultfd_reads_in_a_moment(live_backend: Any) -> None:
+    """A page that is there cannot wait for a handler: only the holes need a bounded read, one per hole."""
+    import time
+
+    from mremapctl.scenario.load import parse_scenario
+
+    scenario = parse_scenario(UFFD_GIB)
+    start = time.perf_counter()
+    live = live_backend.run(scenario, RunOptions(timeout=60))
+    elapsed = time.perf_counter() - start
+    assert live.failure is None, live.failure
+    assert [s.runs for s in live.steps[-2:]] == [[("data:A", GiB // 4096)], [("uffd", GiB // 4096)]]
+    assert shape(live, GiB) == shape(open_sim("6.18").run(scenario), GiB), "live and the model agree"
+    assert elapsed < 5, f"{elapsed:.1f} s"

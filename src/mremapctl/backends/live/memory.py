@@ -169,23 +169,62 @@ class Memory:
         anonymous memory has no page yet, and past the end of a file where no private copy is.
         """
         runs: PageRuns = []
-        if self.uffd_armed:  # each read may wait for a handler: one bounded read per page
-            for batch in page_batches(addr, size, self.page, IOV_BATCH):
-                for page in batch:
-                    add_run(runs, self.read_byte(page), 1)
-            return runs
         for start, end, entry in self._spans(addr, size):
             if entry is None or _inaccessible(entry):  # every page faults alike
                 add_run(runs, self._read_in(start, entry), pages_touched(start, end, self.page))
                 continue
             past_end = start if _private_anonymous(entry) else self._file_end(entry, start, end)
-            self._read_pages(start, past_end, entry, runs)
-            for lo, hi, hole in self._holes_and_pages(past_end, end):
-                if hole:  # zero or a fault (past the file's end), alike for every page of the hole
-                    add_run(runs, self._read_in(lo, entry), pages_touched(lo, hi, self.page))
-                else:
+            for lo, hi, hole in self._holes_and_pages(start, end):
+                if not hole:  # a page that is there: a read takes no fault
                     self._read_pages(lo, hi, entry, runs)
+                    continue
+                for part_lo, part_hi, alike in self._hole_parts(lo, hi, past_end):
+                    self._read_hole(part_lo, part_hi, entry, alike, runs)
         return runs
+
+    def _hole_parts(self, lo: int, hi: int, past_end: int) -> Iterator[Tuple[int, int, bool]]:
+        """A hole cut where its pages stop answering alike: (lo, hi, alike).
+
+        Past the file's end (or in private anonymous memory) every page reads as the first does. With
+        a userfaultfd registered, a page in the page cache (mincore) takes a minor fault and one that
+        is not a missing fault: the two kinds are told apart, so that one read can judge each part.
+        """
+        cut = min(max(lo, past_end), hi)
+        if self.uffd_armed and cut > lo:
+            for part_lo, part_hi in self._residency_runs(lo, cut):
+                yield part_lo, part_hi, False
+        elif cut > lo:
+            yield lo, cut, False
+        if cut < hi:
+            yield cut, hi, True
+
+    def _read_hole(self, lo: int, hi: int, entry: MapEntry, alike: bool, runs: PageRuns) -> None:
+        """The first page alone; the rest counted with it when they must answer alike (or wait for the
+        same userfaultfd), else read."""
+        first = self.read_byte(lo) if self.uffd_armed else self._read_in(lo, entry)
+        rest = pages_touched(lo, hi, self.page) - 1
+        add_run(runs, first, 1)
+        next_page = (lo // self.page + 1) * self.page
+        if first == UFFD or alike:
+            add_run(runs, first, rest)
+        elif rest:
+            self._read_pages(next_page, hi, entry, runs)
+
+    def _residency_runs(self, start: int, end: int) -> Iterator[Tuple[int, int]]:
+        """[start, end) cut where page-cache residency (mincore) changes."""
+        first = start // self.page * self.page
+        count = -(-(end - first) // self.page)
+        vector = bytearray(count)
+        ret, _ = self.sys.call("mincore", first, count * self.page, self.sys.address(vector))
+        if ret != 0:  # no answer: judge page by page
+            for page in range(first, end, self.page):
+                yield max(page, start), min(end, page + self.page)
+            return
+        at = 0
+        for i in range(1, count + 1):
+            if i == count or (vector[i] & 1) != (vector[at] & 1):
+                yield max(start, first + at * self.page), min(end, first + i * self.page)
+                at = i
 
     def _read_pages(self, start: int, end: int, entry: MapEntry, runs: PageRuns) -> None:
         for batch in page_batches(start, end - start, self.page, IOV_BATCH):
