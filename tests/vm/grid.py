@@ -48,8 +48,8 @@ def _size(expr: str, pages: int) -> str:
     return expr.replace("2S", f"{2 * pages}p").replace("S", f"{pages}p")
 
 
-def scenarios(version: Tuple[int, int]) -> Dict[str, Scenario]:
-    kinds = KINDS + ([SECRETMEM] if version >= (5, 14) else [])
+def scenarios(version: Tuple[int, int, int]) -> Dict[str, Scenario]:
+    kinds = KINDS + ([SECRETMEM] if version >= (5, 14, 0) else [])
     out = {}
     for kind, keys in kinds:
         pages = SIZES.get(kind, 2)

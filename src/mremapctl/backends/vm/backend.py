@@ -80,4 +80,5 @@ class VmBackend:
             run.notes.insert(
                 0, f"vm: Debian {result.package} (Linux {self.booted.upstream}) under qemu, {result.seconds:.1f} s"
             )
+            run.kernel_version = run.kernel_version or self.booted.upstream
         return runs
