@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from timing import medians
 
-TOOL = [sys.executable, "-m", "mremapctl"]
+TOOL = [str(Path(sys.executable).with_name("mremapctl"))]  # the console script people run
 COMMANDS = {
     "python -c pass": [sys.executable, "-c", "pass"],
     "try --anon": [*TOOL, "try", "--anon"],

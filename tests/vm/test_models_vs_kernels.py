@@ -1,15 +1,17 @@
-"""Real Debian kernels against the models of their versions: every kind × flag set × size.
+"""Real Debian kernels against the models of their versions: every kind × flag set × size, and
+every lesson.
 
-Each kernel boots once and runs the whole grid live (the vm backend's batching); each run is
-compared with the model of that version (the newest model for kernels past it), as the
-differential tests do for this machine's kernel, point release included (Debian's 6.1.0-57 is
-6.1.192, with its stable backports). Any disagreement fails, listed per scenario.
+Each kernel boots once and runs the grid and the bundled lessons live (the vm backend's
+batching); each run is compared with the model of that exact version, point release included
+(Debian's 6.1.0-57 is 6.1.192, with its stable backports), as the differential tests do for this
+machine's kernel, and each lesson must meet its `expect` lines there (`run NAME --check`). Any
+disagreement fails, listed per scenario.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, Dict
+from typing import Any, Dict, Tuple
 
 import pytest
 from tests.differential import differences
@@ -18,11 +20,15 @@ from tests.vm.grid import SERIES, scenarios
 from mremapctl.backends import vm
 from mremapctl.backends.select import open_sim
 from mremapctl.errors import Unavailable
+from mremapctl.examples import bundled, load_bundled
 from mremapctl.kernel import parse_version
+from mremapctl.scenario.load import Scenario
 
-# CI boots the oldest and the newest series (~1 min from an empty cache); the rest by hand with -m vm_all
+# CI boots the oldest and the newest series (~1 min from an empty cache); the rest by hand with -m vm_all,
+# with the point releases on either side of a stable backport that Debian ships
 CI_KERNELS = ["5.10", "7.3"]
-KERNELS = [k if k in CI_KERNELS else pytest.param(k, marks=pytest.mark.vm_all) for k in SERIES]
+POINT_RELEASES = ["6.18.5", "6.19.10"]
+KERNELS = [k if k in CI_KERNELS else pytest.param(k, marks=pytest.mark.vm_all) for k in SERIES + POINT_RELEASES]
 
 
 @pytest.fixture(scope="module")
@@ -35,15 +41,21 @@ def vm_ready() -> None:
         pytest.skip(str(exc))
 
 
-def disagreements(kernel: str) -> Dict[str, str]:
+def cases(version: Tuple[int, int, int]) -> Dict[str, Scenario]:
+    """The grid for a kernel of ``version``, and every lesson."""
+    return {**scenarios(version), **{f"lesson/{name}": load_bundled(name) for name, _ in bundled()}}
+
+
+def disagreements(kernel: str) -> Tuple[int, Dict[str, str]]:
+    """(scenarios run, {scenario: how the real kernel and its model part, or the expect it missed})."""
     from mremapctl.backends.vm.backend import VmBackend
 
     backend = VmBackend(kernel)
-    grid = scenarios(parse_version(kernel))
-    runs = backend.run_batch(list(grid.values()))
+    todo = cases(parse_version(backend.booted.upstream))
+    runs = backend.run_batch(list(todo.values()))
     model = open_sim(runs[0].kernel_version or backend.kernel)  # the point release: Debian's 6.1.0-57 is 6.1.192
     found: Dict[str, str] = {}
-    for (name, scenario), live in zip(grid.items(), runs):
+    for (name, scenario), live in zip(todo.items(), runs):
         model.facts.soft_dirty = any("sd" in (e.vm_flags or ()) for e in live.maps_after)
         try:
             simulated = model.run(scenario)
@@ -51,17 +63,20 @@ def disagreements(kernel: str) -> Dict[str, str]:
             if not (live.failure or "").startswith("unavailable:"):
                 found[name] = f"the model says unavailable ({err}), live: {live.failure or 'it ran'}"
             continue
-        diff = differences(live, simulated)
-        if diff:
-            found[name] = "; ".join(diff)
-    return found
+        problems = differences(live, simulated)
+        problems += [
+            f"step {s.index} {s.call}: {s.outcome}, expected {s.expect}" for s in live.steps if s.expect_met is False
+        ]
+        if problems:
+            found[name] = "; ".join(problems)
+    return len(todo), found
 
 
 @pytest.mark.vm
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_model_matches_real_kernel(vm_ready: Any, kernel: str) -> None:
-    found = disagreements(kernel)
-    print(f"{kernel}: {len(scenarios(parse_version(kernel)))} scenarios, {len(found)} disagreements")
+    count, found = disagreements(kernel)
+    print(f"{kernel}: {count} scenarios, {len(found)} disagreements")
     assert not found, f"{len(found)} disagreements on {kernel}:\n" + "\n".join(f"{n}: {t}" for n, t in found.items())
 
 

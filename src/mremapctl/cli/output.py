@@ -38,6 +38,7 @@ class Output:
             no_color=self._no_color(),
             force_terminal=True if self.color else None,
             highlight=False,
+            emoji=False,  # we print ⚠ and ✓ ourselves; :name: codes would only cost an import
             soft_wrap=False,
             record=self.record,
         )
@@ -52,6 +53,7 @@ class Output:
             no_color=self._no_color(),
             force_terminal=True if self.color else None,
             highlight=False,
+            emoji=False,
             soft_wrap=True,
         )
 

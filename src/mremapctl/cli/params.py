@@ -7,13 +7,15 @@ bad byte '0x100' …``), in the words the scenario loader uses for the same mist
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import click
 
 from mremapctl.errors import BadInput
 from mremapctl.expr import AddrExpr, SizeExpr
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class ScenarioValue(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.2
@@ -56,11 +58,13 @@ class OutputFile(click.Path):
     experiment runs (not after a minute of work)."""
 
     def __init__(self) -> None:
-        super().__init__(dir_okay=False, path_type=Path)
+        super().__init__(dir_okay=False)
 
     def convert(self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> Any:
-        path = super().convert(value, param, ctx)
-        folder = Path(os.fsdecode(path)).parent
+        from pathlib import Path  # only when an output file is asked for: pathlib costs 2-3 ms to import
+
+        path = Path(os.fsdecode(super().convert(value, param, ctx)))
+        folder = path.parent
         if not folder.is_dir():
             self.fail(f"{str(folder)!r} is not an existing folder", param, ctx)
         if not os.access(folder, os.W_OK):

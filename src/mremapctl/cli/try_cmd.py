@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 import click
 
@@ -12,6 +11,9 @@ from mremapctl.cli.output import Output, refuse_together
 from mremapctl.cli.params import ADDRESS, BARE, SIZE, OutputFile, ScenarioValue, or_bare, write_text
 from mremapctl.kinds import KINDS
 from mremapctl.scenario import values as V
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # `try`'s names for the mmap keys, so a refusal names the option the user typed.
 TRY_WORDS = {

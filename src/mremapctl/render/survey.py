@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, Dict, List
 
 from rich import box
@@ -11,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mremapctl.documents import envelope
+from mremapctl.survey.lessons import StepDeviation
 from mremapctl.survey.survey import Deviation, Survey
 
 
@@ -18,6 +20,10 @@ def _cell(d: Deviation) -> str:
     kind, variant, flags, size = d.cell
     label = kind + ("" if variant == "plain" else f" {variant}")
     return f"{label}: {'|'.join(flags) or 'no flags'} {size}"
+
+
+def _step(d: StepDeviation) -> str:
+    return f"{d.step} {d.call}" if d.step else d.call
 
 
 def verdict(s: Survey) -> str:
@@ -28,8 +34,8 @@ def verdict(s: Survey) -> str:
 def _verdict(s: Survey) -> str:
     if s.exact:
         also = [name for name, count in s.per_model.items() if count == 0 and name != s.behaves_like]
-        tie = f"; the {', '.join(also)} models answer these experiments alike" if also else ""
-        return f"behaves like Linux {s.behaves_like} (the newest model it matches in every cell{tie})"
+        tie = f"; the {', '.join(also)} models answer them alike" if also else ""
+        return f"behaves like Linux {s.behaves_like} (a model it matches in every cell and lesson step{tie})"
     return f"closest to Linux {s.behaves_like}, with {len(s.deviations)} deviation(s); no model matches every cell"
 
 
@@ -51,6 +57,19 @@ def render_survey(console: Console, s: Survey) -> None:
         for d in s.deviations:
             table.add_row(_cell(d), Text(d.live, style="bold"), d.model, d.rule or "")
         console.print(table)
+    if s.step_deviations:
+        table = Table(
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            header_style="bold",
+            title=f"lessons that answer otherwise than on the {s.behaves_like} model",
+            title_justify="left",
+        )
+        for column in ("lesson", "step", "live", "model"):
+            table.add_column(column)
+        for step in s.step_deviations:
+            table.add_row(step.lesson, _step(step), Text(step.live, style="bold"), step.model)
+        console.print(table)
     for why in s.unavailable.values():
         console.print(Text(f"unavailable here: {why.removeprefix('unavailable: ')}", style="dim"))
     console.print(Text(f"{len(s.cells)} live experiments in {s.seconds:.1f} s", style="dim"))
@@ -70,6 +89,10 @@ def survey_markdown(s: Survey) -> str:
             "|---|---|---|---|",
         ]
         lines += [f"| {_cell(d)} | {d.live} | {d.model} | {d.rule or ''} |" for d in s.deviations]
+    if s.step_deviations:
+        lines += ["", f"### Lessons that answer otherwise than the {s.behaves_like} model", ""]
+        lines += ["| lesson | step | live | model |", "|---|---|---|---|"]
+        lines += [f"| {x.lesson} | {_step(x)} | {x.live} | {x.model} |" for x in s.step_deviations]
     if s.unavailable:
         lines += ["", "### Unavailable here", ""] + [
             f"- {v.removeprefix('unavailable: ')}" for v in s.unavailable.values()
@@ -110,6 +133,7 @@ def survey_json(s: Survey) -> Dict[str, Any]:
         behaves_like=s.behaves_like,
         exact=s.exact,
         deviations=[deviation_json(d) for d in s.deviations],
+        lesson_deviations=[asdict(d) for d in s.step_deviations],
         per_model=s.per_model,
         unavailable=[{"kind": k, "reason": v} for k, v in s.unavailable.items()],
         experiments=len(s.cells),

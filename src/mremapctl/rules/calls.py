@@ -29,6 +29,19 @@ RULES = (
         change="mseal: add mseal syscall (6.10)",
     ),
     Rule(
+        id="mseal-merge-skipped",
+        call="mseal",
+        errno=None,
+        since=(6, 17),
+        until=(7, 0),
+        until_backports=((6, 19, 11), (6, 18, 21)),
+        topics=("mseal",),
+        text="sealing a range whose piece merges into the sealed VMA after it leaves the next piece unmerged with "
+        "what precedes it: one VMA boundary too many",
+        change="the 6.17 mseal rework; fixed by 'mm/mseal: update VMA end correctly on merge' (7.0; seen: 6.17.13, "
+        "6.18.15, 6.19.6-6.19.10 split, 6.19.11, 7.0.13 and 6.18.44 whole; 6.18.21 from the report, unconfirmed)",
+    ),
+    Rule(
         id="guard-advice-missing",
         call="madvise",
         errno="EINVAL",

@@ -461,8 +461,8 @@ RULES = (
         since=(7, 2),
         backports=((6, 12, 112), (6, 1, 191)),
         topics=DU,
-        text="after DONTUNMAP of a whole anonymous VMA, the emptied source's page offset follows its address "
-        "again, so it can merge with unfaulted anonymous neighbours",
+        text="after DONTUNMAP of a whole private anonymous VMA (not a /dev/zero one), the emptied source's page "
+        "offset follows its address again, so it can merge with unfaulted anonymous neighbours",
         change="mm/mremap: reset unfaulted VMA page offset for MREMAP_DONTUNMAP (7.2; source read in 7.2.6)",
     ),
     Rule(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from mremapctl.errors import BadInput
 from mremapctl.kinds import KINDS
 from mremapctl.scenario.steps import OPS, Mmap, Step
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 RESERVED_NAMES = frozenset({"lab"})
 

@@ -1,8 +1,9 @@
-"""A survey: this machine's live matrix against every kernel model.
+"""A survey: this machine's live matrix and the lessons against every kernel model.
 
-"Behaves like" is the newest model with no deviation, or failing that the model with the
-fewest (the newest of those); each deviation is one cell where live and model answer
-differently, with the rule the model applied.
+"Behaves like" is the model with no deviation (the kernel's own when it is one of them, else the
+newest), or failing that the model with the fewest (the newest of those); each deviation is one
+cell where live and model answer differently, with the rule the model applied, or one lesson
+step that answers differently.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from mremapctl.errors import BadInput, Interrupted
 from mremapctl.kinds import KINDS
 from mremapctl.survey import grid
+from mremapctl.survey.lessons import Answers, StepDeviation, run_lessons, step_deviations
 from mremapctl.survey.matrix import Advance, Cell
 
 Key = Tuple[str, str, Tuple[str, ...], str]
@@ -39,6 +41,7 @@ class Survey:
     cells: List[Cell] = field(default_factory=list)
     seconds: float = 0.0
     cut_short: str = ""  # "interrupted after N of M experiments": the verdict is partial
+    step_deviations: List[StepDeviation] = field(default_factory=list)  # lessons that answer otherwise
 
 
 def compared(cell: Cell) -> bool:
@@ -58,19 +61,39 @@ def deviations(live: Sequence[Cell], model: Sequence[Cell]) -> List[Deviation]:
 
 
 def survey(
-    kernel: str, live: List[Cell], models: Dict[str, List[Cell]], seconds: float = 0.0, cut_short: str = ""
+    kernel: str,
+    live: List[Cell],
+    models: Dict[str, List[Cell]],
+    seconds: float = 0.0,
+    cut_short: str = "",
+    lessons: Optional[Tuple[Dict[str, Answers], Dict[str, Dict[str, Answers]]]] = None,
 ) -> Survey:
-    """Compare the live cells with each model's (models in ascending version order)."""
+    """Compare the live cells (and lesson answers: here, per model) with each model's (models in
+    ascending version order)."""
     found = {name: deviations(live, cells) for name, cells in models.items()}
-    per_model = {name: len(d) for name, d in found.items()}
+    steps = {name: step_deviations(lessons[0], lessons[1][name]) if lessons else [] for name in models}
+    per_model = {name: len(found[name]) + len(steps[name]) for name in models}
     exact = [name for name, count in per_model.items() if count == 0]
+    own = _own_model(kernel)
     if exact:
-        best = exact[-1]
+        best = own if own in exact else exact[-1]
     else:
         fewest = min(per_model.values())
         best = [name for name, count in per_model.items() if count == fewest][-1]
     unavailable = {c.kind: (c.reason or c.result) for c in live if c.result == "unavailable" and c.variant == "plain"}
-    return Survey(kernel, best, bool(exact), found[best], per_model, unavailable, live, seconds, cut_short)
+    result = Survey(kernel, best, bool(exact), found[best], per_model, unavailable, live, seconds, cut_short)
+    result.step_deviations = steps[best]
+    return result
+
+
+def _own_model(kernel: str) -> Optional[str]:
+    """The name of the model that stands for ``kernel`` (None for a string that is no version)."""
+    from mremapctl.kernel import model_for, parse_version
+
+    try:
+        return model_for(parse_version(kernel)).name
+    except BadInput:
+        return None
 
 
 def run_survey(backend: Any, parallel: Optional[int] = None, progress: Optional[Advance] = None) -> Survey:
@@ -82,13 +105,17 @@ def run_survey(backend: Any, parallel: Optional[int] = None, progress: Optional[
 
     rows, columns = _grid()
     matrix = run_matrix([backend], rows, columns, progress, parallel)
-    models = {}
+    here = run_lessons(backend) if not matrix.cut_short else {}
+    models, lessons = {}, {}
     for model in every_model():
-        predicted = run_matrix([open_sim(model.name)], rows, columns, progress)
+        sim = open_sim(model.name)
+        predicted = run_matrix([sim], rows, columns, progress)
         if predicted.interrupted:  # a partial model would hide deviations
             raise Interrupted(f"interrupted while comparing with the {model.name} model; no verdict")
         models[model.name] = predicted.cells
-    return survey(backend.kernel, matrix.cells, models, matrix.seconds, matrix.cut_short)
+        lessons[model.name] = run_lessons(sim) if here else {}
+    kernel = getattr(backend, "kernel_version", None) or backend.kernel
+    return survey(kernel, matrix.cells, models, matrix.seconds, matrix.cut_short, (here, lessons))
 
 
 def planned_experiments() -> int:

@@ -273,6 +273,11 @@ EFFECTS: Dict[str, Tuple[str, Callable[[Run], object], Dict[str, object]]] = {
         {"6.15": True, "6.15.3": True, "6.15.4": False, "6.16": False},
     ),
     "aio-ring-dontcopy": (mmap(kind="aio", size="", fill=False), has_flag("A", "dc"), {"7.0": False, "7.1": True}),
+    "mseal-merge-skipped": (
+        mmap(size="3p", fill=False) + step("mseal", at="A+1p", size="1p") + step("mseal", at="A", size="3p"),
+        lab_vmas,
+        {"6.16": 1, "6.17": 2, "6.18.20": 2, "6.18.21": 1, "6.19.10": 2, "6.19.11": 1, "7.0": 1},
+    ),
     "mprotect-unaccounts-unfaulted": (
         mmap(fill=False) + step("mprotect", at="A", prot="r"),
         has_flag("A", "ac"),

@@ -6,8 +6,8 @@ read so that a simulation of this machine's kernel can match it exactly.
 
 from __future__ import annotations
 
-import gzip
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Dict, Set
 
 from mremapctl.units import U64_MAX
@@ -31,7 +31,14 @@ class Facts:
 
 
 def host_facts() -> Facts:
-    """This machine's values where Linux tells them (the defaults elsewhere)."""
+    """This machine's values where Linux tells them (the defaults elsewhere); a copy to change."""
+    facts = _read_host_facts()
+    return replace(facts, limits=dict(facts.limits), caps=set(facts.caps))
+
+
+@cache
+def _read_host_facts() -> Facts:
+    """Read once a process: a survey opens a model per kernel, and the config alone is 100 KiB of gzip."""
     facts = Facts()
     try:
         with open("/proc/sys/vm/max_map_count") as f:
@@ -50,6 +57,8 @@ def host_facts() -> Facts:
 
 
 def _kernel_config() -> str:
+    import gzip
+
     try:
         with gzip.open("/proc/config.gz", "rt") as f:
             return f.read()

@@ -283,7 +283,23 @@ class SimMachine:
         end = addr + -(-size // PAGE) * PAGE
         if not self._covered(addr, end):
             return _err("ENOMEM")
+        if self.holds("mseal-merge-skipped"):
+            self._seal_skipping_merges(addr, end)
+            return Outcome(value=0)
         return self._set_flags(addr, end, add=("sl",)) or Outcome(value=0)
+
+    def _seal_skipping_merges(self, start: int, end: int) -> None:
+        """6.17 to 7.0 (6.19.11, 6.18.21): after a piece merged into the sealed VMA after it, the
+        kernel went on from the piece's end, below the next VMA's start, and so did not merge that
+        VMA with what precedes it."""
+        behind: Optional[Vma] = None  # the VMA the next piece must not be merged with
+        for vma in self.space.overlapping(start, end):
+            if vma not in self.space.vmas or "sl" in vma.flags:
+                continue  # merged into an earlier piece, or sealed already
+            piece = self.space.isolate(max(start, vma.start), min(end, vma.end))[0]
+            after = next((v for v in self.space.vmas if v.start == piece.end), None)
+            merged = self.space.merge_around(self.space.replace_flags(piece, piece.flags | {"sl"}), exclude=behind)
+            behind = merged if after is not None and "sl" in after.flags and merged.end > piece.end else None
 
     def madvise(self, addr: int, size: int, advice: int) -> Outcome:
         name = next(k for k, v in F.MADVISE.items() if v == advice)

@@ -266,7 +266,8 @@ def keep_source(c: Call, vma: Vma, emptied: bool) -> Vma:
     if c.holds("dontunmap-source-account"):
         flags = flags - {"ac"}
     fresh = emptied and c.holds("dontunmap-fresh-anon-vma")
-    pgoff = vma.start // PAGE if emptied and vma.anonymous and c.holds("dontunmap-pgoff-reset") else vma.pgoff
+    # only memory without a file: a private /dev/zero mapping keeps its offset (seen on 6.1.192)
+    pgoff = vma.start // PAGE if emptied and vma.obj is None and c.holds("dontunmap-pgoff-reset") else vma.pgoff
     kept = replace(vma, flags=flags, anon_vma=None if fresh else vma.anon_vma, pgoff=pgoff)
     c.space.remove(vma)
     return c.space.insert(kept)

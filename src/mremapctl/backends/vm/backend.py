@@ -43,6 +43,7 @@ class VmBackend:
         self.progress = progress
         self.booted = vm.get(kernel, progress)
         self.kernel = self.booted.release
+        self.kernel_version = self.booted.upstream  # Debian's 6.1.0-57-amd64 is Linux 6.1.192
         self.lab = Lab()
 
     def run(self, scenario: Scenario, options: Optional[RunOptions] = None) -> Run:

@@ -1,0 +1,82 @@
+"""The lessons as the second half of a survey: each step's answer here against each model's.
+
+The grid asks every kind every flag set; what changed after 6.12 mostly shows in the maps
+instead (a VmFlag, one VMA more or less), which the lessons ask about with their `vmas` steps.
+So a survey runs them too, and a model must answer them alike to match this kernel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from mremapctl.annotate import comparable_runs
+from mremapctl.errors import BadInput, Unavailable
+from mremapctl.examples import bundled, load_bundled
+from mremapctl.pages import summarise_runs
+from mremapctl.primitives import RunOptions
+from mremapctl.results import Run
+
+Answers = Optional[List[str]]  # one per step; None: the lesson cannot run on that kernel
+QUICK = RunOptions(per_step_maps=False, vm_flags=False)  # the vmas steps read VmFlags themselves
+
+
+@dataclass(frozen=True)
+class StepDeviation:
+    lesson: str
+    step: int  # 0: the lesson as a whole (it ran on one side only)
+    call: str
+    live: str
+    model: str
+
+
+def answers(run: Run) -> Answers:
+    """What each step answered, as `expect` sees it (a read: its pages, the vDSO's code blanked)."""
+    if run.failure:
+        return None
+    return [
+        summarise_runs(comparable_runs(run, i)) if step.op == "read" else step.outcome
+        for i, step in enumerate(run.steps)
+    ]
+
+
+def run_lessons(backend: Any) -> Dict[str, Answers]:
+    """Every bundled lesson on ``backend`` (live and vm in one batch), lesson -> answers."""
+    names = [name for name, _ in bundled()]
+    scenarios = [load_bundled(name) for name in names]
+    if backend.name == "live":
+        runs = backend.run_many(scenarios, QUICK, errors="record")
+    elif backend.name == "vm":
+        runs = backend.run_batch(scenarios, QUICK)
+    else:
+        runs = [_sim_run(backend, scenario) for scenario in scenarios]
+    return {name: answers(run) if run is not None else None for name, run in zip(names, runs)}
+
+
+def _sim_run(backend: Any, scenario: Any) -> Optional[Run]:
+    try:
+        run: Run = backend.run(scenario, QUICK)
+        return run
+    except (Unavailable, BadInput):
+        return None
+
+
+def step_deviations(live: Dict[str, Answers], model: Dict[str, Answers]) -> List[StepDeviation]:
+    """Each step whose answer differs; a lesson that runs on one side only counts once."""
+    out = []
+    for lesson, here in live.items():
+        there = model.get(lesson)
+        if here is None and there is None:
+            continue
+        if here is None or there is None:
+            out.append(StepDeviation(lesson, 0, "the lesson", _ran(here), _ran(there)))
+            continue
+        calls = load_bundled(lesson).steps
+        for index, (a, b) in enumerate(zip(here, there), 1):
+            if a != b:
+                out.append(StepDeviation(lesson, index, calls[index - 1].op, a, b))
+    return out
+
+
+def _ran(answers_: Answers) -> str:
+    return "cannot run" if answers_ is None else "runs"
