@@ -39,34 +39,33 @@ def _verdict(s: Survey) -> str:
     return f"closest to Linux {s.behaves_like}, with {len(s.deviations)} deviation(s); no model matches every cell"
 
 
+def _table(title: str, *columns: str) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold", title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
 def render_survey(console: Console, s: Survey) -> None:
     console.print(Text("kernel ", style="dim").append(s.kernel, style="bold"))
     console.print(Text(verdict(s), style="bold green" if s.exact and not s.cut_short else "bold yellow"))
     counts = "  ".join(f"{name}:{count}" for name, count in s.per_model.items())
     console.print(Text(f"deviations per model: {counts}", style="dim"))
     if s.deviations:
-        table = Table(
-            box=box.SIMPLE_HEAD,
-            pad_edge=False,
-            header_style="bold",
-            title=f"where this kernel differs from the {s.behaves_like} model",
-            title_justify="left",
+        table = _table(
+            f"where this kernel differs from the {s.behaves_like} model",
+            "experiment",
+            "live",
+            "model",
+            "rule the model applied",
         )
-        for column in ("experiment", "live", "model", "rule the model applied"):
-            table.add_column(column)
         for d in s.deviations:
             table.add_row(_cell(d), Text(d.live, style="bold"), d.model, d.rule or "")
         console.print(table)
     if s.step_deviations:
-        table = Table(
-            box=box.SIMPLE_HEAD,
-            pad_edge=False,
-            header_style="bold",
-            title=f"lessons that answer otherwise than on the {s.behaves_like} model",
-            title_justify="left",
+        table = _table(
+            f"lessons that answer otherwise than on the {s.behaves_like} model", "lesson", "step", "live", "model"
         )
-        for column in ("lesson", "step", "live", "model"):
-            table.add_column(column)
         for step in s.step_deviations:
             table.add_row(step.lesson, _step(step), Text(step.live, style="bold"), step.model)
         console.print(table)
