@@ -22,6 +22,7 @@ Series = Tuple[int, int]
 OLDEST: Series = (5, 4)  # the first model: what older kernels do is not modelled
 NEWEST: Series = (7, 3)  # the newest release whose changes the rules know
 EVERY_POINT = 1 << 20  # "6.18" as the end of a range covers every 6.18.y
+LAST_MINOR = {4: 20, 5: 19, 6: 19}  # each major series' last release, before the next major
 
 _VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?(?:[-+~].*)?$")
 # Debian names 5.10 and 6.1 kernels by ABI ("6.1.0-57-amd64"); the point release is in uname -v.
@@ -87,11 +88,36 @@ class Model:
 
     @property
     def span(self) -> str:
-        """The releases it stands for: "5.11–5.12", "7.3+", "6.18.37+" (of 6.18.y), "6.12.113"."""
-        if self.until is None:
-            return f"{self.name}+"
-        last = show(_before(self.until))
-        return self.name if last == self.name else f"{self.name}–{last}"
+        """The releases it stands for: "5.11–5.12", "7.3+", "6.12.113", "6.18.37–6.18.y", and where a
+        series took a backport only its releases before it: "6.1.0–6.1.190, 6.2–6.4"."""
+        series = f"{self.since[0]}.{self.since[1]}"
+        if self.since[2]:
+            return f"{self.name}–{series}.y" if self.until is None else _range(self.name, show(_before(self.until)))
+        parts: List[str] = []
+        plain: List[str] = []  # consecutive series the model covers whole
+        at: Series = self.since[:2]
+        while self.until is None or (*at, 0) < self.until:
+            points = stable_landings(at)
+            if points:
+                parts += [_range(plain[0], plain[-1])] if plain else []
+                plain = []
+                parts.append(f"{at[0]}.{at[1]}.0–{show(_before(points[0]))}")
+            else:
+                plain.append(f"{at[0]}.{at[1]}")
+            if self.until is None and at >= NEWEST:
+                break
+            at = _next_series(at)
+        if plain:
+            parts.append(_range(plain[0], plain[-1]) + ("+" if self.until is None else ""))
+        return ", ".join(parts)
+
+
+def _next_series(series: Series) -> Series:
+    return (series[0] + 1, 0) if series[1] == LAST_MINOR.get(series[0], 99) else (series[0], series[1] + 1)
+
+
+def _range(first: str, last: str) -> str:
+    return first if first == last else f"{first}–{last}"
 
 
 def _before(version: Version) -> Version:
@@ -101,7 +127,7 @@ def _before(version: Version) -> Version:
         return major, minor, point - 1
     if minor:
         return major, minor - 1, 0
-    return (5, 19, 0) if major == 6 else (6, 19, 0) if major == 7 else (major - 1, 0, 0)
+    return major - 1, LAST_MINOR.get(major - 1, 0), 0
 
 
 @cache

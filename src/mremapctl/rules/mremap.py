@@ -298,6 +298,15 @@ RULES = (
         when=lambda c: c.map_count + 2 + c.locked_dontunmap_split() > c.max_map_count,
     ),
     Rule(
+        id="hugetlb-split-unaligned",
+        errno="EINVAL",
+        topics=("hugetlb",),
+        text="a hugetlb VMA cannot be cut where a huge page does not begin (a cut at the start that is allowed stays "
+        "made): seen when a shrink before 5.16 unmaps an unaligned tail",
+        change="hugetlb_vm_op_split(); seen on 5.10.262 (mremap from 5.16 checks the alignment first)",
+        when=lambda c: False,
+    ),
+    Rule(
         id="split-refused",
         errno="EINVAL",
         since=(5, 11),

@@ -78,6 +78,10 @@ CASES: Dict[str, Tuple[str, Dict[str, Tuple[str, str]]]] = {
         mmap(kind="hugetlb", size="2M") + mremap(old="A", new_size="4M", raw=1),
         {"5.15": ("EINVAL", "hugetlb-refused"), "5.16": ("EINVAL", "hugetlb-grow")},
     ),
+    "hugetlb-split-unaligned": (  # a shrink from an unaligned address cuts the VMA there (seen on 5.10.262)
+        mmap(kind="hugetlb", size="4M") + mremap(old="A+1p", old_size="2M", new_size="1p"),
+        {"5.15": ("EINVAL", "hugetlb-split-unaligned"), "5.16": ("EINVAL", "hugetlb-unaligned")},
+    ),
     "hugetlb-unaligned": (
         mmap(kind="hugetlb", size="4M") + mremap(old="A", raw=3, new_address="lab+1G+1p"),
         {
@@ -429,6 +433,14 @@ def headroom_needed(kernel: str, text: str) -> int:
         if run_last_mremap(text, kernel, Facts(max_map_count=vmas + headroom))[0] == "ok":
             return headroom
     raise AssertionError("never succeeds")
+
+
+def test_a_refused_hugetlb_unmap_keeps_the_cut_it_made_first() -> None:
+    """5.10.262: the tail [A+2M, A+2M+1p) may be cut at A+2M, not at A+2M+1p: EINVAL, and two VMAs."""
+    text = mmap(kind="hugetlb", size="4M") + mremap(old="A+1p", old_size="2M", new_size="2M-1p")
+    outcome, rule, run = run_last_mremap(text, "5.10")
+    assert (outcome, rule) == ("EINVAL", "hugetlb-split-unaligned")
+    assert [e.size for e in run.maps_after] == [2 << 20, 2 << 20]
 
 
 def test_map_count_headroom_as_real_kernels_need_it() -> None:

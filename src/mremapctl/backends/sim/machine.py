@@ -95,11 +95,21 @@ class SimMachine:
 
     def split_refusal(self, vma: Vma, start: int, end: int) -> Optional[str]:
         """The rule that refuses cutting [start, end) out of this VMA, if one holds (the perf ring
-        buffer always refuses, other special mappings from 5.11)."""
-        if vma.special is None or (start <= vma.start and vma.end <= end):
+        buffer always refuses, other special mappings from 5.11, hugetlb where a cut is not on a
+        huge page boundary)."""
+        if start <= vma.start and vma.end <= end:
             return None
-        rule = KINDS[vma.special].split_rule
+        if "ht" in vma.flags and any(vma.start < cut < vma.end and cut % self.facts.huge for cut in (start, end)):
+            return "hugetlb-split-unaligned"
+        rule = KINDS[vma.special].split_rule if vma.special else None
         return rule if rule is not None and self.holds(rule) else None
+
+    def refused_unmap(self, start: int, end: int) -> None:
+        """What a refused unmap leaves behind: a hugetlb VMA cut at the start (allowed there) stays cut
+        when the cut at the end is the one refused, as munmap makes the first cut first."""
+        first = self.space.find(start)
+        if first is not None and "ht" in first.flags and first.start < start and start % self.facts.huge == 0:
+            self.space.split(start)
 
     def free_range(self, length: int, hint: int = 0) -> int:
         """get_unmapped_area(): a free hint is honoured, else the highest gap below mmap_base."""
@@ -221,6 +231,8 @@ class SimMachine:
         end = addr + -(-size // PAGE) * PAGE
         rule = self.munmap_rule(addr, end)
         if rule:
+            if rule == "hugetlb-split-unaligned":
+                self.refused_unmap(addr, end)
             return _err("EPERM" if rule == "sealed" else "EINVAL")
         self.unmap(addr, end)
         return Outcome(value=0)

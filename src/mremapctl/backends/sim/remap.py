@@ -158,6 +158,8 @@ def unmap_tail(c: Call, errors: bool) -> None:
         return
     rule = c.sim.munmap_rule(c.addr + c.new_len, c.addr + c.old_len)
     if rule and errors:
+        if rule == "hugetlb-split-unaligned":
+            c.sim.refused_unmap(c.addr + c.new_len, c.addr + c.old_len)
         raise Refused("tail-sealed" if rule == "sealed" else rule)
     if not rule:
         c.sim.unmap(c.addr + c.new_len, c.addr + c.old_len)
