@@ -63,3 +63,28 @@ def scenarios(version: Tuple[int, int, int]) -> Dict[str, Scenario]:
                 text += '[[step]]\nop = "read"\nat = "A"\nsize = "1p"\n\n[[step]]\nop = "read"\nat = "B"\n'
             out[f"{kind}/{label}"] = parse_scenario(text, f"{kind}/{label}")
     return out
+
+
+# hugetlb remapped from an address on a page but not on a huge page boundary: before 5.16 a
+# shrink cuts the VMA where it may and refuses where it may not (found on 5.10.262)
+HUGETLB_UNALIGNED = [
+    ("H+1p", "4M-1p", "2M-1p"),
+    ("H+1p", "4M-1p", "1p"),
+    ("H+1p", "2M", "2M-1p"),
+    ("H+2M-1p", "2M", "1p"),
+    ("H+2M+1p", "2M-1p", "1p"),
+    ("H+1p", "2M-1p", "4M-1p"),
+]
+
+
+def hugetlb_unaligned() -> Dict[str, Scenario]:
+    out = {}
+    for old, old_size, new_size in HUGETLB_UNALIGNED:
+        name = f"hugetlb-unaligned/{old} {old_size}->{new_size}"
+        text = (
+            '[[step]]\nop = "mmap"\nname = "H"\nkind = "hugetlb"\nsize = "4M"\nfill = "H"\n\n'
+            f'[[step]]\nop = "mremap"\nold = "{old}"\nold_size = "{old_size}"\nnew_size = "{new_size}"\n\n'
+            '[[step]]\nop = "read"\nat = "H"\nsize = "4M"\n\n[[step]]\nop = "vmas"\nat = "H"\nsize = "4M"\n'
+        )
+        out[name] = parse_scenario(text, name)
+    return out

@@ -15,7 +15,7 @@ from typing import Any, Dict, Tuple
 
 import pytest
 from tests.differential import differences
-from tests.vm.grid import SERIES, scenarios
+from tests.vm.grid import SERIES, hugetlb_unaligned, scenarios
 
 from mremapctl.backends import vm
 from mremapctl.backends.select import open_sim
@@ -42,8 +42,9 @@ def vm_ready() -> None:
 
 
 def cases(version: Tuple[int, int, int]) -> Dict[str, Scenario]:
-    """The grid for a kernel of ``version``, and every lesson."""
-    return {**scenarios(version), **{f"lesson/{name}": load_bundled(name) for name, _ in bundled()}}
+    """The grid for a kernel of ``version``, the unaligned hugetlb calls, and every lesson."""
+    lessons = {f"lesson/{name}": load_bundled(name) for name, _ in bundled()}
+    return {**scenarios(version), **hugetlb_unaligned(), **lessons}
 
 
 def disagreements(kernel: str) -> Tuple[int, Dict[str, str]]:
