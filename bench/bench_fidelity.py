@@ -32,7 +32,7 @@ from mremapctl.backends.live.libc import Syscalls
 from mremapctl.bench import Selection, Settings, run_bench
 from mremapctl.bench.cases import IN_PLACE_OPS, Case, addresses, build_cases, parse_sizes
 from mremapctl.bench.measure import cell_groups
-from mremapctl.units import fmt_ns, format_size
+from mremapctl.units import format_ns, format_size
 
 SOURCE = Path(__file__).with_name("mremap_ref.c")
 Key = Tuple[str, str, int, str, bool]
@@ -121,8 +121,8 @@ def main() -> int:
                         sides[side].setdefault(key, []).append(value)
     first = "C (control)" if args.control else "python (cffi syscall + perf_counter_ns)"
     print(
-        f"per-call overhead subtracted, median: {first} {fmt_ns(statistics.median(overheads['python']))}; "
-        f"C (syscall + clock_gettime) {fmt_ns(statistics.median(overheads['C']))}"
+        f"per-call overhead subtracted, median: {first} {format_ns(statistics.median(overheads['python']))}; "
+        f"C (syscall + clock_gettime) {format_ns(statistics.median(overheads['C']))}"
     )
     return report(sides["python"], sides["C"], args.threshold_us * 1000, args.tolerance)
 
@@ -143,9 +143,9 @@ def report(py: Dict[Key, List[int]], ref: Dict[Key, List[int]], threshold_ns: fl
     for (op, mapping, size, placement, _), p, c, ratio in rows:
         flag = "" if abs(ratio - 1) <= tolerance else "  ✗"
         cells = f"{op:10} {mapping:7} {placement:10} {format_size(size):>8}"
-        print(f"{cells} {fmt_ns(p):>9} {fmt_ns(c):>9} {ratio:6.3f}{flag}")
+        print(f"{cells} {format_ns(p):>9} {format_ns(c):>9} {ratio:6.3f}{flag}")
     print(
-        f"{len(rows)} cells ≥ {fmt_ns(threshold_ns)} compared ({below} below the threshold not compared); "
+        f"{len(rows)} cells ≥ {format_ns(threshold_ns)} compared ({below} below the threshold not compared); "
         f"largest deviation {worst:.1%} (tolerance {tolerance:.0%})"
     )
     return 0 if worst <= tolerance else 1

@@ -12,14 +12,17 @@ import argparse
 import itertools
 import time
 
-from mremapctl.backends.base import RunOptions
 from mremapctl.backends.select import open_sim
 from mremapctl.experiment import TryOptions, build
+from mremapctl.primitives import RunOptions
 
 CASES = [
-    TryOptions(kind="memfd", dontunmap=True), TryOptions(kind="anon", dontunmap=True),
-    TryOptions(kind="perf", dontunmap=True, fill=None), TryOptions(kind="anon", maymove=True, grow=True),
-    TryOptions(kind="shmem", fixed=""), TryOptions(kind="anon", raw_flags=9),
+    TryOptions(kind="memfd", dontunmap=True),
+    TryOptions(kind="anon", dontunmap=True),
+    TryOptions(kind="perf", dontunmap=True, fill=None),
+    TryOptions(kind="anon", maymove=True, grow=True),
+    TryOptions(kind="shmem", fixed=""),
+    TryOptions(kind="anon", raw_flags=9),
 ]
 
 
@@ -30,8 +33,10 @@ def main() -> None:
     args = parser.parse_args()
     backend = open_sim(args.kernel)
     scenarios = [build(opts, 4096)[0] for opts in CASES]
-    for label, options in (("with per-step maps", RunOptions()),
-                           ("final maps only (matrix)", RunOptions(per_step_maps=False))):
+    for label, options in (
+        ("with per-step maps", RunOptions()),
+        ("final maps only (matrix)", RunOptions(per_step_maps=False)),
+    ):
         count, start = 0, time.perf_counter()
         for scenario in itertools.cycle(scenarios):
             backend.run(scenario, options)

@@ -1,7 +1,10 @@
+import doctest
+
 import pytest
 
+from mremapctl import units
 from mremapctl.errors import BadInput
-from mremapctl.units import format_size, parse_term
+from mremapctl.units import format_size, parse_term, rough_size, short_size
 
 
 @pytest.mark.parametrize(
@@ -49,3 +52,17 @@ def test_bad_terms_name_the_value(text: str) -> None:
 )
 def test_format_size_binary_units(n: int, text: str) -> None:
     assert format_size(n) == text
+
+
+def test_rough_sizes_count_a_hair_under_a_unit_as_one() -> None:
+    assert [rough_size(n) for n in ((1 << 30) - 16384, 32 << 30, 1536, 100)] == ["1 GiB", "32 GiB", "1.5 KiB", "100 B"]
+
+
+def test_short_sizes_are_exact_or_bytes() -> None:
+    assert [short_size(n) for n in (4096, 1 << 30, 3 << 20, 4097)] == ["4K", "1G", "3M", "4097"]
+
+
+def test_the_examples_in_the_docstrings() -> None:
+    """pytest collects tests/ only, so the module's doctests run here."""
+    failures, tried = doctest.testmod(units)
+    assert failures == 0 and tried > 0

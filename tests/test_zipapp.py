@@ -64,4 +64,30 @@ def test_uses_cffi_where_installed(pyz: Path) -> None:
 
 def test_python_dash_m_works() -> None:
     out = subprocess.run([sys.executable, "-m", "mremapctl", "kernels", "--json"], capture_output=True, text=True)
-    assert out.returncode == 0 and json.loads(out.stdout)[0]["model"] == "5.4"
+    assert out.returncode == 0 and json.loads(out.stdout)["items"][0]["model"] == "5.4"
+
+
+ALONE = [  # every command, as a target machine without an install runs them
+    ["try", "--memfd", "--dontunmap", "--json"],
+    ["run", "gc-heap-flip", "--check", "--json"],
+    ["matrix", "--kinds", "anon,memfd", "--json"],
+    ["survey", "--json"],
+    ["kinds", "--json"],
+    ["explain", "DONTUNMAP", "--json"],
+    ["kernels", "--json"],
+    ["bench", "--quick", "--sizes", "4K", "--ops", "move", "--samples", "2", "--json"],
+    ["demo", "gc", "--backend", "sim", "--json"],
+]
+
+
+@pytest.mark.parametrize("args", ALONE, ids=lambda a: a[0])
+def test_every_command_runs_from_the_zipapp_alone(pyz: Path, tmp_path: Path, args: List[str]) -> None:
+    # -I -S: isolated, no site-packages, started away from the source tree: only the .pyz holds mremapctl
+    out = subprocess.run(
+        [*oldest_python(), "-I", "-S", str(pyz), *args], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    document = json.loads(out.stdout)
+    assert document["tool"] == "mremapctl"
+    if args[0] in ("matrix", "survey"):  # the zygote found the package inside the .pyz
+        assert len(document.get("cells", [])) > 100, out.stdout[:500]

@@ -7,7 +7,7 @@ import os
 
 from mremapctl import flags as F
 from mremapctl.kinds import KINDS
-from mremapctl.machine import MapRequest
+from mremapctl.primitives import MapRequest
 
 
 def errno_name(value: int) -> str:

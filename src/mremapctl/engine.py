@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Iterator, List, Optional, Tuple
 
 from mremapctl import flags as F
-from mremapctl.backends.base import RunOptions
 from mremapctl.calls import errno_name, mmap_call, mremap_call
 from mremapctl.lab import Lab
-from mremapctl.machine import Machine, MapRequest, Outcome
+from mremapctl.primitives import Machine, MapRequest, Outcome, RunOptions
 from mremapctl.resolve import Addr, Resolver, Size
 from mremapctl.results import CRASHED, FAILED, OK, SKIPPED, MapEntry, StepResult
 from mremapctl.scenario import steps as S

@@ -27,7 +27,7 @@ def find_rules(topic: str, kernel: Optional[str] = None) -> List[Rule]:
             f"({', '.join(FLAGS)}) or a rule id"
         )
     if kernel is not None:
-        from mremapctl.backends.sim.versions import parse_version
+        from mremapctl.kernel import parse_version
 
         version = parse_version(kernel)
         chosen = [r for r in chosen if r.applies(version)]
@@ -36,7 +36,7 @@ def find_rules(topic: str, kernel: Optional[str] = None) -> List[Rule]:
 
 def flag_history(topic: str) -> List[Tuple[str, str]]:
     """(model, change) lines of the kernel timeline that mention the flag."""
-    from mremapctl.backends.sim.versions import MODELS
+    from mremapctl.kernel import MODELS
 
     flag = topic.upper().removeprefix("MREMAP_")
     if flag not in FLAGS:

@@ -2,39 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
 
-from mremapctl.backends.base import Backend, RunOptions
+from mremapctl.backends.base import Backend
 from mremapctl.errors import Unavailable
 from mremapctl.kinds import KINDS
+from mremapctl.primitives import RunOptions
 from mremapctl.scenario.load import Scenario
 from mremapctl.scenario.steps import Mmap
 
 
-def probe_kinds(backend: Backend) -> List[Dict[str, Any]]:
-    rows = []
-    for name, kind in KINDS.items():
-        row: Dict[str, Any] = {
-            "kind": name,
-            "summary": kind.summary,
-            "available": False,
-            "reason": None,
-            "vm_flags": None,
-            "path": None,
-        }
-        try:
-            run = backend.run(Scenario((Mmap(name="probe", kind=name),)), RunOptions(per_step_maps=False))
-        except Unavailable as err:
-            row["reason"] = str(err)
-            rows.append(row)
-            continue
-        step = run.steps[0] if run.steps else None
-        if step is None or not step.ok:
-            row["reason"] = f"mmap failed: {step.errno if step else run.failure}"
-        else:
-            entries = [e for e in run.maps_after if e.label == "probe"]
-            row["available"] = True
-            row["vm_flags"] = list(entries[0].vm_flags or ()) if entries else None
-            row["path"] = entries[0].path if entries else None
-        rows.append(row)
-    return rows
+@dataclass(frozen=True)
+class KindProbe:
+    """One kind, mapped once: its VmFlags and path, or why it cannot be made here."""
+
+    kind: str
+    summary: str
+    available: bool = False
+    reason: Optional[str] = None
+    vm_flags: Optional[Tuple[str, ...]] = None
+    path: Optional[str] = None
+
+
+def probe_kinds(backend: Backend) -> List[KindProbe]:
+    return [_probe(backend, name, kind.summary) for name, kind in KINDS.items()]
+
+
+def _probe(backend: Backend, name: str, summary: str) -> KindProbe:
+    try:
+        run = backend.run(Scenario((Mmap(name="probe", kind=name),)), RunOptions(per_step_maps=False))
+    except Unavailable as err:
+        return KindProbe(name, summary, reason=str(err))
+    step = run.steps[0] if run.steps else None
+    if step is None or not step.ok:
+        return KindProbe(name, summary, reason=f"mmap failed: {step.errno if step else run.failure}")
+    entry = next((e for e in run.maps_after if e.label == "probe"), None)
+    if entry is None:
+        return KindProbe(name, summary, available=True)
+    return KindProbe(name, summary, True, vm_flags=tuple(entry.vm_flags or ()), path=entry.path)

@@ -50,3 +50,17 @@ class Placer:
         addr = self.next
         self.next = align_up(addr + size + 1, GiB)
         return addr
+
+
+LAB_SIZE_MAX = 64 << 40  # from 0x100000000000 that stays inside a 47-bit address space
+
+
+def lab_size(text: str) -> int:
+    """A lab size a user asked for: whole GiB, at least the default (16 GiB regions fit in it)."""
+    from mremapctl.errors import BadInput
+    from mremapctl.expr import SizeExpr
+
+    size: int = SizeExpr.of(text).resolve(4096)
+    if size % GiB or not LAB_SIZE <= size <= LAB_SIZE_MAX:
+        raise BadInput(f"bad lab size {text!r}: whole GiB from {LAB_SIZE >> 30}G to {LAB_SIZE_MAX >> 40}T")
+    return size

@@ -1,5 +1,5 @@
-"""Sizes as users write them ("4097", "2p", "16K") and as people read them ("16 KiB"), and
-latencies as people read them ("4.12 µs").
+"""Sizes as users write them ("4097", "2p", "16K"), and sizes and durations as people read them
+("16 KiB", "4.12 µs"): every number the tool prints for a person is formatted here.
 
 Binary units only: pages and mappings come in powers of two, and a "K" that means
 1000 would be wrong for every number this tool prints.
@@ -15,6 +15,7 @@ from mremapctl.errors import BadInput
 U64_MAX = (1 << 64) - 1
 
 _SUFFIX_SHIFT = {"k": 10, "m": 20, "g": 30, "t": 40}
+_UNITS = ((40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB"))  # largest first
 _TERM = re.compile(r"(?i)(0x[0-9a-f]+|\d+)(p|k|m|g|t|kib|mib|gib|tib)?")
 
 
@@ -58,7 +59,7 @@ def format_size(n: int) -> str:
     >>> format_size(16384), format_size(4097), format_size(3 << 20), format_size(1536)
     ('16 KiB', '4097 B', '3 MiB', '1.5 KiB')
     """
-    for shift, unit in ((40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")):
+    for shift, unit in _UNITS:
         if n >= 1 << shift:
             if n % (1 << shift) == 0:
                 return f"{n >> shift} {unit}"
@@ -67,18 +68,49 @@ def format_size(n: int) -> str:
     return f"{n} B"
 
 
+def short_size(n: int) -> str:
+    """A size with a one-letter unit and no space, for narrow places (axis labels, column heads);
+    bytes when no unit shows it exactly.
+
+    >>> short_size(4096), short_size(2 << 20), short_size(1 << 30), short_size(1536)
+    ('4K', '2M', '1G', '1536')
+    """
+    for shift, unit in _UNITS:
+        if n >= 1 << shift and n % (1 << shift) == 0:
+            return f"{n >> shift}{unit[0]}"
+    return str(n)
+
+
 def approx_size(n: int) -> str:
-    """A rounded size for messages about memory budgets ("about 23.2 GiB")."""
-    for shift, unit in ((40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")):
+    """A rounded size for messages about memory budgets, where exactness does not matter.
+
+    >>> approx_size(24964497408), approx_size(1536), approx_size(100)
+    ('about 23.2 GiB', 'about 1.5 KiB', '100 B')
+    """
+    for shift, unit in _UNITS:
         if n >= 1 << shift:
             return f"about {n / (1 << shift):.1f} {unit}"
     return f"{n} B"
 
 
-def fmt_ns(ns: float) -> str:
-    """A latency with three significant digits in the unit that suits it.
+def rough_size(n: int) -> str:
+    """A size to two figures, a hair under a unit counting as one: for drawings not to scale,
+    where "32 GiB" says enough.
 
-    >>> fmt_ns(850), fmt_ns(4123), fmt_ns(176_271), fmt_ns(3_932_880)
+    >>> rough_size((1 << 30) - 16384), rough_size(32 << 30), rough_size(1536), rough_size(100)
+    ('1 GiB', '32 GiB', '1.5 KiB', '100 B')
+    """
+    for shift, unit in _UNITS:
+        if n >= (1 << shift) * 0.999:
+            value = round(n / (1 << shift), 1)
+            return f"{value:.0f} {unit}" if value >= 10 or value == int(value) else f"{value:.1f} {unit}"
+    return f"{n} B"
+
+
+def format_ns(ns: float) -> str:
+    """A duration in nanoseconds, with three significant digits in the unit that suits it.
+
+    >>> format_ns(850), format_ns(4123), format_ns(176_271), format_ns(3_932_880)
     ('850 ns', '4.12 µs', '176 µs', '3.93 ms')
     """
     for scale, unit in ((1e9, "s"), (1e6, "ms"), (1e3, "µs")):

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from hypothesis import given
 
-from mremapctl.backends.base import RunOptions
 from mremapctl.backends.select import open_sim
 from mremapctl.errors import BadInput, Unavailable
 from mremapctl.examples import bundled, load_bundled
+from mremapctl.primitives import RunOptions
 from mremapctl.scenario import parse_scenario
 from tests.differential import differences, scenarios
 

@@ -12,11 +12,11 @@ from rich.console import Console
 
 from mremapctl.backends.live.timing import Overhead
 from mremapctl.bench.cases import Case, Selection, build_cases
-from mremapctl.bench.chart import chart, short_size
+from mremapctl.bench.chart import chart
 from mremapctl.bench.measure import Measured, Settings
 from mremapctl.bench.notes import notes
-from mremapctl.bench.render import chart_for, parse_chart_spec, render_report
-from mremapctl.bench.report import BenchReport, Cell, percentile
+from mremapctl.bench.render import bench_csv, bench_json, case_json, chart_for, parse_chart_spec, render_report
+from mremapctl.bench.report import BenchReport, CaseStats, percentile
 from mremapctl.bench.run import check_memory
 from mremapctl.bench.system import SystemInfo
 from mremapctl.errors import BadInput
@@ -39,7 +39,7 @@ def report_for(cases: List[Case], spread: float = 1.0) -> BenchReport:
         base = cost(case)
         raw = [base] * 8 + [int(base * spread)] * 2
         report.cells.append(
-            Cell.from_measured(Measured(case, raw, huge_share=0.0 if case.populated else None), OVERHEAD)
+            CaseStats.from_measured(Measured(case, raw, huge_share=0.0 if case.populated else None), OVERHEAD)
         )
     return report
 
@@ -50,28 +50,31 @@ def test_percentile_nearest_rank() -> None:
 
 
 def test_cell_statistics_are_net_of_the_overhead() -> None:
-    cell = Cell.from_measured(Measured(Case("move", "anon", 4096, "pud", False), [1100, 1500, 3000, 900]), OVERHEAD)
+    cell = CaseStats.from_measured(
+        Measured(Case("move", "anon", 4096, "pud", False), [1100, 1500, 3000, 900]), OVERHEAD
+    )
     assert (cell.min_ns, cell.median_ns, cell.p90_ns, cell.samples) == (0, 300, 2000, 4)
     assert cell.min_ns <= cell.median_ns <= cell.p90_ns  # type: ignore[operator]
     assert cell.overhead_dominated  # 1 µs of overhead in a 1.3 µs raw median
-    big = Cell.from_measured(Measured(Case("move", "anon", GiB, "pud", True), [50_000] * 5), OVERHEAD)
+    big = CaseStats.from_measured(Measured(Case("move", "anon", GiB, "pud", True), [50_000] * 5), OVERHEAD)
     assert big.median_ns == 49_000 and not big.overhead_dominated
 
 
 def test_a_failed_cell_keeps_its_errno() -> None:
-    cell = Cell.from_measured(Measured(Case("dontunmap", "memfd", 4096, "pud", False), [], "EINVAL"), OVERHEAD)
+    cell = CaseStats.from_measured(Measured(Case("dontunmap", "memfd", 4096, "pud", False), [], "EINVAL"), OVERHEAD)
     assert cell.error == "EINVAL" and cell.median_ns is None and cell.samples == 0
-    assert cell.to_json()["error"] == "EINVAL"
+    assert case_json(cell)["error"] == "EINVAL"
 
 
 def test_json_and_csv_shapes() -> None:
     report = report_for(build_cases(Selection(sizes=(4096, 2 * MiB))))
-    data = json.loads(json.dumps(report.to_json()))
+    data = json.loads(json.dumps(bench_json(report)))
     assert data["kind"] == "bench" and data["kernel"] == "6.18-test"
     keys = {"op", "mapping", "size", "placement", "populated", "min_ns", "median_ns", "p90_ns", "samples"}
     assert all(keys <= set(case) for case in data["cases"])
+    assert all(case["spread"] == 1.0 for case in data["cases"])  # what the noise note is read from
     assert {c["op"] for c in data["cases"]} == {"move", "dontunmap", "grow", "shrink"}
-    rows = list(csv.DictReader(io.StringIO(report.to_csv())))
+    rows = list(csv.DictReader(io.StringIO(bench_csv(report))))
     assert len(rows) == len(report.cells) and rows[0]["op"] == "move" and rows[0]["populated"] in ("0", "1")
 
 
@@ -99,7 +102,6 @@ def test_chart_separates_the_placements() -> None:
     rows = {line[column]: i for i, line in enumerate(lines[1:-3]) if len(line) > column and line[column] in "UMx*"}
     assert "x" in rows and "U" in rows and rows["x"] < rows["U"]
     assert chart(report_for(cases[:1]).cells, "one point") is None
-    assert short_size(4096) == "4K" and short_size(GiB) == "1G"
 
 
 def test_chart_choice_and_rendering() -> None:

@@ -59,6 +59,12 @@ CASES = [
     (["survey", "--parallel", "0"], "Invalid value for '--parallel'"),
     (["run", "no-such-scenario"], "no scenario file or bundled scenario named 'no-such-scenario'"),
     (["run"], "give a scenario file"),
+    # contradictory output options: one mechanism, one line naming both
+    (["try", "--json", "--show-c"], "--json and --show-c exclude each other"),
+    (["try", "--json", "--svg", "/tmp/x.svg"], "--json and --svg exclude each other"),
+    (["run", "dontunmap-memfd", "--html", "/tmp/x.html", "--json"], "--json and --html exclude each other"),
+    (["survey", "--markdown", "--json"], "--json and --markdown exclude each other"),
+    (["bench", "--json", "--csv"], "--json and --csv exclude each other"),
 ]
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from mremapctl.backends.base import RunOptions
 from mremapctl.examples import bundled
+from mremapctl.primitives import RunOptions
 from mremapctl.scenario import parse_scenario
 
 
@@ -55,7 +55,7 @@ def test_a_hanging_child_is_killed_and_reported(cli: Any, tmp_path: Path) -> Non
     )
     result = cli(["run", str(path), "--timeout", "1.5", "--backend", "live"])
     assert result.exit_code == 1
-    assert "timed out after 1.5 s (killed)" in result.stderr
+    assert "timed out after 1.5 s during step" in result.stderr and "--timeout SECONDS" in result.stderr
     assert "crashed: timed out" in result.stdout
 
 

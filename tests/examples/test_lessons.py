@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from mremapctl.backends.select import open_sim
-from mremapctl.backends.sim.versions import MODELS
 from mremapctl.examples import bundled, load_bundled
+from mremapctl.kernel import MODELS
 from mremapctl.scenario.load import Scenario
 from mremapctl.scenario.steps import Mmap
 

@@ -18,12 +18,12 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 
-from mremapctl.backends.base import RunOptions
 from mremapctl.errors import BadInput, MremapctlError
 from mremapctl.examples import bundled, load_bundled
 from mremapctl.experiment import TryOptions, build
 from mremapctl.kinds import KINDS
 from mremapctl.lab import Lab
+from mremapctl.primitives import RunOptions
 from mremapctl.render.c_program import ProgramStep, c_program, parse_output
 from mremapctl.render.cprog.c_core import ERRNO_NAMES
 from mremapctl.render.cprog.output import parse_line

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from mremapctl.backends.select import open_sim
 from mremapctl.experiment import TryOptions, build
-from mremapctl.render.picture import band, rough_size
+from mremapctl.render.picture import band
 from mremapctl.results import diff_maps
 from mremapctl.teach import explain_step
 from tests.cli.conftest import invoke
@@ -34,10 +34,6 @@ def test_dontunmap_keeps_the_old_region_and_shows_the_copy_elsewhere() -> None:
 
 def test_growth_in_place_is_a_change() -> None:
     assert picture(kind="anon", maymove=True, grow=True) == "lab ▕~new 32 KiB▏··32 GiB··"
-
-
-def test_rough_sizes() -> None:
-    assert [rough_size(n) for n in ((1 << 30) - 16384, 32 << 30, 1536, 100)] == ["1 GiB", "32 GiB", "1.5 KiB", "100 B"]
 
 
 def test_explanations_come_from_the_rules() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from mremapctl.backends.select import open_sim
+from mremapctl.render.survey import survey_json
 from mremapctl.survey import grid
 from mremapctl.survey.matrix import run_matrix
 from mremapctl.survey.survey import survey
@@ -128,7 +129,7 @@ def test_survey_compare_and_bad_files(tmp_path: Path) -> None:
     rows = grid.rows_for(["memfd"], ["plain"])
     for name, kernel in (("a.json", "5.12"), ("b.json", "5.13")):
         cells = run_matrix([open_sim(kernel)], rows, grid.COLUMNS).cells
-        (tmp_path / name).write_text(json.dumps(survey(kernel, cells, {kernel: cells}).to_json()))
+        (tmp_path / name).write_text(json.dumps(survey_json(survey(kernel, cells, {kernel: cells}))))
     result = invoke(["survey", "--compare", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--json"])
     diff = json.loads(result.stdout)["differences"]
     assert {(d["flags"][-1], d["a"], d["b"]) for d in diff} >= {("DONTUNMAP", "EINVAL", "moved")}

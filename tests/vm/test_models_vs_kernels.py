@@ -18,8 +18,8 @@ from tests.vm.grid import SERIES, scenarios
 
 from mremapctl.backends import vm
 from mremapctl.backends.select import open_sim
-from mremapctl.backends.sim.versions import parse_version
 from mremapctl.errors import Unavailable
+from mremapctl.kernel import parse_version
 
 # CI boots the oldest and the newest series (~1 min from an empty cache); the rest by hand with -m vm_all
 CI_KERNELS = ["5.10", "7.3"]

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import platform
 import sys
-from typing import TYPE_CHECKING, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Optional, Tuple
 
 from mremapctl.backends.base import Backend
 from mremapctl.errors import BadInput, Unavailable
+from mremapctl.lab import LAB_SIZE, Lab
 
 if TYPE_CHECKING:
     from mremapctl.backends.live.runner import LiveBackend
@@ -20,55 +21,59 @@ if TYPE_CHECKING:
 BACKENDS = ("auto", "live", "sim", "vm")
 
 
-def open_backend(name: str = "auto", kernel: Optional[str] = None) -> Tuple[Backend, Optional[str]]:
-    """The backend, and why it was chosen when ``auto`` chose."""
+def open_backend(
+    name: str = "auto",
+    kernel: Optional[str] = None,
+    progress: Optional[Callable[[str], None]] = None,
+    lab_size: int = LAB_SIZE,
+) -> Tuple[Backend, Optional[str]]:
+    """The backend, and why it was chosen when ``auto`` chose; ``progress`` hears of the vm
+    backend's downloads and boots (the library never prints)."""
     if name not in BACKENDS:
         raise BadInput(f"unknown backend {name!r} (known: {', '.join(BACKENDS)})")
     if name == "sim":
-        return open_sim(kernel), None
+        return open_sim(kernel, lab_size), None
     if name == "vm":
+        if lab_size != LAB_SIZE:
+            raise BadInput("--lab-size applies to the live and sim backends (a vm guest has the default lab)")
         if kernel is None:
             raise BadInput("--backend vm needs --kernel VERSION (e.g. 5.10; `mremapctl vm list` shows them)")
         from mremapctl.backends.vm.backend import VmBackend
 
-        return VmBackend(kernel, progress=_progress), None
+        return VmBackend(kernel, progress=progress), None
     if kernel is not None and name == "auto":
         live_version = platform.release() if sys.platform.startswith("linux") else None
         if live_version is None or not _same_series(kernel, live_version):
-            return open_sim(kernel), f"--kernel {kernel} is not this machine's kernel: simulated"
+            return open_sim(kernel, lab_size), f"--kernel {kernel} is not this machine's kernel: simulated"
     try:
-        backend = open_live()
+        backend = open_live(lab_size)
     except Unavailable as err:
         if name == "live":
             raise
-        return open_sim(kernel), f"live unavailable ({err}): simulated"
+        return open_sim(kernel, lab_size), f"live unavailable ({err}): simulated"
     if kernel is not None and not _same_series(kernel, backend.kernel):
         raise BadInput(f"--backend live runs this machine's kernel ({backend.kernel}), not {kernel}; use --backend sim")
     return backend, "auto: live, real syscalls on this machine" if name == "auto" else None
 
 
-def _progress(line: str) -> None:
-    print(f"  {line}", file=sys.stderr)
-
-
 def _same_series(requested: str, release: str) -> bool:
-    from mremapctl.backends.sim.versions import parse_version
+    from mremapctl.kernel import parse_version
 
     return parse_version(requested) == parse_version(release)
 
 
-def open_live() -> LiveBackend:
+def open_live(lab_size: int = LAB_SIZE) -> LiveBackend:
     if not sys.platform.startswith("linux"):
         raise Unavailable(f"live backend unavailable: this is {sys.platform}, not Linux")
     from mremapctl.backends.live.runner import LiveBackend
 
-    return LiveBackend()
+    return LiveBackend(lab_size=lab_size)
 
 
-def open_sim(kernel: Optional[str]) -> SimBackend:
+def open_sim(kernel: Optional[str], lab_size: int = LAB_SIZE) -> SimBackend:
     from mremapctl.backends.sim.backend import SimBackend
-    from mremapctl.backends.sim.versions import resolve
+    from mremapctl.kernel import resolve
 
     default = platform.release() if sys.platform.startswith("linux") else None
     model, note = resolve(kernel, default)
-    return SimBackend(model, kernel or (default if default else None), [note] if note else [])
+    return SimBackend(model, kernel or (default if default else None), [note] if note else [], Lab(size=lab_size))

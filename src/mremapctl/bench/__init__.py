@@ -3,12 +3,13 @@
 The point is the page-table levels: a move of a populated region relinks whole PUD (1 GiB)
 or PMD (2 MiB) entries where source and destination allow it, and PTEs one by one where
 they do not. ``cases`` says what is measured and where, ``measure`` times it in a lab
-child, ``report`` summarises and exports, ``render`` and ``chart`` draw it.
+child, ``report`` summarises, ``render`` (with ``chart`` and ``notes``) shows it to people and
+exports it for scripts.
 """
 
 from mremapctl.bench.cases import Case, Selection, build_cases
 from mremapctl.bench.measure import Settings
-from mremapctl.bench.report import BenchReport, Cell
+from mremapctl.bench.report import BenchReport, CaseStats
 from mremapctl.bench.run import run_bench
 
-__all__ = ["BenchReport", "Case", "Cell", "Selection", "Settings", "build_cases", "run_bench"]
+__all__ = ["BenchReport", "Case", "CaseStats", "Selection", "Settings", "build_cases", "run_bench"]

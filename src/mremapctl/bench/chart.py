@@ -12,8 +12,8 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from rich.text import Text
 
-from mremapctl.bench.report import Cell
-from mremapctl.units import fmt_ns
+from mremapctl.bench.report import CaseStats
+from mremapctl.units import format_ns, short_size
 
 MARKERS: Dict[str, Tuple[str, str]] = {
     "pud": ("U", "bold green"),
@@ -23,14 +23,6 @@ MARKERS: Dict[str, Tuple[str, str]] = {
 }
 FLOOR_NS = 10.0  # net medians at or below this (overhead-dominated cells) sit on the bottom row
 Point = Tuple[float, float]  # (log2 size, log10 ns)
-
-
-def short_size(size: int) -> str:
-    """ "4K", "2M", "1G": axis labels must be narrow."""
-    for shift, unit in ((30, "G"), (20, "M"), (10, "K")):
-        if size >= 1 << shift and size % (1 << shift) == 0:
-            return f"{size >> shift}{unit}"
-    return str(size)
 
 
 class Canvas:
@@ -47,7 +39,7 @@ class Canvas:
         self.cells[row][col] = (char, style)
 
 
-def series_of(cells: Sequence[Cell]) -> Dict[str, List[Tuple[int, float]]]:
+def series_of(cells: Sequence[CaseStats]) -> Dict[str, List[Tuple[int, float]]]:
     """placement → [(size, net median ns)] sorted by size, measured cells only."""
     out: Dict[str, List[Tuple[int, float]]] = {}
     for cell in cells:
@@ -56,7 +48,7 @@ def series_of(cells: Sequence[Cell]) -> Dict[str, List[Tuple[int, float]]]:
     return {p: sorted(v) for p, v in out.items() if p in MARKERS}
 
 
-def chart(cells: Sequence[Cell], title: str, width: int = 64, height: int = 16) -> Optional[Text]:
+def chart(cells: Sequence[CaseStats], title: str, width: int = 64, height: int = 16) -> Optional[Text]:
     """The chart of ``cells`` (one op, mapping and populated state), or None with nothing to draw."""
     series = series_of(cells)
     points = [(s, ns) for values in series.values() for s, ns in values]
@@ -90,7 +82,7 @@ def chart(cells: Sequence[Cell], title: str, width: int = 64, height: int = 16) 
 
 def _frame(canvas: Canvas, title: str, y0: int, y1: int, ticks: List[Tuple[int, int]], present: Set[str]) -> Text:
     labels = {
-        canvas.height - 1 - round((d - y0) / (y1 - y0) * (canvas.height - 1)): fmt_ns(10.0**d)
+        canvas.height - 1 - round((d - y0) / (y1 - y0) * (canvas.height - 1)): format_ns(10.0**d)
         for d in range(y0, y1 + 1)
     }
     text = Text(title + "\n", style="bold")

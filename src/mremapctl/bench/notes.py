@@ -3,12 +3,10 @@ THP and huge page settings of this machine shape the populated cells."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Tuple
+from typing import List, Tuple
 
-from mremapctl.units import fmt_ns, format_size
-
-if TYPE_CHECKING:
-    from mremapctl.bench.report import BenchReport
+from mremapctl.bench.report import BenchReport
+from mremapctl.units import format_ns, format_size
 
 Note = Tuple[str, str]  # (level: "info" | "warn", one line)
 NOISY_SHARE = 0.2  # warn when more than this share of cells is noisy
@@ -25,7 +23,7 @@ def overhead_notes(report: BenchReport) -> List[Note]:
         (
             "info",
             f"per-call overhead of the timed path (getppid through {report.flavour}, same 5 arguments): "
-            f"median {fmt_ns(o.median_ns)} (min {fmt_ns(o.min_ns)}, p90 {fmt_ns(o.p90_ns)}); measured again "
+            f"median {format_ns(o.median_ns)} (min {format_ns(o.min_ns)}, p90 {format_ns(o.p90_ns)}); measured again "
             "before each cell and subtracted from its samples",
         )
     ]
@@ -61,14 +59,17 @@ def noise_notes(report: BenchReport) -> List[Note]:
         out.append(
             (
                 "warn",
-                f"the timer's own cost varied from {fmt_ns(min(costs))} to {fmt_ns(max(costs))} during the run (other "
-                "load, or the host of this VM): each cell subtracts the cost measured just before it, but cells "
-                "near that cost are unreliable",
+                f"the timer's own cost varied from {format_ns(min(costs))} to {format_ns(max(costs))} during the run "
+                "(other load, or the host of this VM): each cell subtracts the cost measured just before it, but "
+                "cells near that cost are unreliable",
             )
         )
     if o.p90_ns > 2 * o.median_ns:
         out.append(
-            ("warn", f"the no-op syscall itself is noisy (p90 {fmt_ns(o.p90_ns)} vs median {fmt_ns(o.median_ns)})")
+            (
+                "warn",
+                f"the no-op syscall itself is noisy (p90 {format_ns(o.p90_ns)} vs median {format_ns(o.median_ns)})",
+            )
         )
     return out
 

@@ -1,8 +1,11 @@
 """``bench`` for people: a grid of medians (rows: op, mapping, placement, populated; columns:
-sizes), or one row per cell with min/median/p90/samples, then the chart and the notes."""
+sizes), or one row per cell with min/median/p90/samples, then the chart and the notes; and for
+scripts: the measurements as JSON or CSV (data only: the notes are read from it, not stored)."""
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from rich import box
@@ -10,12 +13,14 @@ from rich.table import Table
 from rich.text import Text
 
 from mremapctl.bench.cases import OPS, Case
-from mremapctl.bench.chart import chart, short_size
+from mremapctl.bench.chart import chart
 from mremapctl.bench.notes import notes
-from mremapctl.bench.report import BenchReport, Cell
+from mremapctl.bench.report import BenchReport, CaseStats
+from mremapctl.documents import envelope
 from mremapctl.errors import BadInput
-from mremapctl.units import fmt_ns, format_size
+from mremapctl.units import format_ns, format_size, short_size
 
+CSV_FIELDS = ["op", "mapping", "size", "placement", "populated", "min_ns", "median_ns", "p90_ns", "samples"]
 CHART_ORDER = [("move", "anon"), ("dontunmap", "anon"), ("dontunmap", "memfd"), ("move", "memfd")]
 
 
@@ -47,22 +52,22 @@ def header(report: BenchReport) -> Text:
     return text
 
 
-def cell_text(cell: Optional[Cell], compact: bool = False) -> Text:
+def cell_text(cell: Optional[CaseStats], compact: bool = False) -> Text:
     if cell is None:
         return Text("")
     if cell.error:
         return Text(cell.error, style="bold red")
     if cell.median_ns is None:
         return Text("–", style="dim")
-    value = fmt_ns(cell.median_ns).replace(" ", "") if compact else fmt_ns(cell.median_ns)
+    value = format_ns(cell.median_ns).replace(" ", "") if compact else format_ns(cell.median_ns)
     if cell.overhead_dominated:
         return Text("≈" + value, style="dim")
     return Text(value, style="yellow" if cell.noisy else "")
 
 
-def grid_table(cells: Sequence[Cell]) -> Table:
+def grid_table(cells: Sequence[CaseStats]) -> Table:
     sizes = sorted({c.case.size for c in cells})
-    rows: Dict[Tuple[str, str, str, bool], Dict[int, Cell]] = {}
+    rows: Dict[Tuple[str, str, str, bool], Dict[int, CaseStats]] = {}
     for cell in cells:
         rows.setdefault(cell.case.series, {})[cell.case.size] = cell
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, header_style="bold")
@@ -85,7 +90,7 @@ def grid_table(cells: Sequence[Cell]) -> Table:
     return table
 
 
-def detail_table(cells: Sequence[Cell]) -> Table:
+def detail_table(cells: Sequence[CaseStats]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, header_style="bold")
     for name, justify in [
         ("op", "left"),
@@ -102,7 +107,7 @@ def detail_table(cells: Sequence[Cell]) -> Table:
         table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for cell in cells:
         c = cell.case
-        stats = [fmt_ns(v) if v is not None else "–" for v in (cell.min_ns, cell.median_ns, cell.p90_ns)]
+        stats = [format_ns(v) if v is not None else "–" for v in (cell.min_ns, cell.median_ns, cell.p90_ns)]
         table.add_row(
             c.op,
             c.mapping,
@@ -118,7 +123,7 @@ def detail_table(cells: Sequence[Cell]) -> Table:
     return table
 
 
-def _marks(cell: Cell) -> Text:
+def _marks(cell: CaseStats) -> Text:
     parts: List[str] = []
     if cell.overhead_dominated:
         parts.append("≈ overhead-dominated")
@@ -161,3 +166,52 @@ def chart_for(report: BenchReport, spec: Optional[str]) -> Optional[Text]:
 
 def _matches(case: Case, op: str, mapping: str, populated: bool) -> bool:
     return case.op == op and case.mapping == mapping and case.populated == populated
+
+
+def bench_json(report: BenchReport) -> Dict[str, Any]:
+    o = report.overhead
+    return envelope(
+        "bench",
+        kernel=report.kernel,
+        overhead_ns={"min": o.min_ns, "median": o.median_ns, "p90": o.p90_ns},
+        syscall_binding=report.flavour,
+        thp=report.settings.thp,
+        system=report.system.to_json(),
+        cases=[case_json(cell) for cell in report.cells],
+    )
+
+
+def case_json(cell: CaseStats) -> Dict[str, Any]:
+    c = cell.case
+    data: Dict[str, Any] = {
+        "op": c.op,
+        "mapping": c.mapping,
+        "size": c.size,
+        "placement": c.placement,
+        "populated": c.populated,
+        "min_ns": cell.min_ns,
+        "median_ns": cell.median_ns,
+        "p90_ns": cell.p90_ns,
+        "samples": cell.samples,
+        "overhead_ns": cell.overhead_ns,
+        "overhead_dominated": cell.overhead_dominated,
+        "spread": None if cell.spread is None else round(cell.spread, 3),
+    }
+    if cell.huge_share is not None:
+        data["huge_share"] = round(cell.huge_share, 3)
+    if cell.error:
+        data["error"] = cell.error
+    return data
+
+
+def bench_csv(report: BenchReport) -> str:
+    """One row per cell; booleans as 0/1 for spreadsheets."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, [*CSV_FIELDS, "overhead_ns", "overhead_dominated", "error"], lineterminator="\n")
+    writer.writeheader()
+    for cell in report.cells:
+        row = case_json(cell)
+        row["populated"] = int(row["populated"])
+        row["overhead_dominated"] = int(row["overhead_dominated"])
+        writer.writerow({key: row.get(key, "") for key in writer.fieldnames})
+    return out.getvalue()

@@ -1,4 +1,4 @@
-"""A bench run as data: each cell's statistics net of the timing path's own cost, and exports.
+"""A bench run as data: each cell's statistics net of the timing path's own cost.
 
 Statistics are nearest-rank over the samples after subtracting the median per-call
 overhead measured just before the cell (clamped at zero). A cell is "overhead-dominated" when that overhead is at least
@@ -7,12 +7,10 @@ half of what was measured: its net figure is then mostly the difference of two n
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import statistics
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import List, Optional
 
 from mremapctl.backends.live.timing import Overhead
 from mremapctl.bench.cases import Case
@@ -20,7 +18,6 @@ from mremapctl.bench.measure import Measured, Settings
 from mremapctl.bench.system import SystemInfo
 
 NOISY_SPREAD = 1.5  # p90 / median of a cell's raw samples above this: the cell is noisy
-CSV_FIELDS = ["op", "mapping", "size", "placement", "populated", "min_ns", "median_ns", "p90_ns", "samples"]
 
 
 def percentile(values: List[int], q: float) -> int:
@@ -29,7 +26,9 @@ def percentile(values: List[int], q: float) -> int:
 
 
 @dataclass
-class Cell:
+class CaseStats:
+    """One cell of the bench: what was measured (``case``) and its statistics."""
+
     case: Case
     samples: int
     min_ns: Optional[int] = None
@@ -43,7 +42,7 @@ class Cell:
     huge_share: Optional[float] = None
 
     @classmethod
-    def from_measured(cls, measured: Measured, overhead: Overhead) -> Cell:
+    def from_measured(cls, measured: Measured, overhead: Overhead) -> CaseStats:
         raw = sorted(measured.raw)
         cost = measured.overhead_ns if measured.overhead_ns is not None else overhead.median_ns
         cell = cls(measured.case, len(raw), error=measured.error, huge_share=measured.huge_share, overhead_ns=cost)
@@ -61,27 +60,6 @@ class Cell:
     def noisy(self) -> bool:
         return self.spread is not None and self.spread > NOISY_SPREAD
 
-    def to_json(self) -> Dict[str, Any]:
-        c = self.case
-        data: Dict[str, Any] = {
-            "op": c.op,
-            "mapping": c.mapping,
-            "size": c.size,
-            "placement": c.placement,
-            "populated": c.populated,
-            "min_ns": self.min_ns,
-            "median_ns": self.median_ns,
-            "p90_ns": self.p90_ns,
-            "samples": self.samples,
-            "overhead_ns": self.overhead_ns,
-            "overhead_dominated": self.overhead_dominated,
-        }
-        if self.huge_share is not None:
-            data["huge_share"] = round(self.huge_share, 3)
-        if self.error:
-            data["error"] = self.error
-        return data
-
 
 @dataclass
 class BenchReport:
@@ -90,36 +68,4 @@ class BenchReport:
     overhead: Overhead
     settings: Settings
     system: SystemInfo
-    cells: List[Cell] = field(default_factory=list)
-
-    def cell(self, case: Case) -> Optional[Cell]:
-        return next((c for c in self.cells if c.case == case), None)
-
-    def to_json(self) -> Dict[str, Any]:
-        from mremapctl.bench.notes import notes
-
-        return {
-            "kind": "bench",
-            "kernel": self.kernel,
-            "overhead_ns": _overhead_json(self.overhead),
-            "timer": f"time.perf_counter_ns around syscall() through {self.flavour}",
-            "thp": self.settings.thp,
-            "system": self.system.to_json(),
-            "notes": [text for _, text in notes(self)],
-            "cases": [cell.to_json() for cell in self.cells],
-        }
-
-    def to_csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.DictWriter(out, [*CSV_FIELDS, "overhead_ns", "overhead_dominated", "error"], lineterminator="\n")
-        writer.writeheader()
-        for cell in self.cells:
-            row = cell.to_json()
-            row["populated"] = int(row["populated"])
-            row["overhead_dominated"] = int(row["overhead_dominated"])
-            writer.writerow({key: row.get(key, "") for key in writer.fieldnames})
-        return out.getvalue()
-
-
-def _overhead_json(overhead: Overhead) -> Dict[str, int]:
-    return {"min": overhead.min_ns, "median": overhead.median_ns, "p90": overhead.p90_ns}
+    cells: List[CaseStats] = field(default_factory=list)

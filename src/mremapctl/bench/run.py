@@ -8,13 +8,13 @@ from typing import Any, Callable, List, Optional
 from mremapctl.backends.live.timing import Overhead
 from mremapctl.bench.cases import IN_PLACE_OPS, Case, Selection, build_cases, populate_need
 from mremapctl.bench.measure import Measured, Settings, measure_cases
-from mremapctl.bench.report import BenchReport, Cell
+from mremapctl.bench.report import BenchReport, CaseStats
 from mremapctl.bench.system import SystemInfo
 from mremapctl.errors import BadInput
 from mremapctl.lab import Lab
+from mremapctl.limits import POPULATE_SHARE
 from mremapctl.units import format_size
 
-SAFE_SHARE = 0.5  # of MemAvailable, as for `try` and `run` (see LiveMachine.check_populate)
 Progress = Callable[[int, int, Case], None]
 
 
@@ -28,7 +28,7 @@ def check_memory(cases: List[Case], force: bool, available: Optional[int] = None
 
         available = meminfo("MemAvailable")
     need = populate_need(need_case)
-    if need > available * SAFE_SHARE:
+    if need > available * POPULATE_SHARE:
         held = " (grow/shrink hold 2 × size)" if need_case.op in IN_PLACE_OPS else ""
         raise BadInput(
             f"refusing size {format_size(need_case.size)} populated: it needs {format_size(need)}{held}, more than "
@@ -60,7 +60,7 @@ def run_bench(
     assert collector.overhead is not None
     report = BenchReport(platform.release(), collector.flavour, collector.overhead, settings, SystemInfo.read())
     by_case = {m.case: m for m in collector.measured}
-    report.cells = [Cell.from_measured(by_case[case], collector.overhead) for case in cases if case in by_case]
+    report.cells = [CaseStats.from_measured(by_case[case], collector.overhead) for case in cases if case in by_case]
     return report
 
 

@@ -1,4 +1,4 @@
-"""``mremapctl batch``: run many scenarios live, print their runs as one JSON list.
+"""``mremapctl batch``: run many scenarios live, print their runs as one JSON document ("kind": "runs").
 
 The vm backend calls it inside the guest kernel, so one boot serves a whole batch.
 """
@@ -18,11 +18,11 @@ from mremapctl.errors import BadInput
 @click.command("batch", hidden=True)
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def batch_cmd(path: Path) -> None:
-    """Run {"scenarios": [TOML text, ...]} live and print a JSON list of schema-1 runs."""
-    from mremapctl.backends.base import RunOptions
+    """Run {"scenarios": [TOML text, ...]} live and print their schema-1 runs as one "runs" document."""
     from mremapctl.backends.select import open_live
+    from mremapctl.documents import runs_json
     from mremapctl.errors import MremapctlError
-    from mremapctl.render.jsonout import run_json
+    from mremapctl.primitives import RunOptions
     from mremapctl.scenario.load import parse_scenario
 
     request = _request(path)
@@ -31,16 +31,14 @@ def batch_cmd(path: Path) -> None:
     except TypeError as err:
         raise BadInput(f"{path}: bad options: {err}") from None
     backend = open_live()
-    runs = []
     scenarios = []
     for i, text in enumerate(request["scenarios"]):
         try:
             scenarios.append(parse_scenario(text, f"scenario {i}"))
         except MremapctlError as err:
             raise click.ClickException(f"scenario {i} does not parse in the guest: {err}") from None
-    for run in backend.run_many(scenarios, options, parallel=1, errors="record"):
-        runs.append(run_json(run))
-    json.dump(runs, sys.stdout)
+    runs = backend.run_many(scenarios, options, parallel=1, errors="record")
+    json.dump(runs_json(runs), sys.stdout)
 
 
 def _request(path: Path) -> Dict[str, Any]:

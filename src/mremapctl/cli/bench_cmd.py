@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict
 
 import click
 
-from mremapctl.cli.common import Output
+from mremapctl.cli.output import Output, output_options
 from mremapctl.cli.params import SECONDS, SECONDS_OR_ZERO
 
 if TYPE_CHECKING:
@@ -60,9 +60,8 @@ QUICK_SAMPLES, QUICK_MAX_TIME = 6, 0.1
 @click.option("--quick", is_flag=True, help="A small fast run (sizes 4K, 64K, 2M, 8M; 6 samples): for CI.")
 @click.option("--detail", is_flag=True, help="One row per cell with min, median, p90 and samples.")
 @click.option("--chart", "chart_spec", metavar="OP[:MAPPING]", help="What to chart (e.g. dontunmap:memfd), or none.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (kind: bench) instead of tables.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV, one row per cell.")
-@click.option("--color/--no-color", default=None, help="Force colours on or off.")
+@output_options("as_csv")
 @click.option("--force", is_flag=True, help="Populate beyond the safe share (half) of MemAvailable.")
 @click.option(
     "--timeout",
@@ -72,7 +71,7 @@ QUICK_SAMPLES, QUICK_MAX_TIME = 6, 0.1
     metavar="SECONDS",
     help="Kill the measuring child when one cell takes longer than this.",
 )
-def bench_cmd(**opts: Any) -> None:
+def bench_cmd(output: Output, **opts: Any) -> None:
     """Measure mremap latency for region sizes 4 KiB … 1 GiB: MAYMOVE|FIXED moves with both ends
     1 GiB-aligned (PUD), 2 MiB-aligned (PMD), mutually aligned or misaligned, DONTUNMAP moves of
     private anonymous and memfd-shared regions, and in-place grow and shrink; populated or not.
@@ -90,23 +89,22 @@ def bench_cmd(**opts: Any) -> None:
       mremapctl bench --json > bench.json               # {"kind": "bench", "cases": [...]}
     """
     from mremapctl.bench import run_bench
-    from mremapctl.bench.render import parse_chart_spec, render_report
-    from mremapctl.errors import BadInput
+    from mremapctl.bench.render import bench_csv, bench_json, parse_chart_spec, render_report
 
-    if opts["as_json"] and opts["as_csv"]:
-        raise BadInput("--json and --csv are exclusive: choose one")
     if opts["chart_spec"]:
         parse_chart_spec(opts["chart_spec"])  # bad input before a minute of measuring
-    output = Output(json=opts["as_json"], color=opts["color"])
-    report = run_bench(
-        _selection(opts), _settings(opts), force=opts["force"], idle_timeout=opts["timeout"], progress=_progress()
-    )
-    if opts["as_json"]:
-        output.emit_json(report.to_json())
-    elif opts["as_csv"]:
-        sys.stdout.write(report.to_csv())
+    with output.progress("bench") as progress:
+        report = run_bench(
+            _selection(opts),
+            _settings(opts),
+            force=opts["force"],
+            idle_timeout=opts["timeout"],
+            progress=lambda done, total, case: progress.update(done, total, case.label),
+        )
+    if opts["as_csv"]:
+        sys.stdout.write(bench_csv(report))
     else:
-        render_report(output.console(), report, opts["detail"], opts["chart_spec"])
+        output.show(bench_json(report), render_report, report, opts["detail"], opts["chart_spec"])
 
 
 def _selection(opts: Dict[str, Any]) -> Selection:
@@ -132,16 +130,3 @@ def _settings(opts: Dict[str, Any]) -> Settings:
         max_time=max_time if opts["max_time"] is None else opts["max_time"],
         thp=opts["thp"],
     )
-
-
-def _progress() -> Optional[Any]:
-    """A one-line progress counter on stderr when it is a terminal (never in pipes or tests)."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(done: int, total: int, case: Any) -> None:
-        end = "\n" if done == total else ""
-        sys.stderr.write(f"\r\x1b[2K  bench {done}/{total}: {case.label}{end}")
-        sys.stderr.flush()
-
-    return show

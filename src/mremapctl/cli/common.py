@@ -1,83 +1,22 @@
-"""Options shared by the commands that run experiments, and the consoles they print to."""
+"""Options shared by the commands that run experiments (``try``, ``run``)."""
 
 from __future__ import annotations
 
-import functools
-import json
-import os
-import re
-import sys
-from dataclasses import dataclass
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, TypeVar
 
 import click
 
-from mremapctl.cli.params import SECONDS, OutputFile
+from mremapctl.cli.output import output_options
+from mremapctl.cli.params import SECONDS, OutputFile, ScenarioValue
+from mremapctl.lab import LAB_SIZE, lab_size
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-PIPE_WIDTH = 132
-
-
-@dataclass
-class Output:
-    """Where and how to print: rich for people, JSON for scripts (stdout only)."""
-
-    json: bool
-    color: Optional[bool]
-    width: Optional[int] = None
-    record: bool = False  # keep what is printed, for --svg / --html
-
-    def console(self) -> Any:
-        no_color = self.color is False or (self.color is None and bool(os.environ.get("NO_COLOR")))
-        console = _console_class()(
-            file=NoTrailingSpaces(sys.stdout),
-            no_color=no_color,
-            force_terminal=True if self.color else None,
-            width=self.width,
-            highlight=False,
-            soft_wrap=False,
-            record=self.record,
-        )
-        if self.width is None and not console.is_terminal and "COLUMNS" not in os.environ:
-            console.width = PIPE_WIDTH  # a pipe or file: keep table rows on one line each
-        return console
-
-    def emit_json(self, data: Any) -> None:
-        json.dump(data, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-
-
-class NoTrailingSpaces:
-    """stdout without the spaces rich pads lines with: piped output stays diff- and grep-friendly."""
-
-    TRAILING = re.compile(r" +(?=\n)")
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-
-    def write(self, text: str) -> int:
-        self.stream.write(self.TRAILING.sub("", text))
-        return len(text)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.stream, name)
-
-
-@functools.cache
-def _console_class() -> Any:
-    """rich's Console, except that a closed pipe reaches main() (rich would exit 1 by itself)."""
-    from rich.console import Console
-
-    class PipeConsole(Console):
-        def on_broken_pipe(self) -> None:
-            raise BrokenPipeError
-
-    return PipeConsole
-
 
 def run_options(func: F) -> F:
-    """--json, --color, --timeout, --force, --full-maps: how to run and show an experiment."""
+    """How to run an experiment (backend, kernel, time-out, force, full maps) and how to show it
+    (--explain, --show-c, tables, picture, --svg, --html, and the output options; --json refuses the
+    options that shape the human output)."""
     options = [
         click.option(
             "--backend",
@@ -88,15 +27,16 @@ def run_options(func: F) -> F:
             "auto: live when possible.",
         ),
         click.option(
+            "--lab-size",
+            type=ScenarioValue(lab_size, "SIZE"),
+            default=f"{LAB_SIZE >> 30}G",
+            show_default=True,
+            help="The reserved address range regions are placed in (live and sim): larger for regions over 16G.",
+        ),
+        click.option(
             "--kernel",
             metavar="VERSION",
             help="The kernel to simulate, e.g. 5.12 (default: this machine's, else the newest model).",
-        ),
-        click.option("--json", "as_json", is_flag=True, help="Print the run as JSON (schema 1) instead of tables."),
-        click.option(
-            "--color/--no-color",
-            default=None,
-            help="Force colours on or off (default: when a terminal; NO_COLOR is honoured).",
         ),
         click.option(
             "--timeout",
@@ -146,4 +86,4 @@ def run_options(func: F) -> F:
     ]
     for option in reversed(options):
         func = option(func)
-    return func
+    return output_options("show_c", "svg", "html")(func)

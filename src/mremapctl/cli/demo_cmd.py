@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import click
 
-from mremapctl.cli.common import Output
+from mremapctl.cli.output import Output, output_options
 from mremapctl.cli.params import SECONDS, SIZE
 
 
@@ -43,8 +43,7 @@ def demo_cmd() -> None:
 @click.option(
     "--kernel", metavar="VERSION", help="The kernel to simulate, e.g. 5.12 (implies sim unless it is this one)."
 )
-@click.option("--json", "as_json", is_flag=True, help='Print JSON ("kind": "gc") instead of tables.')
-@click.option("--color/--no-color", default=None, help="Force colours on or off.")
+@output_options()
 @click.option("--force", is_flag=True, help="Populate beyond the safe share (half) of MemAvailable.")
 @click.option(
     "--timeout",
@@ -54,7 +53,7 @@ def demo_cmd() -> None:
     metavar="SECONDS",
     help="Kill the demo's child when it makes no progress for this long.",
 )
-def gc_cmd(**opts: Any) -> None:
+def gc_cmd(output: Output, **opts: Any) -> None:
     """The Android userfaultfd GC flow: a heap of objects; a stop-the-world
     mremap(MAYMOVE|DONTUNMAP) of the heap to a from-space; userfaultfd on the heap (MISSING and
     UFFDIO_COPY for anon, MINOR and UFFDIO_CONTINUE for memfd); mutator threads touching the heap
@@ -75,7 +74,6 @@ def gc_cmd(**opts: Any) -> None:
 
     config = GcConfig(heap=opts["heap"], size=SizeExpr(opts["size"]).resolve(4096), mutators=opts["mutators"])
     check_shape(config)
-    output = Output(json=opts["as_json"], color=opts["color"])
     if _simulated(opts["backend"], opts["kernel"]):
         _run_sim(output, config, opts["kernel"])
     else:
@@ -86,8 +84,8 @@ def _simulated(backend: str, kernel: Optional[str]) -> bool:
     """sim when asked, or when auto is given a --kernel that is not this machine's (as `try` does)."""
     import platform
 
-    from mremapctl.backends.sim.versions import parse_version
     from mremapctl.errors import BadInput
+    from mremapctl.kernel import parse_version
 
     here = platform.release() if sys.platform.startswith("linux") else None
     same = kernel is None or (here is not None and parse_version(kernel) == parse_version(here))
@@ -103,12 +101,11 @@ def _run_sim(output: Output, config: Any, kernel: Optional[str]) -> None:
     if kernel is None:
         import platform
 
-        kernel = platform.release() if sys.platform.startswith("linux") else "6.18"
+        from mremapctl.kernel import MODELS
+
+        kernel = platform.release() if sys.platform.startswith("linux") else MODELS[-1].name
     result = walk(kernel, config.heap, config.size)
-    if output.json:
-        output.emit_json(sim_json(result))
-    else:
-        render_sim(output.console(), result)
+    output.show(sim_json(result), render_sim, result)
 
 
 def _run_live(output: Output, config: Any, opts: Any) -> None:
@@ -116,29 +113,11 @@ def _run_live(output: Output, config: Any, opts: Any) -> None:
     from mremapctl.gc_demo.render import live_json, render_live
     from mremapctl.gc_demo.run import run_live
 
-    progress = _progress()
-    try:
-        result = run_live(config, force=opts["force"], idle_timeout=opts["timeout"], progress=progress)
-    finally:
-        if progress:
-            sys.stderr.write("\r\x1b[2K")
-    if output.json:
-        output.emit_json(live_json(result))
-    else:
-        render_live(output.console(), result)
+    with output.progress("demo gc") as progress:
+        result = run_live(config, force=opts["force"], idle_timeout=opts["timeout"], progress=progress.say)
+    output.show(live_json(result), render_live, result)
     if not result.contents_ok or result.faults != result.pages:
         raise MremapctlError(
             f"demo gc: the check failed ({len(result.bad_pages)} pages differ, {result.faults} faults for "
             f"{result.pages} pages)"
         )
-
-
-def _progress() -> Optional[Callable[[str], None]]:
-    if not sys.stderr.isatty():
-        return None
-
-    def show(phase: str) -> None:
-        sys.stderr.write(f"\r\x1b[2K  demo gc: {phase}")
-        sys.stderr.flush()
-
-    return show

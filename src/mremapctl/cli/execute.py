@@ -5,9 +5,10 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from mremapctl.backends.base import RunOptions
-from mremapctl.cli.common import Output
+from mremapctl.cli.output import Output
 from mremapctl.errors import Unavailable
+from mremapctl.lab import Lab
+from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario
 
@@ -29,44 +30,53 @@ def run_and_show(
 ) -> Run:
     """Run the scenario ``make_scenario(page_size)`` builds and print it; exits 1 when it could not run
     (``not_carried_out`` says why a run that completed still did not do the experiment)."""
-    from mremapctl.backends.select import open_backend
+    from mremapctl.documents import run_json
 
     if opts.get("show_c"):
-        show_c(make_scenario)
-    backend, why = open_backend(opts.get("backend") or "auto", opts.get("kernel"))
+        show_c(make_scenario, opts["lab_size"])
+    with output.progress("experiment") as progress:
+        run = carry_out(opts, make_scenario, read_labels is not None, save, progress.say)
+    if not run.failure and not_carried_out:
+        run.failure = not_carried_out(run)
+    output.record = bool(opts.get("svg") or opts.get("html"))  # --svg / --html export what was printed
+    output.show(run_json(run), render_and_export, opts, run, read_labels)
+    if run.failure:
+        raise Unavailable(f"the experiment could not be carried out: {run.failure}")
+    if check:
+        verdict(output, run)
+    return run
+
+
+def carry_out(
+    opts: Dict[str, Any],
+    make_scenario: Callable[[int], Tuple[Scenario, List[str]]],
+    one_call: bool,
+    save: Optional[Callable[[Scenario], Any]],
+    progress: Callable[[str], None],
+) -> Run:
+    """Open the backend, build the scenario for its page size, run it, and annotate the run."""
+    from mremapctl.backends.select import open_backend
+
+    backend, why = open_backend(opts.get("backend") or "auto", opts.get("kernel"), progress, opts["lab_size"])
     scenario, notes = make_scenario(backend.page_size)
     saved = save(scenario) if save else None
     if saved:
         notes.append(f"saved the experiment as {saved} (replay it with `mremapctl run {saved}`)")
-    # `try` shows the maps before and after its mremap only; `run` shows them after every step.
-    run = backend.run(scenario, run_options_from(opts, per_step_maps=read_labels is None))
+    # `try` (one call) shows the maps before and after its mremap only; `run` after every step.
+    run = backend.run(scenario, run_options_from(opts, per_step_maps=not one_call))
     if why:
         run.notes.insert(0, why)
     if backend.name in ("live", "vm"):
-        predict(run, scenario)
+        predict(run, scenario, opts["lab_size"])
     run.notes.extend(notes)
-    if not run.failure and not_carried_out:
-        run.failure = not_carried_out(run)
-    if output.json:
-        from mremapctl.render.jsonout import run_json
-
-        output.emit_json(run_json(run))
-    else:
-        render(output, opts, run, read_labels)
-    if run.failure:
-        raise Unavailable(f"the experiment could not be carried out: {run.failure}")
-    if check:
-        verdict(run, quiet=output.json)
     return run
 
 
-def render(output: Output, opts: Dict[str, Any], run: Run, read_labels: Optional[Sequence[str]]) -> None:
+def render_and_export(console: Any, opts: Dict[str, Any], run: Run, read_labels: Optional[Sequence[str]]) -> None:
     """Tables and pictures for people; --svg / --html keep a copy."""
     from mremapctl.cli.params import write_text
     from mremapctl.render.text import Show, render_experiment, render_run
 
-    output.record = bool(opts.get("svg") or opts.get("html"))
-    console = output.console()
     show = Show(tables=opts.get("tables", True), picture=opts.get("picture", True), explain=opts.get("explain", False))
     if read_labels is not None:
         render_experiment(console, run, read_labels, show)
@@ -78,36 +88,34 @@ def render(output: Output, opts: Dict[str, Any], run: Run, read_labels: Optional
         write_text(opts["html"], console.export_html(), "HTML page")
 
 
-def verdict(run: Run, quiet: bool) -> None:
+def verdict(output: Output, run: Run) -> None:
     """`run --check`: exit 1 when an expectation was missed, else say how many held."""
     judged = [s for s in run.steps if s.expect_met is not None]
     missed = [s for s in judged if s.expect_met is False]
     if missed:
         raise Unavailable(f"{len(missed)} step(s) did not meet their expect")
-    if not quiet:
-        print(
-            f"check: all {len(judged)} expectations met"
-            if judged
-            else "check: this scenario has no expect lines, so there was nothing to check",
-            file=sys.stderr,
-        )
+    output.note(
+        f"check: all {len(judged)} expectations met"
+        if judged
+        else "check: this scenario has no expect lines, so there was nothing to check"
+    )
 
 
-def predict(run: Run, scenario: Scenario) -> None:
+def predict(run: Run, scenario: Scenario, lab_size: int) -> None:
     """Annotate a live run with the model of this kernel (never fatal: the live answer stands)."""
     from mremapctl.annotate import annotate
     from mremapctl.backends.select import open_sim
 
-    model = open_sim(run.kernel)
+    model = open_sim(run.kernel, lab_size)
     model.facts.soft_dirty = any("sd" in (e.vm_flags or ()) for e in run.maps_after)
     annotate(run, model.run(scenario))
 
 
-def show_c(make_scenario: Callable[[int], Tuple[Scenario, List[str]]]) -> None:
+def show_c(make_scenario: Callable[[int], Tuple[Scenario, List[str]]], lab_size: int) -> None:
     """--show-c: print the experiment as a C program instead of running it."""
     from mremapctl.render.c_program import c_program
     from mremapctl.units import host_page_size
 
     page = host_page_size()
-    print(c_program(make_scenario(page)[0], page), end="")
+    print(c_program(make_scenario(page)[0], page, lab=Lab(size=lab_size)), end="")
     sys.exit(0)

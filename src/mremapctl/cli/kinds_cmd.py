@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Optional
 
 import click
 
-from mremapctl.cli.common import Output
+from mremapctl.cli.output import Output, output_options
 
 
 @click.command("kinds")
@@ -18,9 +18,8 @@ from mremapctl.cli.common import Output
     help="live: make each kind here; sim: what the model of --kernel makes.",
 )
 @click.option("--kernel", metavar="VERSION", help="The kernel model for --backend sim.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--color/--no-color", default=None, help="Force colours on or off.")
-def kinds_cmd(backend: str, kernel: Optional[str], as_json: bool, color: Optional[bool]) -> None:
+@output_options()
+def kinds_cmd(backend: str, kernel: Optional[str], output: Output) -> None:
     """Make one mapping of every kind (in a forked child, inside the lab) and show its VmFlags
     as /proc/self/smaps reports them, or why the kind is unavailable here.
 
@@ -30,32 +29,7 @@ def kinds_cmd(backend: str, kernel: Optional[str], as_json: bool, color: Optiona
     """
     from mremapctl.backends.select import open_backend
     from mremapctl.kind_probe import probe_kinds
+    from mremapctl.render.listings import kinds_json, render_kinds
 
-    chosen, _ = open_backend(backend, kernel)
-    rows = probe_kinds(chosen)
-    output = Output(json=as_json, color=color)
-    if as_json:
-        output.emit_json(rows)
-        return
-    _table(output, rows)
-
-
-def _table(output: Output, rows: List[Dict[str, Any]]) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    from mremapctl.render.text import vm_flags_text
-
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("kind", "here", "VmFlags", "what it is"):
-        table.add_column(column)
-    for row in rows:
-        here = Text("yes", style="green") if row["available"] else Text("no", style="red")
-        detail = row["summary"] if row["available"] else row["reason"]
-        table.add_row(
-            row["kind"],
-            here,
-            vm_flags_text(row["vm_flags"]) if row["available"] else Text(""),
-            Text(detail, style="" if row["available"] else "red"),
-        )
-    output.console().print(table)
+    probes = probe_kinds(open_backend(backend, kernel)[0])
+    output.show(kinds_json(probes), render_kinds, probes)

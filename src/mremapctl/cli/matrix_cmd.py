@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 import click
 
-from mremapctl.cli.common import Output
+from mremapctl.cli.output import Output, output_options
 
 
 @click.command("matrix", context_settings={"max_content_width": 100})
@@ -43,8 +43,7 @@ from mremapctl.cli.common import Output
 @click.option(
     "--parallel", type=click.IntRange(min=1), metavar="N", help="Live experiments at a time. [default: cores + 1]"
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: {kind: matrix, cells, summary}.")
-@click.option("--color/--no-color", default=None, help="Force colours on or off.")
+@output_options()
 def matrix_cmd(
     kinds: Tuple[str, ...],
     variants: Tuple[str, ...],
@@ -55,8 +54,7 @@ def matrix_cmd(
     kernel_range: Optional[str],
     changes_only: bool,
     parallel: Optional[int],
-    as_json: bool,
-    color: Optional[bool],
+    output: Output,
 ) -> None:
     """Run every mapping kind (rows) against every flag set and size relation (columns), each
     cell one experiment in its own forked child, and print the grid: ✓ moved, ✓ in place, or
@@ -78,25 +76,14 @@ def matrix_cmd(
         grid.select(flags, list(grid.FLAG_SETS), "flag set", "--flags"),
         grid.select(sizes, grid.SIZES, "size relation", "--sizes"),
     )
-    groups = open_groups(backends, list(kernels), kernel_range)
-    output = Output(json=as_json, color=color)
-    matrix = _with_progress(
-        output,
-        lambda progress: run_matrix(groups, rows, columns, progress, parallel),
-        len(rows) * len(columns) * len(groups),
-    )
-    if as_json:
-        output.emit_json(matrix.to_json())
-    else:
-        from mremapctl.render.matrix import differing_rows, render_matrix
+    with output.progress("experiments") as progress:
+        groups = open_groups(backends, list(kernels), kernel_range, progress.say)
+        progress.update(total=len(rows) * len(columns) * len(groups))
+        matrix = run_matrix(groups, rows, columns, progress.advance, parallel)
+    from mremapctl.render.matrix import differing_rows, matrix_json, render_matrix_result
 
-        console = output.console()
-        shown = differing_rows(matrix.cells, rows, columns) if changes_only else rows
-        render_matrix(console, matrix.cells, shown, columns)
-        rate = len(matrix.cells) / matrix.seconds if matrix.seconds else 0
-        console.print(f"[dim]{len(matrix.cells)} experiments in {matrix.seconds:.2f} s ({rate:,.0f}/s)[/dim]")
-        if matrix.interrupted:
-            console.print(f"[bold red]{matrix.cut_short}: the cells above are the ones finished[/bold red]")
+    shown = differing_rows(matrix.cells, rows, columns) if changes_only else rows
+    output.show(matrix_json(matrix), render_matrix_result, matrix, shown, columns)
     if matrix.interrupted:
         from mremapctl.errors import Interrupted
 
@@ -116,11 +103,14 @@ def _variants(variants: Tuple[str, ...]) -> List[str]:
     return select(variants, VARIANTS, "variant", "--variants")
 
 
-def open_groups(backends: str, kernels: List[str], kernel_range: Optional[str]) -> List[Any]:
-    """One backend object per column group: live here, sim or vm per kernel."""
+def open_groups(
+    backends: str, kernels: List[str], kernel_range: Optional[str], progress: Callable[[str], None]
+) -> List[Any]:
+    """One backend object per column group: live here, sim or vm per kernel (``progress`` hears of
+    vm downloads and boots)."""
     from mremapctl.backends.select import open_backend
-    from mremapctl.backends.sim.versions import models_between
     from mremapctl.errors import BadInput
+    from mremapctl.kernel import models_between
 
     if kernel_range:
         if ".." not in kernel_range:
@@ -138,19 +128,5 @@ def open_groups(backends: str, kernels: List[str], kernel_range: Optional[str]) 
             groups.append(open_backend(name)[0])
         else:
             for kernel in kernels or [None]:  # type: ignore[list-item]
-                groups.append(open_backend("sim" if name == "auto" else name, kernel)[0])
+                groups.append(open_backend("sim" if name == "auto" else name, kernel, progress)[0])
     return groups
-
-
-def _with_progress(output: Output, work: Any, total: int) -> Any:
-    """A progress bar on stderr while the experiments run (not in JSON mode, not on a pipe)."""
-    import sys
-
-    if output.json or not sys.stderr.isatty():
-        return work(None)
-    from rich.console import Console
-    from rich.progress import Progress
-
-    with Progress(console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("experiments", total=total)
-        return work(lambda n: progress.advance(task, n))

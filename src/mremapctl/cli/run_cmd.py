@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, List, Optional, Tuple
+from typing import Any, Optional
 
 import click
 
-from mremapctl.cli.common import Output, run_options
+from mremapctl.cli.common import run_options
+from mremapctl.cli.output import Output
 
 
 @click.command("run", context_settings={"max_content_width": 100})
@@ -16,7 +17,7 @@ from mremapctl.cli.common import Output, run_options
 @click.option("--check", is_flag=True, help="Exit 1 when a step's `expect` is not met.")
 @click.option("--list", "list_bundled", is_flag=True, help="List the bundled scenarios.")
 @run_options
-def run_cmd(scenario: Optional[str], check: bool, list_bundled: bool, **opts: Any) -> None:
+def run_cmd(scenario: Optional[str], check: bool, list_bundled: bool, output: Output, **opts: Any) -> None:
     """Run a multi-step scenario: each step's call and result, and the maps after each change.
 
     \b
@@ -27,7 +28,6 @@ def run_cmd(scenario: Optional[str], check: bool, list_bundled: bool, **opts: An
       generate-scenario | mremapctl run -      # a scenario on stdin
       mremapctl try --memfd --dontunmap --save-scenario my.toml && mremapctl run my.toml
     """
-    output = Output(json=opts["as_json"], color=opts["color"])
     if list_bundled:
         _list(output)
         return
@@ -60,16 +60,7 @@ def _stdin_text() -> str:
 
 def _list(output: Output) -> None:
     from mremapctl.examples import bundled
+    from mremapctl.render.listings import render_scenarios, scenarios_json
 
-    rows: List[Tuple[str, str]] = bundled()
-    if output.json:
-        output.emit_json([{"name": n, "description": d} for n, d in rows])
-        return
-    from rich.table import Table
-
-    table = Table(box=None, show_header=False, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column()
-    for name, description in rows:
-        table.add_row(name, description)
-    output.console().print(table)
+    scenarios = bundled()
+    output.show(scenarios_json(scenarios), render_scenarios, scenarios)

@@ -7,12 +7,11 @@ from typing import Optional, Tuple
 
 import click
 
-from mremapctl.cli.common import Output
+from mremapctl.cli.output import Output, output_options
 
 
 @click.command("survey", context_settings={"max_content_width": 100})
 @click.option("--markdown", is_flag=True, help="Print Markdown, for a bug report.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: {kind: survey, kernel, behaves_like, …}.")
 @click.option(
     "--compare",
     nargs=2,
@@ -31,15 +30,14 @@ from mremapctl.cli.common import Output
     help="Survey this machine, or a real Debian kernel booted under qemu (with --kernel).",
 )
 @click.option("--kernel", metavar="VERSION", help="The kernel for --backend vm, e.g. 5.10.")
-@click.option("--color/--no-color", default=None, help="Force colours on or off.")
+@output_options("markdown")
 def survey_cmd(
     markdown: bool,
-    as_json: bool,
     compare: Optional[Tuple[Path, Path]],
     parallel: Optional[int],
     backend: str,
     kernel: Optional[str],
-    color: Optional[bool],
+    output: Output,
 ) -> None:
     """Run the whole matrix live here, compare it with every kernel model, and say which
     mainline release this kernel behaves like, and every experiment where it differs.
@@ -51,64 +49,29 @@ def survey_cmd(
       mremapctl survey --json > phone.json && mremapctl survey --compare phone.json laptop.json
       mremapctl survey --backend vm --kernel 5.10          # a real Debian 5.10, in one boot
     """
-    output = Output(json=as_json, color=color)
     if compare:
         _compare(output, *compare)
         return
-    from mremapctl.backends.select import open_backend, open_sim
-    from mremapctl.backends.sim.versions import MODELS
-    from mremapctl.cli.matrix_cmd import _with_progress
+    from mremapctl.backends.select import open_backend
     from mremapctl.errors import Interrupted
-    from mremapctl.kinds import KINDS
-    from mremapctl.survey import grid
-    from mremapctl.survey.matrix import run_matrix
-    from mremapctl.survey.survey import survey
+    from mremapctl.render.survey import render_survey, survey_json, survey_markdown
+    from mremapctl.survey.survey import planned_experiments, run_survey
 
-    rows = grid.rows_for(list(KINDS), grid.VARIANTS)
-    live, _ = open_backend(backend, kernel)
-    matrix = _with_progress(
-        output,
-        lambda progress: run_matrix([live], rows, grid.COLUMNS, progress, parallel),
-        len(rows) * len(grid.COLUMNS),
-    )
-    models = {}
-    for model in MODELS:
-        predicted = run_matrix([open_sim(model.name)], rows, grid.COLUMNS)
-        if predicted.interrupted:  # a partial model would hide deviations: no verdict at all
-            raise Interrupted(f"interrupted while comparing with the {model.name} model; no verdict")
-        models[model.name] = predicted.cells
-    result = survey(live.kernel, matrix.cells, models, matrix.seconds, matrix.cut_short)
-    if as_json:
-        output.emit_json(result.to_json())
-    elif markdown:
-        from mremapctl.render.survey import survey_markdown
-
+    with output.progress("experiments", total=planned_experiments()) as progress:
+        live, _ = open_backend(backend, kernel, progress.say)
+        result = run_survey(live, parallel, progress.advance)
+    if markdown:
         click.echo(survey_markdown(result))
     else:
-        from mremapctl.render.survey import render_survey
-
-        render_survey(output.console(), result)
-    if matrix.interrupted:
-        raise Interrupted(matrix.cut_short)
+        output.show(survey_json(result), render_survey, result)
+    if result.cut_short:
+        raise Interrupted(result.cut_short)
 
 
 def _compare(output: Output, a: Path, b: Path) -> None:
+    from mremapctl.render.survey import comparison_json, render_comparison
     from mremapctl.survey.survey import compare_surveys, load_survey
 
     left, right = load_survey(a), load_survey(b)
     diff = compare_surveys(left, right)
-    if output.json:
-        output.emit_json(
-            {
-                "tool": "mremapctl",
-                "schema": 1,
-                "kind": "survey-comparison",
-                "a": left["kernel"],
-                "b": right["kernel"],
-                "differences": diff,
-            }
-        )
-        return
-    from mremapctl.render.survey import render_comparison
-
-    render_comparison(output.console(), left, right, diff)
+    output.show(comparison_json(left, right, diff), render_comparison, left, right, diff)

@@ -7,7 +7,8 @@ from typing import Any, Callable, Dict, List, Optional
 
 import click
 
-from mremapctl.cli.common import Output, run_options
+from mremapctl.cli.common import run_options
+from mremapctl.cli.output import Output, refuse_together
 from mremapctl.cli.params import ADDRESS, BARE, SIZE, OutputFile, ScenarioValue, or_bare, write_text
 from mremapctl.kinds import KINDS
 from mremapctl.scenario import values as V
@@ -128,8 +129,7 @@ def _chosen_kind(opts: Dict[str, Any]) -> str:
 
 
 def _sharing(opts: Dict[str, Any]) -> Optional[bool]:
-    if opts["private"] and opts["shared"]:
-        raise click.UsageError("--private and --shared exclude each other")
+    refuse_together(opts, "private", "shared")
     return True if opts["shared"] else False if opts["private"] else None
 
 
@@ -150,7 +150,7 @@ def _save(path: Optional[Path], text: str) -> Optional[Path]:
 @click.command("try", context_settings={"max_content_width": 100})
 @_try_options
 @run_options
-def try_cmd(**opts: Any) -> None:
+def try_cmd(output: Output, **opts: Any) -> None:
     """Map a region of a chosen kind, mremap it with chosen flags, and show what happened:
     the call and its result or errno, the maps diff, and what the old and new ranges read now.
 
@@ -194,7 +194,6 @@ def try_cmd(**opts: Any) -> None:
         grow=opts["grow"],
         shrink=opts["shrink"],
     )
-    output = Output(json=opts["as_json"], color=opts["color"])
     run_and_show(
         output,
         opts,

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict
 
 import click
 
-from mremapctl.cli.common import Output
+from mremapctl.cli.output import Output, output_options
 
 if TYPE_CHECKING:
     from mremapctl.backends.vm.versions import KernelPackage
-
-
-def _progress(line: str) -> None:
-    click.echo(f"  {line}", err=True)
 
 
 @click.group("vm")
@@ -31,30 +27,19 @@ def vm_cmd() -> None:
 
 @vm_cmd.command("list")
 @click.option("--all", "every", is_flag=True, help="One row per kernel release, every flavour and point release.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--color/--no-color", default=None, help="Force colours on or off.")
-def vm_list(every: bool, as_json: bool, color: Optional[bool]) -> None:
+@output_options()
+def vm_list(every: bool, output: Output) -> None:
     """The newest kernel of each series obtainable here (--all: every release), newest first."""
     from mremapctl.backends import vm
     from mremapctl.backends.vm import catalog
     from mremapctl.backends.vm.virtiofs import find_virtiofsd
+    from mremapctl.render.listings import render_vm_list, vm_list_json
 
     virtiofs_ok = find_virtiofsd() is not None
-    shown = [_row(p, catalog.note(p, virtiofs_ok)) for p in catalog.rows(vm.available(progress=_progress), every)]
-    output = Output(json=as_json, color=color)
-    if as_json:
-        output.emit_json(shown)
-        return
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("series", "kernel", "package", "suite", "MB", "cached", "note"):
-        table.add_column(column, justify="right" if column == "MB" else "left")
-    for r in shown:
-        size = f"{r['size'] / 1e6:.0f}" if r["size"] else "?"
-        cached = "yes" if r["cached"] else ""
-        table.add_row(r["series"], r["upstream"], r["package"], r["suite"], size, cached, r["note"])
-    output.console().print(table)
+    with output.progress("vm") as progress:
+        packages = vm.available(progress=progress.say)
+    shown = [_row(p, catalog.note(p, virtiofs_ok)) for p in catalog.rows(packages, every)]
+    output.show(vm_list_json(shown), render_vm_list, shown)
 
 
 def _row(p: KernelPackage, note: str) -> Dict[str, Any]:
@@ -81,7 +66,8 @@ def vm_fetch(kernel: str) -> None:
     """Download and prepare a kernel (the newest package of that major.minor)."""
     from mremapctl.backends import vm
 
-    booted = vm.get(kernel, progress=_progress)
+    with Output().progress("vm") as progress:
+        booted = vm.get(kernel, progress=progress.say)
     click.echo(f"ready: {booted.release} ({booted.package}, {booted.transport}) in {booted.directory}")
 
 
@@ -89,6 +75,7 @@ def vm_fetch(kernel: str) -> None:
 def vm_clean() -> None:
     """Delete the kernel cache."""
     from mremapctl.backends import vm
+    from mremapctl.units import rough_size
 
     freed = vm.clean()
-    click.echo(f"freed {freed / (1 << 20):.0f} MiB ({vm.cache_dir()})")
+    click.echo(f"freed {rough_size(freed)} ({vm.cache_dir()})")

@@ -1,4 +1,4 @@
-"""``demo gc`` for people (a table of the flow's steps) and for scripts (``"kind": "gc"`` JSON)."""
+"""``demo gc`` for people (a table of the flow's steps) and for scripts (a ``"kind": "gc"`` document)."""
 
 from __future__ import annotations
 
@@ -8,55 +8,50 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from mremapctl.documents import envelope
 from mremapctl.gc_demo.heap import OBJECTS_PER_PAGE
 from mremapctl.gc_demo.live import GcResult
 from mremapctl.gc_demo.sim import NOT_MODELLED, NOT_REACHED, Walk
-from mremapctl.units import fmt_ns, format_size
+from mremapctl.units import format_ns, format_size
 
 RESOLVE = {"anon": ("MISSING", "UFFDIO_COPY"), "memfd": ("MINOR", "UFFDIO_CONTINUE")}
 OUTCOME_STYLE = {"ok": "bold green", "uffd": "bold cyan", NOT_MODELLED: "dim", NOT_REACHED: "dim"}
 
 
 def live_json(result: GcResult) -> Dict[str, Any]:
-    return {
-        "kind": "gc",
-        "backend": "live",
-        "kernel": result.kernel,
-        "heap": result.heap,
-        "size": result.size,
-        "pause_ns": result.pause_ns,
-        "faults": result.faults,
-        "fault_ns_median": result.fault_ns_median,
-        "contents_ok": result.contents_ok,
-        "pages": result.pages,
-        "mutators": result.mutators,
-        "minor_faults": result.minor_faults,
-        "register_ns": result.register_ns,
-        "service_ns_median": result.service_ns_median,
-        "compact_ns": result.compact_ns,
-        "bad_pages": result.bad_pages[:20],
-        "problems": result.problems[:20],
-    }
+    return _gc_json(
+        "live",
+        result.kernel,
+        result.heap,
+        result.size,
+        pause_ns=result.pause_ns,
+        faults=result.faults,
+        fault_ns_median=result.fault_ns_median,
+        contents_ok=result.contents_ok,
+        pages=result.pages,
+        mutators=result.mutators,
+        minor_faults=result.minor_faults,
+        register_ns=result.register_ns,
+        service_ns_median=result.service_ns_median,
+        compact_ns=result.compact_ns,
+        bad_pages=result.bad_pages[:20],
+        problems=result.problems[:20],
+    )
 
 
 def sim_json(walk: Walk) -> Dict[str, Any]:
-    return {
-        "kind": "gc",
-        "backend": "sim",
-        "kernel": walk.kernel,
-        "heap": walk.heap,
-        "size": walk.size,
-        "pause_ns": None,
-        "faults": None,
-        "fault_ns_median": None,
-        "contents_ok": None,
-        "stops_at": walk.stops_at,
-        "steps": [
-            {"step": s.name, "call": s.call, "outcome": s.outcome, "rule": s.rule, "explain": s.detail}
-            for s in walk.steps
-        ],
-        "notes": walk.model_notes,
-    }
+    steps = [
+        {"step": s.name, "call": s.call, "outcome": s.outcome, "rule": s.rule, "explain": s.detail} for s in walk.steps
+    ]
+    # what the model cannot tell is null, so both backends' documents have the same fields
+    unknown = dict.fromkeys(("pause_ns", "faults", "fault_ns_median", "contents_ok"))
+    return _gc_json(
+        "sim", walk.kernel, walk.heap, walk.size, **unknown, stops_at=walk.stops_at, steps=steps, notes=walk.model_notes
+    )
+
+
+def _gc_json(backend: str, kernel: str, heap: str, size: int, **fields: Any) -> Dict[str, Any]:
+    return envelope("gc", backend=backend, kernel=kernel, heap=heap, size=size, **fields)
 
 
 def _steps_table(rows: List[Tuple[str, str, Text, str]], timed: bool = True) -> Table:
@@ -87,7 +82,7 @@ def render_live(console: Any, r: GcResult) -> None:
     )
     console.print(_steps_table(live_rows(r)))
     console.print(live_summary(r))
-    console.print(Text(f"pause net of the timer's own cost ({fmt_ns(r.pause_raw_ns)} as measured)", style="dim"))
+    console.print(Text(f"pause net of the timer's own cost ({format_ns(r.pause_raw_ns)} as measured)", style="dim"))
     for problem in r.problems[:5]:
         console.print(Text(f"⚠ {problem}", style="yellow"))
 
@@ -107,9 +102,9 @@ def live_rows(r: GcResult) -> List[Tuple[str, str, Text, str]]:
     check = ok if r.contents_ok else Text(f"FAILED: {len(r.bad_pages)} pages differ", style="bold red")
     return [
         ("heap", f"{r.heap} heap mapped at {r.heap_addr:#x}, filled with objects", ok, ""),
-        ("pause", pause, ok, fmt_ns(r.pause_ns)),
-        ("register", f"UFFDIO_REGISTER MODE_{mode} on the heap ({ioctl} offered)", ok, fmt_ns(r.register_ns)),
-        ("compact", compact, ok if r.faults == r.pages else bad, fmt_ns(r.compact_ns)),
+        ("pause", pause, ok, format_ns(r.pause_ns)),
+        ("register", f"UFFDIO_REGISTER MODE_{mode} on the heap ({ioctl} offered)", ok, format_ns(r.register_ns)),
+        ("compact", compact, ok if r.faults == r.pages else bad, format_ns(r.compact_ns)),
         ("check", "every heap page holds exactly its compacted objects", check, ""),
     ]
 
@@ -117,14 +112,14 @@ def live_rows(r: GcResult) -> List[Tuple[str, str, Text, str]]:
 def live_summary(r: GcResult) -> Text:
     return Text.assemble(
         ("pause ", "dim"),
-        (fmt_ns(r.pause_ns), "bold"),
+        (format_ns(r.pause_ns), "bold"),
         (" · faults ", "dim"),
         (str(r.faults), "bold"),
         (" · per fault ", "dim"),
-        (fmt_ns(r.fault_ns_median), "bold"),
+        (format_ns(r.fault_ns_median), "bold"),
         (
-            f" (median wait of a mutator beyond the {fmt_ns(r.access_ns_median)} access itself, {r.mutators} "
-            f"mutators sharing one handler; the handler's own work {fmt_ns(r.service_ns_median)})",
+            f" (median wait of a mutator beyond the {format_ns(r.access_ns_median)} access itself, {r.mutators} "
+            f"mutators sharing one handler; the handler's own work {format_ns(r.service_ns_median)})",
             "dim",
         ),
         (" · contents ", "dim"),

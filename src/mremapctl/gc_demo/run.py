@@ -8,9 +8,9 @@ from mremapctl.errors import BadInput
 from mremapctl.gc_demo.heap import PAGE
 from mremapctl.gc_demo.live import FROM_SPACE_OFFSET, GcConfig, GcResult, run_gc
 from mremapctl.lab import Lab
+from mremapctl.limits import POPULATE_SHARE
 from mremapctl.units import format_size
 
-SAFE_SHARE = 0.5  # of MemAvailable, as everywhere else in the tool
 MAX_MUTATORS = 64
 
 
@@ -39,7 +39,7 @@ def check_config(config: GcConfig, force: bool, available: Optional[int] = None)
         from mremapctl.backends.live.makers import meminfo
 
         available = meminfo("MemAvailable")
-    if need > available * SAFE_SHARE:
+    if need > available * POPULATE_SHARE:
         raise BadInput(
             f"refusing --size {format_size(config.size)}: the {config.heap} demo populates {format_size(need)}, "
             f"more than half of MemAvailable ({format_size(available)}); choose a smaller --size or --force"

@@ -62,7 +62,7 @@ def scenario_text(heap: str, size: int, with_uffd: bool) -> str:
 def walk(kernel: str, heap: str, size: int) -> Walk:
     """Run the flow against the model of ``kernel`` and describe each step's outcome."""
     from mremapctl.backends.select import open_sim
-    from mremapctl.backends.sim.versions import parse_version
+    from mremapctl.kernel import parse_version
 
     backend = open_sim(kernel)
     result = Walk(backend.kernel, heap, size)

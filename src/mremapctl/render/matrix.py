@@ -4,16 +4,17 @@ flag set when several are compared (rows × kernels), with the differences marke
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from mremapctl.documents import envelope
 from mremapctl.render.fit import split_columns
 from mremapctl.survey.grid import Column, Row
-from mremapctl.survey.matrix import Cell
+from mremapctl.survey.matrix import Cell, Matrix
 
 LEGEND = "✓ moved · ✓ in place · errno: refused · — unavailable here · ✗ the experiment failed (child died, time-out)"
 Group = Tuple[str, str]  # (backend, kernel)
@@ -105,3 +106,22 @@ def render_matrix(console: Console, cells: Sequence[Cell], rows: Sequence[Row], 
     )
     for reason in reasons:
         console.print(Text(f"— {reason}", style="dim"))
+
+
+def matrix_json(matrix: Matrix) -> Dict[str, Any]:
+    summary = {
+        "experiments": len(matrix.cells),
+        "planned": matrix.planned,
+        "seconds": round(matrix.seconds, 3),
+        "interrupted": matrix.interrupted,
+    }
+    return envelope("matrix", cells=[c.to_json() for c in matrix.cells], summary=summary)
+
+
+def render_matrix_result(console: Console, matrix: Matrix, rows: Sequence[Row], columns: Sequence[Column]) -> None:
+    """The grid of ``rows``, then how long it took and whether it was cut short."""
+    render_matrix(console, matrix.cells, rows, columns)
+    rate = len(matrix.cells) / matrix.seconds if matrix.seconds else 0
+    console.print(f"[dim]{len(matrix.cells)} experiments in {matrix.seconds:.2f} s ({rate:,.0f}/s)[/dim]")
+    if matrix.interrupted:
+        console.print(f"[bold red]{matrix.cut_short}: the cells above are the ones finished[/bold red]")

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from mremapctl.kinds import kind_of_mapping
 from mremapctl.results import DiffRow, MapEntry
-from mremapctl.units import format_size
+from mremapctl.units import format_size, rough_size
 
 BAND_STYLES = {
     "anon": "blue",
@@ -85,12 +85,3 @@ def _gap(start: Optional[int], end: int) -> Text:
     if start is None or end <= start:
         return Text("")
     return Text(f"··{rough_size(end - start)}··", style="dim")
-
-
-def rough_size(n: int) -> str:
-    """A hole's size to two figures: the band is not to scale, so "32 GiB" says enough."""
-    for shift, unit in ((40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")):
-        if n >= (1 << shift) * 0.999:
-            value = round(n / (1 << shift), 1)
-            return f"{value:.0f} {unit}" if value >= 10 or value == int(value) else f"{value:.1f} {unit}"
-    return f"{n} B"

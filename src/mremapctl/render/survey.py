@@ -1,4 +1,5 @@
-"""A survey for people (rich) and for bug reports (Markdown)."""
+"""A survey for people (rich), for bug reports (Markdown) and for scripts (JSON, which
+``survey --compare`` reads back)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from mremapctl.documents import envelope
 from mremapctl.survey.survey import Deviation, Survey
 
 
@@ -99,3 +101,37 @@ def render_comparison(console: Console, a: Dict[str, Any], b: Dict[str, Any], di
             f"{row['kind']}{variant}: {'|'.join(row['flags']) or 'no flags'} {row['size_rel']}", row["a"], row["b"]
         )
     console.print(table)
+
+
+def survey_json(s: Survey) -> Dict[str, Any]:
+    return envelope(
+        "survey",
+        kernel=s.kernel,
+        behaves_like=s.behaves_like,
+        exact=s.exact,
+        deviations=[deviation_json(d) for d in s.deviations],
+        per_model=s.per_model,
+        unavailable=[{"kind": k, "reason": v} for k, v in s.unavailable.items()],
+        experiments=len(s.cells),
+        interrupted=bool(s.cut_short),
+        cut_short=s.cut_short or None,
+        seconds=round(s.seconds, 3),
+        cells=[c.to_json() for c in s.cells],
+    )
+
+
+def deviation_json(d: Deviation) -> Dict[str, Any]:
+    kind, variant, flags, size = d.cell
+    return {
+        "kind": kind,
+        "variant": variant,
+        "flags": list(flags),
+        "size_rel": size,
+        "live": d.live,
+        "model": d.model,
+        "rule": d.rule,
+    }
+
+
+def comparison_json(a: Dict[str, Any], b: Dict[str, Any], diff: List[Dict[str, Any]]) -> Dict[str, Any]:
+    return envelope("survey-comparison", a=a["kernel"], b=b["kernel"], differences=diff)

@@ -33,7 +33,7 @@ def _expect(value: Any) -> Expect:
 
 def parse_range(text: str) -> Tuple[Tuple[int, int], Tuple[int, int]]:
     """ "5.7..5.12", "5.13..", "..5.12" or "5.10": the inclusive range of kernel versions it names."""
-    from mremapctl.backends.sim.versions import parse_version
+    from mremapctl.kernel import parse_version
 
     low, sep, high = text.partition("..")
     try:

@@ -7,8 +7,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from mremapctl.backends.base import RunOptions
 from mremapctl.errors import BadInput, Unavailable
+from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.survey.grid import Column, Row, scenario_for
 
@@ -16,7 +16,7 @@ from mremapctl.survey.grid import Column, Row, scenario_for
 DEFAULT_PARALLEL = (os.cpu_count() or 1) + 1
 ZYGOTE_FROM = 50  # experiments: below that, starting the zygote costs more than it saves
 FAST = RunOptions(per_step_maps=False, vm_flags=False, snapshots=False, timeout=10.0)
-Progress = Callable[[int], None]  # called with the number of experiments just finished
+Advance = Callable[[int], None]  # told how many more experiments just finished
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def run_group(
     backend: Any,
     rows: Sequence[Row],
     columns: Sequence[Column],
-    progress: Optional[Progress] = None,
+    progress: Optional[Advance] = None,
     parallel: Optional[int] = None,
 ) -> List[Cell]:
     """Every cell on one backend; a kind this backend cannot make becomes an 'unavailable' row."""
@@ -139,26 +139,12 @@ class Matrix:
         """ "interrupted after N of M experiments", or "" for a complete matrix."""
         return f"interrupted after {len(self.cells)} of {self.planned} experiments" if self.interrupted else ""
 
-    def to_json(self) -> Dict[str, Any]:
-        return {
-            "tool": "mremapctl",
-            "schema": 1,
-            "kind": "matrix",
-            "cells": [c.to_json() for c in self.cells],
-            "summary": {
-                "experiments": len(self.cells),
-                "planned": self.planned,
-                "seconds": round(self.seconds, 3),
-                "interrupted": self.interrupted,
-            },
-        }
-
 
 def run_matrix(
     backends: Sequence[Any],
     rows: Sequence[Row],
     columns: Sequence[Column],
-    progress: Optional[Progress] = None,
+    progress: Optional[Advance] = None,
     parallel: Optional[int] = None,
 ) -> Matrix:
     """All groups; Ctrl-C keeps the cells finished so far."""

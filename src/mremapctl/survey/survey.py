@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from mremapctl.errors import BadInput
-from mremapctl.survey.matrix import Cell
+from mremapctl.errors import BadInput, Interrupted
+from mremapctl.kinds import KINDS
+from mremapctl.survey import grid
+from mremapctl.survey.matrix import Advance, Cell
 
 Key = Tuple[str, str, Tuple[str, ...], str]
 
@@ -24,18 +26,6 @@ class Deviation:
     live: str
     model: str
     rule: Optional[str]
-
-    def to_json(self) -> Dict[str, Any]:
-        kind, variant, flags, size = self.cell
-        return {
-            "kind": kind,
-            "variant": variant,
-            "flags": list(flags),
-            "size_rel": size,
-            "live": self.live,
-            "model": self.model,
-            "rule": self.rule,
-        }
 
 
 @dataclass
@@ -49,24 +39,6 @@ class Survey:
     cells: List[Cell] = field(default_factory=list)
     seconds: float = 0.0
     cut_short: str = ""  # "interrupted after N of M experiments": the verdict is partial
-
-    def to_json(self) -> Dict[str, Any]:
-        return {
-            "tool": "mremapctl",
-            "schema": 1,
-            "kind": "survey",
-            "kernel": self.kernel,
-            "behaves_like": self.behaves_like,
-            "exact": self.exact,
-            "deviations": [d.to_json() for d in self.deviations],
-            "per_model": self.per_model,
-            "unavailable": [{"kind": k, "reason": v} for k, v in self.unavailable.items()],
-            "experiments": len(self.cells),
-            "interrupted": bool(self.cut_short),
-            "cut_short": self.cut_short or None,
-            "seconds": round(self.seconds, 3),
-            "cells": [c.to_json() for c in self.cells],
-        }
 
 
 def compared(cell: Cell) -> bool:
@@ -99,6 +71,37 @@ def survey(
         best = [name for name, count in per_model.items() if count == fewest][-1]
     unavailable = {c.kind: (c.reason or c.result) for c in live if c.result == "unavailable" and c.variant == "plain"}
     return Survey(kernel, best, bool(exact), found[best], per_model, unavailable, live, seconds, cut_short)
+
+
+def run_survey(backend: Any, parallel: Optional[int] = None, progress: Optional[Advance] = None) -> Survey:
+    """The whole grid on ``backend``, then through every model; Ctrl-C during the live part keeps
+    a partial survey (its ``cut_short`` says so), during the models there is no verdict at all."""
+    from mremapctl.backends.select import open_sim
+    from mremapctl.kernel import MODELS
+    from mremapctl.survey.matrix import run_matrix
+
+    rows, columns = _grid()
+    matrix = run_matrix([backend], rows, columns, progress, parallel)
+    models = {}
+    for model in MODELS:
+        predicted = run_matrix([open_sim(model.name)], rows, columns, progress)
+        if predicted.interrupted:  # a partial model would hide deviations
+            raise Interrupted(f"interrupted while comparing with the {model.name} model; no verdict")
+        models[model.name] = predicted.cells
+    return survey(backend.kernel, matrix.cells, models, matrix.seconds, matrix.cut_short)
+
+
+def planned_experiments() -> int:
+    """How many experiments :func:`run_survey` runs: the grid live, and once per model."""
+    from mremapctl.kernel import MODELS
+
+    rows, columns = _grid()
+    return len(rows) * len(columns) * (1 + len(MODELS))
+
+
+def _grid() -> Tuple[List[grid.Row], Sequence[grid.Column]]:
+    """Every kind in every variant, against every column."""
+    return grid.rows_for(list(KINDS), grid.VARIANTS), grid.COLUMNS
 
 
 def load_survey(path: Path) -> Dict[str, Any]:

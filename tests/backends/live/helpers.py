@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, List, Optional
 
-from mremapctl.backends.base import RunOptions
 from mremapctl.experiment import TryOptions, build
+from mremapctl.primitives import RunOptions
 from mremapctl.results import MapEntry, Run, StepResult
 
 

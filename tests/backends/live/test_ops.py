@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, List
 
-from mremapctl.backends.base import RunOptions
+from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.scenario import parse_scenario
 

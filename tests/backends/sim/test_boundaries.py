@@ -13,9 +13,9 @@ import pytest
 from mremapctl.backends.sim.backend import SimBackend
 from mremapctl.backends.sim.facts import Facts
 from mremapctl.backends.sim.machine import SimMachine
-from mremapctl.backends.sim.versions import resolve
 from mremapctl.engine import Engine
 from mremapctl.errors import BadInput, Unavailable
+from mremapctl.kernel import resolve
 from mremapctl.lab import Lab
 from mremapctl.results import Run
 from mremapctl.rules import all_rules

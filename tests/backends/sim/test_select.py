@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from mremapctl.backends.sim.versions import MODELS, parse_version, resolve
 from mremapctl.errors import BadInput
+from mremapctl.kernel import MODELS, parse_version, resolve
 
 
 @pytest.mark.parametrize("text", ["5.x", "99", "4.0", "5", "", "6.18.x.y"])

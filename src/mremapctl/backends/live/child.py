@@ -67,26 +67,27 @@ def raise_failure(frame: Sequence[Any], who: str) -> NoReturn:
 # -- the lab -----------------------------------------------------------------------------
 
 
-def reserve_lab(syscalls: Syscalls) -> Lab:
+def reserve_lab(syscalls: Syscalls, size: int = LAB_SIZE) -> Lab:
     """Reserve the lab (PROT_NONE, no memory charged) so nothing of ours ever lands in it.
 
-    Once per process: every user of the lab in this process shares the reservation.
+    Once per process: every user of the lab in this process shares the reservation (a command
+    asks for one size, --lab-size or the default).
     """
     global _RESERVED
     if _RESERVED is None:
-        _RESERVED = _map_lab(syscalls)
+        _RESERVED = _map_lab(syscalls, size)
     return _RESERVED
 
 
-def _map_lab(syscalls: Syscalls) -> Lab:
+def _map_lab(syscalls: Syscalls, size: int) -> Lab:
     flags = F.MAP_PRIVATE | F.MAP_ANONYMOUS | F.MAP_NORESERVE | F.MAP_FIXED_NOREPLACE
     reasons = []
     for start in (DEFAULT_LAB_START, *FALLBACK_LAB_STARTS):
-        addr, err = syscalls.call("mmap", start, LAB_SIZE, F.PROT_NONE, flags, -1, 0)
+        addr, err = syscalls.call("mmap", start, size, F.PROT_NONE, flags, -1, 0)
         if addr == start:
-            return Lab(start, LAB_SIZE)
+            return Lab(start, size)
         if addr != -1:
-            syscalls.call("munmap", addr, LAB_SIZE)
+            syscalls.call("munmap", addr, size)
             err = 17  # EEXIST: the kernel placed it elsewhere (before 4.17, no FIXED_NOREPLACE)
         reasons.append(f"{start:#x}: {os.strerror(err)}")
     raise Unavailable("live backend unavailable: cannot reserve the lab (" + "; ".join(reasons) + ")")

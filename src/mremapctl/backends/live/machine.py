@@ -11,19 +11,18 @@ from mremapctl.backends.live import structs
 from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.makers import Makers, meminfo
 from mremapctl.backends.live.memory import Memory
-from mremapctl.backends.sim.versions import parse_version
 from mremapctl.errors import BadInput
+from mremapctl.kernel import parse_version
 from mremapctl.kinds import KINDS
 from mremapctl.lab import align_up
-from mremapctl.machine import MapRequest, Outcome
+from mremapctl.limits import POPULATE_FLOOR, POPULATE_SHARE
 from mremapctl.maps import parse_maps, parse_smaps
-from mremapctl.results import MapEntry, PageRuns, fill_note, runs_of
+from mremapctl.primitives import MapRequest, Outcome
+from mremapctl.results import MapEntry, PageRuns, fill_note
 from mremapctl.units import approx_size, format_size
 
 UFFD_FEATURES_WANTED = 1 << 9 | 1 << 10 | 1 << 12  # MINOR_HUGETLBFS | MINOR_SHMEM | WP_HUGETLBFS_SHMEM
 RLIMITS = {"memlock": 8, "address_space": 9, "data": 2}  # RLIMIT_* on x86_64 and aarch64 alike
-SAFE_POPULATE_SHARE = 0.5  # of MemAvailable, without --force
-SMALL_POPULATE = 64 << 20
 
 
 def _outcome(ret: int, err: int) -> Outcome:
@@ -45,10 +44,10 @@ class LiveMachine:
     # -- regions -------------------------------------------------------------------------
 
     def check_populate(self, size: int, why: str) -> None:
-        if size <= SMALL_POPULATE:
+        if size <= POPULATE_FLOOR:
             return  # not worth reading /proc/meminfo for (every matrix cell populates a few pages)
         available = meminfo("MemAvailable")
-        if size > available * SAFE_POPULATE_SHARE and not self.force:
+        if size > available * POPULATE_SHARE and not self.force:
             raise BadInput(
                 f"refusing to populate {format_size(size)} ({why}): more than half of MemAvailable "
                 f"({approx_size(available)}); pass --force to insist"
@@ -146,10 +145,10 @@ class LiveMachine:
     # -- observation ---------------------------------------------------------------------
 
     def read_runs(self, addr: int, size: int) -> PageRuns:
-        return runs_of(self.memory.read_pages(addr, size))
+        return self.memory.read_runs(addr, size)
 
     def write(self, addr: int, size: int, byte: int) -> PageRuns:
-        return runs_of(self.memory.write(addr, size, byte))
+        return self.memory.write(addr, size, byte)
 
     def snapshot(self, window: Optional[Sequence[Tuple[int, int]]], vm_flags: bool) -> Tuple[List[MapEntry], int]:
         path = "/proc/self/smaps" if vm_flags else "/proc/self/maps"

@@ -15,8 +15,8 @@ from mremapctl import flags as F
 from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.structs import perf_attr
 from mremapctl.errors import BadInput, Unavailable
-from mremapctl.machine import MapRequest
 from mremapctl.maps import parse_maps
+from mremapctl.primitives import MapRequest
 
 MFD_CLOEXEC, MFD_HUGETLB = 0x1, 0x4
 IPC_PRIVATE, IPC_CREAT, IPC_RMID, SHM_RDONLY, SHM_REMAP = 0, 0o1000, 0, 0o10000, 0o40000

@@ -11,7 +11,6 @@ import os
 import platform
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from mremapctl.backends.base import RunOptions
 from mremapctl.backends.live.child import (
     BatchInterrupted,
     Child,
@@ -27,6 +26,8 @@ from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.machine import LiveMachine  # imported here, not in every child
 from mremapctl.engine import Engine, crashed_step
 from mremapctl.errors import Unavailable
+from mremapctl.lab import LAB_SIZE
+from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario
 
@@ -36,9 +37,9 @@ class LiveBackend:
 
     name = "live"
 
-    def __init__(self, sys: Optional[Syscalls] = None) -> None:
+    def __init__(self, sys: Optional[Syscalls] = None, lab_size: int = LAB_SIZE) -> None:
         self.sys = sys or Syscalls()
-        self.lab = reserve_lab(self.sys)
+        self.lab = reserve_lab(self.sys, lab_size)
         self.kernel = platform.release()
         self.page_size = os.sysconf("SC_PAGE_SIZE")
 
@@ -148,7 +149,11 @@ class _Experiment:
             self.fail(f"the experiment's child {reason}")
 
     def time_out(self) -> None:
-        self.fail(f"timed out after {self.child.timeout:g} s (killed)")
+        step = len(self.run.steps) + 1
+        self.fail(
+            f"timed out after {self.child.timeout:g} s during step {step} (the child was killed); "
+            "give it longer with --timeout SECONDS"
+        )
         self.child.kill()
         self.done = True
 

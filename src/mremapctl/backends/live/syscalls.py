@@ -17,6 +17,8 @@ TABLES: Dict[str, Dict[str, int]] = {
     "x86_64": {
         "read": 0,
         "write": 1,
+        "readv": 19,
+        "writev": 20,
         "getppid": 110,  # the no-op bench and demo gc time to know the timed path's own cost
         "mmap": 9,
         "mprotect": 10,
@@ -44,6 +46,8 @@ TABLES: Dict[str, Dict[str, int]] = {
     "aarch64": {
         "read": 63,
         "write": 64,
+        "readv": 65,
+        "writev": 66,
         "getppid": 173,  # (see timing.py)
         "mmap": 222,
         "mprotect": 226,

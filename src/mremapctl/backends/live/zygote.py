@@ -1,11 +1,11 @@
-"""A small process that forks the experiments of a batch.
+"""The parent side of the zygote: a small process that forks the experiments of a batch.
 
 Forking costs in proportion to the parent's memory: a fork of the CLI process (rich, click
 and all) takes about three times as long as a fork of a Python that imported only the
 engine and the live backend. A matrix therefore starts this zygote once, hands it the batch,
 and reads the runs back as they finish.
 
-    python -m mremapctl.backends.live.zygote   (stdin: a pickled request; stdout: framed results)
+    python -m mremapctl.backends.live.zygote_process   (stdin: a pickled request; stdout: framed results)
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ import os
 import signal
 import subprocess
 import sys
-from typing import Callable, List, Optional, Sequence
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
 
-from mremapctl.backends.base import RunOptions
-from mremapctl.backends.live.child import BatchInterrupted, failure, raise_failure
+from mremapctl.backends.live.child import BatchInterrupted, raise_failure
 from mremapctl.backends.live.frames import read_frames, write_frame
+from mremapctl.errors import Unavailable
+from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario
 
@@ -32,10 +34,11 @@ def run_batch(
 ) -> List[Run]:
     """Run the batch in a zygote; same contract as LiveBackend.run_many (BatchInterrupted on Ctrl-C)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mremapctl.backends.live.zygote"],
+        [sys.executable, "-m", "mremapctl.backends.live.zygote_process"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         start_new_session=True,
+        env=_env_finding_this_package(),
     )
     assert proc.stdin is not None and proc.stdout is not None
     write_frame(proc.stdin.fileno(), (list(scenarios), options, parallel, errors))
@@ -56,28 +59,17 @@ def run_batch(
         proc.stdout.close()
         if proc.poll() is None:
             proc.wait()
+    missing = sum(1 for r in runs if r is None)
+    if missing:  # a zygote that died early must not pass for a smaller batch
+        raise Unavailable(f"the experiment zygote stopped (exit {proc.returncode}) with {missing} experiments not run")
     return [r for r in runs if r is not None]
 
 
-def main() -> None:
-    """The zygote's side: read the request, run it, stream each run back."""
-    from mremapctl.backends.live.runner import LiveBackend  # here, not at the top: the runner imports this module
+def _env_finding_this_package() -> Dict[str, str]:
+    """The environment, with this copy of the package first on the zygote's import path: from
+    a zipapp (mremapctl.pyz) `python -m` would not find it otherwise."""
+    import mremapctl
 
-    out = sys.stdout.fileno()
-    try:
-        scenarios, options, parallel, errors = next(read_frames(sys.stdin.fileno()))
-        LiveBackend().run_many(
-            scenarios,
-            options,
-            parallel=parallel,
-            errors=errors,
-            on_result=lambda i, run: write_frame(out, ("run", i, run)),
-        )
-    except BatchInterrupted:
-        pass
-    except Exception as err:  # reported to the parent, which raises it there
-        write_frame(out, failure(err))
-
-
-if __name__ == "__main__":
-    main()
+    home = str(Path(mremapctl.__file__).resolve().parent.parent)  # the folder, or the .pyz, holding it
+    paths = [home, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(paths))

@@ -8,12 +8,12 @@ import sys
 import threading
 from typing import Iterator, List, Optional
 
-from mremapctl.backends.base import RunOptions
 from mremapctl.backends.sim.facts import Facts, host_facts
 from mremapctl.backends.sim.machine import SimMachine
-from mremapctl.backends.sim.versions import Model
 from mremapctl.engine import Engine
+from mremapctl.kernel import Model
 from mremapctl.lab import Lab
+from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario
 
@@ -22,10 +22,16 @@ class SimBackend:
     name = "sim"
     page_size = 4096
 
-    def __init__(self, model: Model, requested: Optional[str] = None, notes: Optional[List[str]] = None) -> None:
+    def __init__(
+        self,
+        model: Model,
+        requested: Optional[str] = None,
+        notes: Optional[List[str]] = None,
+        lab: Optional[Lab] = None,
+    ) -> None:
         self.model = model
         self.kernel = requested or model.name
-        self.lab = Lab()
+        self.lab = lab or Lab()
         self.notes = list(notes or [])
         self.facts = host_facts() if sys.platform.startswith("linux") else Facts()
 
@@ -44,8 +50,8 @@ class SimBackend:
                 run.maps_before, run.maps_after = engine.final_maps()
         except OutOfTime:
             run.failure = (
-                f"timed out after {options.timeout:g} s in the simulation, during step {len(run.steps) + 1} "
-                "(raise --timeout to give it longer)"
+                f"timed out after {options.timeout:g} s during step {len(run.steps) + 1} of the simulation; "
+                "give it longer with --timeout SECONDS"
             )
         return run
 

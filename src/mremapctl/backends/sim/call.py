@@ -9,13 +9,12 @@ from mremapctl import flags as F
 from mremapctl.backends.sim.facts import Facts
 from mremapctl.backends.sim.space import PAGE, Space, Vma
 from mremapctl.rules import Rule, all_rules
-
-U64 = (1 << 64) - 1
+from mremapctl.units import U64_MAX
 
 
 def page_align(n: int) -> int:
     """PAGE_ALIGN with the kernel's unsigned wrap-around (2^64-1 becomes 0)."""
-    return ((n + PAGE - 1) & U64) // PAGE * PAGE
+    return ((n + PAGE - 1) & U64_MAX) // PAGE * PAGE
 
 
 class Refused(Exception):

@@ -10,7 +10,7 @@ import gzip
 from dataclasses import dataclass, field
 from typing import Dict, Set
 
-U64 = (1 << 64) - 1
+from mremapctl.units import U64_MAX
 
 
 @dataclass
@@ -24,7 +24,9 @@ class Facts:
     mmap_base: int = 0x7F0000000000  # top of the kernel's top-down placement (out of the lab)
     vdso_pages: int = 2
     soft_dirty: bool = False  # CONFIG_MEM_SOFT_DIRTY: new VMAs carry "sd" (Debian kernels have it)
-    limits: Dict[str, int] = field(default_factory=lambda: {"memlock": U64, "address_space": U64, "data": U64})
+    limits: Dict[str, int] = field(
+        default_factory=lambda: {"memlock": U64_MAX, "address_space": U64_MAX, "data": U64_MAX}
+    )
     caps: Set[str] = field(default_factory=lambda: {"IPC_LOCK", "SYS_RESOURCE"})  # as root
 
 

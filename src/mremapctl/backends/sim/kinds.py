@@ -14,7 +14,7 @@ from mremapctl import flags as F
 from mremapctl.backends.sim.space import PAGE, Obj
 from mremapctl.errors import BadInput
 from mremapctl.kinds import KINDS
-from mremapctl.machine import MapRequest
+from mremapctl.primitives import MapRequest
 
 # VmFlags of kinds whose flags the kernel sets itself (the protection's are added to these).
 SPECIAL_FLAGS = {

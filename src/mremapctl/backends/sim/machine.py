@@ -11,10 +11,10 @@ from mremapctl.backends.sim.call import Refused
 from mremapctl.backends.sim.facts import Facts
 from mremapctl.backends.sim.remap import simulate
 from mremapctl.backends.sim.space import PAGE, SOFT_DIRTY, SPECIAL, Obj, Pte, Space, Vma
-from mremapctl.backends.sim.versions import Version
 from mremapctl.errors import BadInput, Unavailable
+from mremapctl.kernel import Version
 from mremapctl.kinds import KINDS
-from mremapctl.machine import MapRequest, Outcome
+from mremapctl.primitives import MapRequest, Outcome
 from mremapctl.results import MapEntry, PageRuns, fill_note
 from mremapctl.rules import active_rules, get
 
@@ -143,6 +143,9 @@ class SimMachine:
             return _err("EPERM")
         prot = req.prot | (F.PROT_READ | F.PROT_WRITE if req.fill is not None else 0)
         obj = kinds.object_for(req, size, SIM_PID, self.objects)
+        flags = kinds.vm_flags(req, prot, obj, self.holds)
+        if "ac" in flags and size > self.facts.total_ram:
+            return _err("ENOMEM")  # heuristic overcommit refuses one charge larger than RAM (swap: not modelled)
         if obj is not None and KINDS[req.kind].has_object and not req.same_as:
             self.objects[req.name] = obj
         if req.replace:
@@ -151,7 +154,7 @@ class SimMachine:
         vma = Vma(
             req.addr,
             end,
-            kinds.vm_flags(req, prot, obj, self.holds) | (SOFT_DIRTY if self.facts.soft_dirty else frozenset()),
+            flags | (SOFT_DIRTY if self.facts.soft_dirty else frozenset()),
             obj,
             pgoff,
             kind=req.kind,

@@ -14,10 +14,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
-from mremapctl.backends.base import RunOptions
 from mremapctl.backends.vm.qemu import GuestResult
 from mremapctl.errors import Unavailable
 from mremapctl.lab import Lab
+from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.scenario.dump import dump_scenario
 from mremapctl.scenario.load import Scenario
@@ -63,7 +63,7 @@ class VmBackend:
 
     def run_batch(self, scenarios: Sequence[Scenario], options: Optional[RunOptions] = None) -> List[Run]:
         """Run every scenario in one boot of the kernel."""
-        from mremapctl.render.jsonout import run_from_json
+        from mremapctl.documents import runs_from_json
 
         options = options or RunOptions()
         request = json.dumps({"scenarios": [dump_scenario(s) for s in scenarios], "options": asdict(options)})
@@ -75,7 +75,7 @@ class VmBackend:
         if result.returncode != 0:
             why = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or [result.console_tail[-200:]]
             raise Unavailable(f"the run inside {result.kernel_release} failed (exit {result.returncode}): {why[0]}")
-        runs = [run_from_json(data) for data in json.loads(result.stdout)]
+        runs = runs_from_json(json.loads(result.stdout))
         for run in runs:
             run.backend = "vm"
             run.notes.insert(0, self._note(result))

@@ -7,6 +7,7 @@ signal a real access would have got is worked out from /proc/self/maps and pagem
 
 from __future__ import annotations
 
+from mremapctl.limits import POPULATE_FLOOR, POPULATE_SHARE
 from mremapctl.render.cprog import c_core  # noqa: F401  (registered first: helpers here use its helpers)
 from mremapctl.render.cprog.registry import helper
 
@@ -276,11 +277,11 @@ static void check_populate(unsigned long size, const char *why)
 {
     unsigned long available = meminfo("MemAvailable");
 
-    if (size > (64UL << 20) && (double)size > available * 0.5)
+    if (size > (@FLOOR_MIB@UL << 20) && (double)size > available * @SHARE@)
         die(2, "refusing to populate %lu bytes (%s): more than half of MemAvailable (%lu bytes); "
                "the tool insists only with --force", size, why, available);
 }
-""",
+""".replace("@FLOOR_MIB@", str(POPULATE_FLOOR >> 20)).replace("@SHARE@", str(POPULATE_SHARE)),
     needs=("meminfo", "die"),
 )
 

@@ -8,13 +8,13 @@ from typing import Callable, Dict, List, Optional
 from mremapctl import flags as F
 from mremapctl.errors import BadInput
 from mremapctl.kinds import KINDS
+from mremapctl.limits import POPULATE_FLOOR
 from mremapctl.render.cprog.context import Block, Context
 from mremapctl.render.cprog.text import c_addr, c_char, c_map_flags, c_number, c_prot, c_size, c_string, comment_text
 from mremapctl.resolve import KERNEL_SIZED_MAX, MmapPlan, Size
 from mremapctl.scenario import steps as S
 from mremapctl.scenario import values as V
 
-SMALL_POPULATE = 64 << 20  # machine.py: below this, populating is never refused
 OFF_T_MAX = (1 << 63) - 1
 SHM_RDONLY = 0o10000
 
@@ -181,7 +181,7 @@ def emit_mmap(ctx: Context, index: int, step: S.Mmap) -> Block:
 
 def _populate_checks(ctx: Context, size: int, fill: bool, locked: bool) -> List[str]:
     """machine.py's check_populate, before the region is made (only large sizes are ever refused)."""
-    if size <= SMALL_POPULATE:
+    if size <= POPULATE_FLOOR:
         return []
     ctx.need("check_populate")
     whys = [why for why, on in (("fill", fill), ("MAP_LOCKED", locked)) if on]

@@ -6,8 +6,9 @@ from typing import Callable, Dict, List, Tuple
 
 from mremapctl import flags as F
 from mremapctl.errors import BadInput
+from mremapctl.limits import POPULATE_FLOOR
 from mremapctl.render.cprog.context import Block, Context
-from mremapctl.render.cprog.kinds import SMALL_POPULATE, emit_mmap
+from mremapctl.render.cprog.kinds import emit_mmap
 from mremapctl.render.cprog.text import c_addr, c_char, c_mremap_flags, c_number, c_prot, c_size
 from mremapctl.resolve import Addr, Size
 from mremapctl.scenario import steps as S
@@ -100,7 +101,7 @@ def emit_mlock(ctx: Context, index: int, step: S.Mlock) -> Block:
     addr, size = ctx.resolver.range(index, step)
     a, n = c_addr(addr), _size_c(size)
     body: List[str] = []
-    if size.var is None and size.value > SMALL_POPULATE:  # run-time sizes are below it
+    if size.var is None and size.value > POPULATE_FLOOR:  # run-time sizes are below it
         ctx.need("check_populate")
         body.append(f'check_populate({n}, "mlock");')
     if step.onfault:

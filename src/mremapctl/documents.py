@@ -1,14 +1,38 @@
-"""JSON schema 1 (DESIGN.md): one object per run. ``run_from_json`` reads it back, which is
-how runs cross process and machine boundaries (the vm backend, survey --compare).
+"""JSON schema 1: the envelope every ``--json`` document starts with (docs/json.md), and the run
+object (docs/run.schema.json). ``run_from_json`` reads a run back, which is how runs cross process
+and machine boundaries (the vm backend's batches).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Literal, Optional, get_args
 
 from mremapctl.results import DiffRow, MapEntry, PageRuns, Run, StepResult, diff_maps, runs_of
 
+TOOL = "mremapctl"
 SCHEMA = 1
+# What a document holds; docs/json.md describes each kind's fields.
+DocumentKind = Literal[
+    "run",
+    "runs",
+    "matrix",
+    "survey",
+    "survey-comparison",
+    "bench",
+    "gc",
+    "kinds",
+    "explain",
+    "kernels",
+    "vm-list",
+    "scenarios",
+]
+KINDS = get_args(DocumentKind)
+
+
+def envelope(kind: DocumentKind, **fields: Any) -> Dict[str, Any]:
+    """A JSON document: which tool wrote it, in which schema, and what it holds, then its fields.
+    Lists of things go under ``items``."""
+    return {"tool": TOOL, "schema": SCHEMA, "kind": kind, **fields}
 
 
 def _hex(value: Optional[int]) -> Optional[str]:
@@ -70,21 +94,24 @@ def step_json(step: StepResult) -> Dict[str, Any]:
 
 
 def run_json(run: Run) -> Dict[str, Any]:
-    return {
-        "tool": "mremapctl",
-        "schema": SCHEMA,
-        "backend": run.backend,
-        "lab": {"start": hex(run.lab_start), "end": hex(run.lab_end)},
-        "kernel": run.kernel,
-        "page_size": run.page_size,
-        "steps": [step_json(s) for s in run.steps],
-        "maps_before": [entry_json(e) for e in run.maps_before],
-        "maps_after": [entry_json(e) for e in run.maps_after],
-        "diff": [diff_json(r) for r in diff_maps(run.maps_before, run.maps_after)],
-        "other_mappings": run.other_mappings,
-        "notes": run.notes,
-        "failure": run.failure,
-    }
+    return envelope(
+        "run",
+        backend=run.backend,
+        lab={"start": hex(run.lab_start), "end": hex(run.lab_end)},
+        kernel=run.kernel,
+        page_size=run.page_size,
+        steps=[step_json(s) for s in run.steps],
+        maps_before=[entry_json(e) for e in run.maps_before],
+        maps_after=[entry_json(e) for e in run.maps_after],
+        diff=[diff_json(r) for r in diff_maps(run.maps_before, run.maps_after)],
+        other_mappings=run.other_mappings,
+        notes=run.notes,
+        failure=run.failure,
+    )
+
+
+def runs_json(runs: List[Run]) -> Dict[str, Any]:
+    return envelope("runs", items=[run_json(run) for run in runs])
 
 
 def _int(value: Optional[str]) -> Optional[int]:
@@ -127,8 +154,15 @@ def step_from_json(data: Dict[str, Any]) -> StepResult:
     )
 
 
+def runs_from_json(document: Dict[str, Any]) -> List[Run]:
+    if document.get("kind") != "runs":
+        raise ValueError("not a mremapctl list of runs")
+    return [run_from_json(data) for data in document["items"]]
+
+
 def run_from_json(data: Dict[str, Any]) -> Run:
-    if data.get("tool") != "mremapctl" or data.get("schema") != SCHEMA:
+    # "kind" came after schema 1's first runs: a run without it is still a run
+    if data.get("tool") != TOOL or data.get("schema") != SCHEMA or data.get("kind", "run") != "run":
         raise ValueError("not a mremapctl schema-1 run")
     run = Run(
         data["backend"],

@@ -56,6 +56,16 @@ class Outcome:
         return self.errno is None
 
 
+@dataclass
+class RunOptions:
+    timeout: float = 10.0  # live: kill a child that runs longer
+    vm_flags: bool = True  # read smaps VmFlags (costs a smaps read per snapshot)
+    force: bool = False  # populate beyond the safe share of MemAvailable
+    per_step_maps: bool = True  # a maps snapshot after every step that can change them
+    full_maps: bool = False  # the whole process, not only the lab and the experiment's ranges
+    snapshots: bool = True  # False: no maps at all (a matrix needs only each call's result)
+
+
 class Machine(Protocol):
     """What a backend implements. Every method acts on the current (possibly forked) process."""
 

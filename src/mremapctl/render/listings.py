@@ -1,0 +1,122 @@
+"""The reference lists (mapping kinds, rules, kernel models, Debian kernels, bundled scenarios):
+each as a table for people and as a JSON document for scripts, side by side so the two say the
+same thing."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Dict, Optional, Sequence, Tuple
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from mremapctl.documents import envelope
+from mremapctl.render.text import vm_flags_text
+
+if TYPE_CHECKING:
+    from mremapctl.kernel import Model
+    from mremapctl.kind_probe import KindProbe
+    from mremapctl.rules import Rule
+
+History = Sequence[Tuple[str, str]]  # (kernel model, change) lines that mention a flag
+
+
+def _table(*columns: str, **options: Any) -> Table:
+    table = Table(box=None, pad_edge=False, header_style="bold", **options)
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
+def kinds_json(probes: Sequence[KindProbe]) -> Dict[str, Any]:
+    items = [
+        {
+            "kind": p.kind,
+            "summary": p.summary,
+            "available": p.available,
+            "reason": p.reason,
+            "vm_flags": None if p.vm_flags is None else list(p.vm_flags),
+            "path": p.path,
+        }
+        for p in probes
+    ]
+    return envelope("kinds", items=items)
+
+
+def render_kinds(console: Console, probes: Sequence[KindProbe]) -> None:
+    table = _table("kind", "here", "VmFlags", "what it is")
+    for p in probes:
+        here = Text("yes", style="green") if p.available else Text("no", style="red")
+        if p.available:
+            table.add_row(p.kind, here, vm_flags_text(p.vm_flags), p.summary)
+        else:
+            table.add_row(p.kind, here, "", Text(p.reason or "", style="red"))
+    console.print(table)
+
+
+def rules_json(topic: str, kernel: Optional[str], rules: Sequence[Rule], history: History) -> Dict[str, Any]:
+    items = [{"id": r.id, "errno": r.errno, "versions": r.versions, "text": r.text, "change": r.change} for r in rules]
+    return envelope(
+        "explain",
+        topic=topic,
+        kernel=kernel,
+        items=items,
+        history=[{"model": model, "change": change} for model, change in history],
+    )
+
+
+def render_rules(console: Console, rules: Sequence[Rule], history: History) -> None:
+    """The rules with their kernels and source change, then a flag's history."""
+    table = Table(box=None, pad_edge=False, header_style="bold", show_lines=False)
+    for column in ("rule", "errno", "kernels", "what the kernel checks or does"):
+        table.add_column(column, no_wrap=column != "what the kernel checks or does")
+    for r in rules:
+        table.add_row(r.id, r.errno or "—", r.versions, Text(f"{r.text}\n").append(r.change, style="dim"))
+    console.print(table)
+    if history:
+        console.print(Text("\nhistory", style="bold"))
+        for model, change in history:
+            console.print(Text(f"  {model}: ", style="bold").append(change))
+
+
+def kernels_json(models: Sequence[Model]) -> Dict[str, Any]:
+    items = [{"model": m.name, "covers": m.span, "changes": list(m.changes)} for m in models]
+    return envelope("kernels", items=items)
+
+
+def render_kernels(console: Console, models: Sequence[Model]) -> None:
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("model", no_wrap=True)
+    table.add_column("covers", no_wrap=True)
+    table.add_column("what changed")
+    for m in models:
+        table.add_row(m.name, m.span, "\n".join(f"• {c}" for c in m.changes))
+    console.print(table)
+
+
+def vm_list_json(rows: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    return envelope("vm-list", items=list(rows))
+
+
+def render_vm_list(console: Console, rows: Sequence[Dict[str, Any]]) -> None:
+    table = _table("series", "kernel", "package", "suite", "MB", "cached", "note")
+    table.columns[4].justify = "right"
+    for r in rows:
+        size = f"{r['size'] / 1e6:.0f}" if r["size"] else "?"
+        table.add_row(
+            r["series"], r["upstream"], r["package"], r["suite"], size, "yes" if r["cached"] else "", r["note"]
+        )
+    console.print(table)
+
+
+def scenarios_json(scenarios: Sequence[Tuple[str, str]]) -> Dict[str, Any]:
+    return envelope("scenarios", items=[{"name": name, "description": text} for name, text in scenarios])
+
+
+def render_scenarios(console: Console, scenarios: Sequence[Tuple[str, str]]) -> None:
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for name, description in scenarios:
+        table.add_row(name, description)
+    console.print(table)
