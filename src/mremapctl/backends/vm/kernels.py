@@ -190,13 +190,14 @@ def resolve(
     """
     root = _root(cache)
     target = get_arch(arch)
+    flavour = target.flavour(page_size)  # refuse a page size the architecture lacks before any download
     exact = [
         k
         for k in cached_kernels(root)
         if k.arch == target.name and spec in (k.package, k.release, k.package.replace("-unsigned", ""))
     ]
     made = cached_package(exact[0]) if exact and refresh is not True else None
-    pkg = made or versions.resolve(spec, available(refresh, progress, root, target.name), target.flavour(page_size))
+    pkg = made or versions.resolve(spec, available(refresh, progress, root, target.name), flavour)
     if page_size is not None and pkg.page_size != page_size:
         raise UnsupportedKernel(
             f"{pkg.package} has {format_page(pkg.page_size)} pages, not the {format_page(page_size)} of --page-size"
