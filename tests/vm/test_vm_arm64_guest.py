@@ -15,7 +15,7 @@ import pytest
 
 from mremapctl.backends.vm import cpio, initramfs, pyz, qemu, userland
 from mremapctl.backends.vm.apt import Stanza
-from mremapctl.backends.vm.errors import FetchFailed
+from mremapctl.backends.vm.errors import FetchFailed, VMError
 from mremapctl.backends.vm.kernels import Kernel
 from mremapctl.backends.vm.userland import Userland
 
@@ -204,3 +204,19 @@ def test_guest_compile_writes_unchecked_pyc_that_zipimport_uses(tmp_path: Path) 
     probe = "import sys; sys.path.insert(0, sys.argv[1]); import mremapctl.sub.mod as m; print(m.WHERE)"
     read = subprocess.run([sys.executable, "-I", "-c", probe, str(tmp_path / "m.zip")], capture_output=True, text=True)
     assert read.stdout.strip() == "compiled", read.stderr
+
+
+def test_guests_refuse_what_they_cannot_see_before_booting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An arm64 guest has no host folders; an amd64 guest runs this machine's programs, so needs an x86 host."""
+    monkeypatch.setattr(qemu, "check_arch", lambda arch: None)
+    booted: List[object] = []
+    monkeypatch.setattr(qemu, "_boot", lambda *args: booted.append(args))
+    with pytest.raises(ValueError, match="sees no host folders"):
+        qemu.run_in_kernel(kernel(tmp_path / "k"), ["true"], cwd=tmp_path)
+    with pytest.raises(ValueError, match="plain names in the run folder"):
+        qemu.run_in_kernel(kernel(tmp_path / "k"), ["true"], inputs={"../x": b""})
+    amd64 = Kernel("linux-image-6.1.0-50-amd64", "6.1.176-1", "6.1.176", "6.1.0-50-amd64", tmp_path)
+    monkeypatch.setattr(qemu, "host_arch", lambda: "arm64")
+    with pytest.raises(VMError, match="an amd64 guest runs this machine's programs, and it is arm64"):
+        qemu.run_in_kernel(amd64, ["true"], cwd=tmp_path)
+    assert booted == []
