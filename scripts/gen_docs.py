@@ -18,16 +18,14 @@ import errno as errno_names
 import os
 import sys
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import doc_examples
 
-from mremapctl.kernel import MODELS, Model
-from mremapctl.rules import Rule, all_rules, mremap_rules
-
-Version = Tuple[int, int]
+from mremapctl.kernel import models, series_models
+from mremapctl.rules import Rule, all_rules, get, mremap_rules
 
 EFFECTS_ANCHOR = "effects-of-a-call-that-returns-an-address"  # the heading's id, as GitHub makes it
 
@@ -58,16 +56,6 @@ ERRNO_INTRO: Dict[str, str] = {
     "EAGAIN": "A locked mapping would grow beyond what the process may lock.",
     "EPERM": "Sealed memory (see mseal(2), Linux 6.10 and later) may not be moved, resized or unmapped.",
 }
-
-
-def version_name(version: Version) -> str:
-    return f"{version[0]}.{version[1]}"
-
-
-def model_for(version: Version) -> Optional[Model]:
-    """The model whose span holds a release, or None when it is older than every model."""
-    older = [m for m in MODELS if m.version <= version]
-    return older[-1] if older else None
 
 
 def cell(text: str) -> str:
@@ -149,14 +137,15 @@ def render_errno() -> str:
         "",
         "## Which rules hold in which model",
         "",
-        "A dot marks a rule that holds in a model; see the [timeline](timeline.md) for what changed at each step.",
+        "A dot marks a rule that holds in a mainline release; stable backports (a point release of an older "
+        "series taking the change) are in the kernels column above and in the [timeline](timeline.md).",
         "",
-        "| rule | errno | " + " | ".join(m.name for m in MODELS) + " |",
-        "|---|---|" + "---|" * len(MODELS),
+        "| rule | errno | " + " | ".join(m.name for m in series_models()) + " |",
+        "|---|---|" + "---|" * len(series_models()),
     ]
     order = {name: i for i, name in enumerate(errnos(rules))}
     for r in sorted(rules, key=lambda r: order.get(r.errno or "", len(order))):
-        marks = " | ".join("●" if r.applies(m.version) else "" for m in MODELS)
+        marks = " | ".join("●" if r.applies(m.since) else "" for m in series_models())
         out.append(f"| `{r.id}` | {r.errno or '—'} | {marks} |")
     return fill_examples(ERRNO_PAGE, "\n".join(out) + "\n")
 
@@ -165,50 +154,47 @@ def render_errno() -> str:
 
 
 def render_timeline() -> str:
-    rules = list(all_rules().values())
     out = [
         "# Kernel changes, model by model",
         "",
         NOTICE,
         "",
-        "The simulation (`--backend sim --kernel V`) has one model for each mainline release in which "
-        "mremap changed in a way a program can see; a model stands for every release up to the next one. "
-        "`--kernel 5.14` uses the 5.13 model, and the header of the output says so. Each section below "
-        "lists what changed in that release, and the [rules](errno.md) that start or stop holding with it.",
+        "The simulation (`--backend sim --kernel V`) takes the rules that hold in release V, point release "
+        "included: `--kernel 6.12.114` has the stable backports 6.12.114 took, `--kernel 6.12` is 6.12 as "
+        "released. A model names the releases between two places where a rule begins or stops to hold: a "
+        "mainline release, or a stable point release that took a change early. Each section lists the "
+        "[rules](errno.md) that begin or stop with it.",
         "",
-        "All the models at once, for the flag this project started from:",
+        "All the mainline models at once, for the flag this project started from:",
         "",
         "```console",
-        "$ mremapctl matrix --kernels 5.4..6.18 --kinds anon,memfd,file,perf --flags DONTUNMAP --sizes same "
+        "$ mremapctl matrix --kernels 5.4..7.3 --kinds anon,memfd,file,perf --flags DONTUNMAP --sizes same "
         "--variants plain",
         "```",
         "",
-        "Models: " + " · ".join(f"[{m.name}](#{m.name.replace('.', '')})" for m in MODELS),
+        "Models: " + " · ".join(f"[{m.name}](#{m.name.replace('.', '')})" for m in models()),
     ]
-    for model in MODELS:
-        out += ["", f"## {model.name}", "", f"Covers {model.span}.", ""]
-        out += [f"- {change}" for change in model.changes]
-        starting = [r for r in rules if r.since != (0, 0) and model_for(r.since) is model]
-        if model is MODELS[0]:
-            starting = [r for r in rules if r.since == (0, 0) or model_for(r.since) in (None, model)]
-        ending = [r for r in rules if r.until is not None and model_for(r.until) is model]
-        if starting:
-            intro = "Rules in force from the oldest model on" if model is MODELS[0] else "Rules that start here"
-            out += ["", f"{intro}:", ""]
-            out += [_rule_line(r, r.since, model) for r in starting]
-        if ending:
-            out += ["", "Rules that no longer hold:", ""]
-            out += [_rule_line(r, r.until, model) for r in ending]
+    for model in models():
+        stable = " (stable updates)" if model.since[2] else ""
+        out += ["", f"## {model.name}", "", f"Covers {model.span}{stable}.", ""]
+        if model is models()[0]:
+            out += ["Rules in force from the oldest model on:", ""]
+            out += [_rule_line(r) for r in all_rules().values() if r.applies(model.since)]
+            continue
+        if model.begins:
+            out += ["Rules that start here:", ""] + [_rule_line(get(r)) for r in model.begins]
+        if model.ends:
+            out += ([""] if model.begins else []) + ["Rules that no longer hold:", ""]
+            out += [_rule_line(get(r)) for r in model.ends]
     return fill_examples(TIMELINE_PAGE, "\n".join(out) + "\n")
 
 
-def _rule_line(r: Rule, at: Optional[Version], model: Model) -> str:
-    what = r.errno or "effect"
-    if at is not None and at != (0, 0) and at != model.version:
-        what += f", from {version_name(at)}"
+def _rule_line(r: Rule) -> str:
+    what = f"{r.errno or 'effect'}, {r.versions}"
+    source = f" — {r.change}"
     if r.call != "mremap":  # the errno reference lists mremap's own rules only
-        return f"- `{r.id}` ({r.call}, {what}): {r.text}"
-    return f"- [`{r.id}`](errno.md#{rule_anchor(r)}) ({what}): {r.text}"
+        return f"- `{r.id}` ({r.call}, {what}): {r.text}{source}"
+    return f"- [`{r.id}`](errno.md#{rule_anchor(r)}) ({what}): {r.text}{source}"
 
 
 def rule_anchor(r: Rule) -> str:

@@ -50,11 +50,16 @@ def steps_toml(steps: List[Dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+# Mostly a few pages; now and then 2 MiB (a PMD) or 1 GiB (a PUD), where a cost per page would show.
+PAGE_COUNTS = [1, 2, 3, 4, 5, 6] * 4 + [512, 262144]
+BIG_KINDS = ("anon", "shmem", "memfd")
+
+
 @st.composite
 def regions(draw: Any) -> List[Dict[str, Any]]:
     """Region A (of any kind), maybe modified, plus neighbours and a target."""
     kind = dict(draw(st.sampled_from(KIND_CHOICES)))
-    pages = draw(st.integers(1, 6))
+    pages = draw(st.sampled_from(PAGE_COUNTS if kind["kind"] in BIG_KINDS else PAGE_COUNTS[:6]))
     a: Dict[str, Any] = {"op": "mmap", "name": "A", "size": f"{pages}p", "fill": "A"}
     a.update(kind)
     if kind["kind"] in ("anon", "shmem", "memfd", "file", "devzero") and draw(st.booleans()):

@@ -7,14 +7,12 @@ and the run carry a visible warning (a bug in the model, or a kernel that is not
 from __future__ import annotations
 
 from mremapctl.pages import summarise_runs
-from mremapctl.results import SKIPPED, PageRuns, Run, add_run
-
-VDSO_CODE = "vdso code"
+from mremapctl.results import NOT_MODELLED, SKIPPED, PageRuns, Run, add_run
 
 
 def comparable_runs(run: Run, index: int) -> PageRuns:
-    """A read's runs, with the vDSO's code pages blanked: their bytes are build-specific, so
-    the model does not know them (its first page, the ELF header, it does)."""
+    """A read's runs, with the vDSO's code pages as the model gives them (not modelled): their bytes
+    are build-specific (its first page, the ELF header, the model does know)."""
     step = run.steps[index]
     runs = list(step.runs or ())
     if step.at is None:
@@ -29,7 +27,7 @@ def comparable_runs(run: Run, index: int) -> PageRuns:
     at = step.at // page
     for value, count in runs:
         for lo in range(at, at + count):  # page by page only here, where the vDSO sits: 2 pages
-            add_run(out, VDSO_CODE if any(a <= lo < b for a, b in code) else value, 1)
+            add_run(out, NOT_MODELLED if any(a <= lo < b for a, b in code) else value, 1)
         at += count
     return out
 

@@ -5,9 +5,10 @@ and machine boundaries (the vm backend's batches).
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, Dict, List, Literal, Optional, get_args
 
-from mremapctl.results import DiffRow, MapEntry, PageRuns, Run, StepResult, diff_maps, runs_of
+from mremapctl.results import DiffRow, MapEntry, ModelInfo, PageRuns, Run, StepResult, diff_maps, runs_of
 
 TOOL = "mremapctl"
 SCHEMA = 1
@@ -83,6 +84,8 @@ def step_json(step: StepResult) -> Dict[str, Any]:
         if step.page_count <= PAGES_IN_JSON:
             out["pages"] = step.pages
         out["runs"] = [{"result": value, "pages": count} for value, count in step.runs]
+    if step.answer is not None:
+        out["answer"] = step.answer
     if step.expect is not None:
         out["expect"] = step.expect
         out["expect_met"] = step.expect_met
@@ -99,6 +102,8 @@ def run_json(run: Run) -> Dict[str, Any]:
         backend=run.backend,
         lab={"start": hex(run.lab_start), "end": hex(run.lab_end)},
         kernel=run.kernel,
+        kernel_version=run.kernel_version,
+        model=asdict(run.model) if run.model else None,
         page_size=run.page_size,
         steps=[step_json(s) for s in run.steps],
         maps_before=[entry_json(e) for e in run.maps_before],
@@ -151,6 +156,7 @@ def step_from_json(data: Dict[str, Any]) -> StepResult:
         expect=data.get("expect"),
         note=data.get("note"),
         maps_after=[entry_from_json(e) for e in maps] if maps is not None else None,
+        answer=data.get("answer"),
     )
 
 
@@ -177,6 +183,8 @@ def run_from_json(data: Dict[str, Any]) -> Run:
     run.other_mappings = data.get("other_mappings", 0)
     run.notes = list(data.get("notes", []))
     run.failure = data.get("failure")
+    run.kernel_version = data.get("kernel_version")
+    run.model = ModelInfo(**data["model"]) if data.get("model") else None
     return run
 
 

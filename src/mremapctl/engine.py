@@ -213,6 +213,13 @@ class Engine:
         call = f"ioctl(uffd, UFFDIO_REGISTER, {{{a:#x}, {n}, MODE_{step.mode.upper()}}})"
         return self._simple(index, step, call, self.machine.uffd_register(a, n, V.UFFD_MODES[step.mode]))
 
+    def do_vmas(self, index: int, step: S.Vmas) -> StepResult:
+        addr, size = self.range_of(index, step)
+        entries, _ = self.machine.snapshot([(addr, addr + size)], step.flag is not None)
+        found = [e for e in entries if e.start < addr + size and addr < e.end]
+        call = f"vmas({addr:#x}, {size}" + (f", {step.flag})" if step.flag else ")")
+        return StepResult(index, "vmas", call, at=addr, answer=vmas_answer(found, step.flag))
+
     def do_setrlimit(self, index: int, step: S.Setrlimit) -> StepResult:
         limits = step.limits(self.page)
         call = "setrlimit(" + ", ".join(f"{k}={v}" for k, v in limits.items()) + ")"
@@ -221,6 +228,14 @@ class Engine:
     def do_drop_cap(self, index: int, step: S.DropCap) -> StepResult:
         call = f"capset(drop CAP_{step.cap})"
         return self.finish(index, "drop_cap", call, self.machine.drop_cap(V.CAPABILITIES[step.cap]))
+
+
+def vmas_answer(found: List[MapEntry], flag: Optional[str]) -> str:
+    """How many VMAs; with a flag, whether all ("yes"), none ("no") or some of them carry it."""
+    if flag is None:
+        return str(len(found))
+    having = sum(flag in (e.vm_flags or ()) for e in found)
+    return "yes" if found and having == len(found) else "no" if having == 0 else "some"
 
 
 def crashed_step(index: int, op: str, reason: str) -> StepResult:

@@ -36,9 +36,9 @@ def find_rules(topic: str, kernel: Optional[str] = None) -> List[Rule]:
 
 def flag_history(topic: str) -> List[Tuple[str, str]]:
     """(model, change) lines of the kernel timeline that mention the flag."""
-    from mremapctl.kernel import MODELS
+    from mremapctl.kernel import models
 
     flag = topic.upper().removeprefix("MREMAP_")
     if flag not in FLAGS:
         return []
-    return [(m.name, c) for m in MODELS for c in m.changes if flag in c or (flag == "FIXED" and "FIXED" in c)]
+    return [(m.name, c) for m in models() for c in m.changes if flag in c or (flag == "FIXED" and "FIXED" in c)]

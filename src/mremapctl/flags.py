@@ -65,6 +65,44 @@ MADVISE = {
     "guard_remove": 103,
 }
 
+# smaps VmFlags mnemonics, in the order the kernel prints them.
+VM_FLAGS = (
+    "rd",
+    "wr",
+    "ex",
+    "sh",
+    "mr",
+    "mw",
+    "me",
+    "ms",
+    "gd",
+    "um",
+    "pf",
+    "gu",
+    "uw",
+    "lo",
+    "io",
+    "sr",
+    "rr",
+    "dc",
+    "de",
+    "lf",
+    "ac",
+    "nr",
+    "ht",
+    "sf",
+    "ar",
+    "wf",
+    "dd",
+    "sd",
+    "mm",
+    "hg",
+    "nh",
+    "mg",
+    "ui",
+    "sl",
+)
+
 # The VmFlags the 5.13 DONTUNMAP rule checks; renderers highlight them.
 DONTUNMAP_BLOCKERS = frozenset({"de", "pf"})
 

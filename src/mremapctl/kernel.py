@@ -1,154 +1,197 @@
-"""Kernel versions and the models that stand for them.
+"""Kernel versions, and the models that stand for them.
 
-A model is named by the first mainline release whose mremap behaves as it describes, and
-covers every release up to the next model. Each carries the user-visible changes that begin
-with it, cited by commit title.
+The simulation evaluates the rules (mremapctl.rules) at the exact version asked for, point
+release included: a stable backport (6.18.8 taking a 6.19 change) is a rule's landing in that
+series. A model is a name for the releases between two such landings, derived from the rules:
+`mremapctl kernels` lists each with the rules that begin or end with it.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from functools import cache
+from typing import Dict, List, Optional, Tuple
 
 from mremapctl.errors import BadInput
+from mremapctl.results import ModelInfo
 
-Version = Tuple[int, int]
+Version = Tuple[int, int, int]  # (major, minor, point release)
+Series = Tuple[int, int]
+
+OLDEST: Series = (5, 4)  # the first model: what older kernels do is not modelled
+NEWEST: Series = (7, 3)  # the newest release whose changes the rules know
+EVERY_POINT = 1 << 20  # "6.18" as the end of a range covers every 6.18.y
+
+_VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?(?:[-+~].*)?$")
+# Debian names 5.10 and 6.1 kernels by ABI ("6.1.0-57-amd64"); the point release is in uname -v.
+_DEBIAN_BUILD = re.compile(r"Debian (\d+\.\d+\.\d+)")
+
+
+def parse_version(text: str) -> Version:
+    """ "6.18" → (6, 18, 0); "6.18.44-fc-v669" → (6, 18, 44)."""
+    match = _VERSION.match(text.strip())
+    if not match:
+        raise BadInput(f"bad kernel version {text!r}: expected MAJOR.MINOR[.POINT] such as 5.13 or 6.18.8")
+    return int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+
+
+def has_point(text: str) -> bool:
+    match = _VERSION.match(text.strip())
+    return bool(match and match.group(3) is not None)
+
+
+def range_bound(text: str, upper: bool) -> Version:
+    """A version as one end of a range: "..6.18" ends after the last 6.18.y."""
+    version = parse_version(text)
+    return (version[0], version[1], EVERY_POINT) if upper and not has_point(text) else version
+
+
+def running_release(release: str, build: str) -> str:
+    """The release to model a running kernel by: uname's release, unless it is a Debian ABI name
+    ("5.10.0-46-amd64") whose real point release only uname -v tells ("Debian 5.10.262-1")."""
+    match = _DEBIAN_BUILD.search(build)
+    if match and re.match(r"^\d+\.\d+\.0-\d+-", release):
+        return match.group(1)
+    return release
+
+
+def show(version: Version) -> str:
+    return f"{version[0]}.{version[1]}" + (f".{version[2]}" if version[2] else "")
 
 
 @dataclass(frozen=True)
 class Model:
-    version: Version
-    changes: Tuple[str, ...]
+    """Releases where the same rules hold: a mainline series up to the next one where a rule lands,
+    or, within one series, the point releases from a stable backport on."""
+
+    since: Version
+    until: Optional[Version]  # the next model of its kind (a series, or a point in the same series)
+    begins: Tuple[str, ...]  # the rules that begin to hold here
+    ends: Tuple[str, ...]  # the rules that stop
+
+    @property
+    def changes(self) -> List[str]:
+        """What changed here, one line a rule, for people."""
+        from mremapctl.rules import get
+
+        if self.since == (*OLDEST, 0):
+            return ["the oldest model: older kernels are not modelled"]
+        backported = bool(self.since[2])
+        lines = [get(r).change_line(True, backported) for r in self.begins]
+        return lines + [get(r).change_line(False, backported) for r in self.ends]
 
     @property
     def name(self) -> str:
-        return f"{self.version[0]}.{self.version[1]}"
+        return show(self.since)
 
     @property
     def span(self) -> str:
-        """The releases this model stands for: "5.11–5.12", "6.18+"."""
-        later = [m for m in MODELS if m.version > self.version]
-        if not later:
+        """The releases it stands for: "5.11–5.12", "7.3+", "6.18.37+" (of 6.18.y), "6.12.113"."""
+        if self.until is None:
             return f"{self.name}+"
-        major, minor = later[0].version
-        last = f"{major}.{minor - 1}" if minor else {6: "5.19"}.get(major, f"{major - 1}.x")
+        last = show(_before(self.until))
         return self.name if last == self.name else f"{self.name}–{last}"
 
 
-MODELS: Tuple[Model, ...] = (
-    Model(
-        (5, 4),
-        (
-            "the oldest model: MREMAP_MAYMOVE and MREMAP_FIXED; flag 4 is unknown (EINVAL)",
-            "old_size 0 on a private mapping is EINVAL (4.14, 'mm/mremap: fail map duplication attempts "
-            "for private mappings')",
-            "moves to a fixed address bail out early under map-count pressure (5.1, 'mm,mremap: bail out earlier "
-            "in mremap_to under map pressure')",
-        ),
-    ),
-    Model(
-        (5, 7),
-        ("MREMAP_DONTUNMAP, for private anonymous mappings only ('mm/mremap: add MREMAP_DONTUNMAP to mremap()')",),
-    ),
-    Model(
-        (5, 11),
-        (
-            "special mappings refuse partial moves and shrinks: EINVAL ('mm: forbid splitting special "
-            "mappings', 'mremap: check if it's possible to split original vma')",
-            "DONTUNMAP's copy is checked against the overcommit policy first ('mm/mremap: for "
-            "MREMAP_DONTUNMAP check security_vm_enough_memory_mm()')",
-        ),
-    ),
-    Model(
-        (5, 13),
-        (
-            "the seed: DONTUNMAP works on any mapping without VM_DONTEXPAND or VM_PFNMAP ('mm: extend "
-            "MREMAP_DONTUNMAP to non-anonymous mappings')",
-        ),
-    ),
-    Model(
-        (5, 16),
-        (
-            "hugetlb mappings can be moved and shrunk, huge-page aligned, never grown ('mm, hugepages: add "
-            "mremap() support for hugepage backed vma')",
-            "every call looks up the VMA at old_address first: shrinking unmapped memory is an error",
-            "bug: that error came back as the address 0xe instead of -1 EFAULT (5.16-5.17)",
-        ),
-    ),
-    Model((5, 18), ("the EFAULT sign is fixed ('mm/mremap: fix sign for EFAULT error return value')",)),
-    Model(
-        (6, 1), ("growing in place merges with the next VMA when compatible ('mm: add merging after mremap resize')",)
-    ),
-    Model((6, 10), ("mseal(2): mremap of a range holding a sealed VMA fails with EPERM ('mseal: add mseal syscall')",)),
-    Model(
-        (6, 12),
-        (
-            "sealing is checked on the VMA at old_address only, right after the lookup ('mm/mremap: "
-            "replace can_modify_mm with can_modify_vma')",
-        ),
-    ),
-    Model(
-        (6, 16),
-        (
-            "refactor: parameter checks and the map-count limit come before the VMA lookup ('mm/mremap: "
-            "refactor mremap() system call implementation')",
-            "regression: a DONTUNMAP source loses VM_ACCOUNT ('mm/mremap: complete refactor of move_vma()')",
-        ),
-    ),
-    Model(
-        (6, 17),
-        (
-            "MREMAP_FIXED same-size moves may span several VMAs and holes ('mm/mremap: permit mremap() "
-            "move of multiple VMAs')",
-            "lengths are page-rounded before DONTUNMAP's equal-length check; new_size beyond TASK_SIZE "
-            "is EINVAL for every call ('mm/mremap: refactor initial parameter sanity checks')",
-        ),
-    ),
-    Model(
-        (6, 18),
-        (
-            "a DONTUNMAP source keeps VM_ACCOUNT again ('mm/mremap: correctly account old mapping after "
-            "MREMAP_DONTUNMAP remap')",
-            "smaps shows gu (VM_MAYBE_GUARD) on VMAs with guard regions (as on the 6.18.44 reference build)",
-        ),
-    ),
-)
-
-_VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.\d+)?(?:[-+~].*)?$")
+def _before(version: Version) -> Version:
+    """The last release before ``version``: 6.18.8 → 6.18.7; 6.1 → 6.0; 6.0 → 5.19."""
+    major, minor, point = version
+    if point:
+        return major, minor, point - 1
+    if minor:
+        return major, minor - 1, 0
+    return (5, 19, 0) if major == 6 else (6, 19, 0) if major == 7 else (major - 1, 0, 0)
 
 
-def parse_version(text: str) -> Version:
-    match = _VERSION.match(text.strip())
-    if not match:
-        raise BadInput(f"bad kernel version {text!r}: expected MAJOR.MINOR such as 5.13 (models: {model_names()})")
-    return int(match.group(1)), int(match.group(2))
+@cache
+def models() -> Tuple[Model, ...]:
+    """Every model, oldest first: one per mainline release where a rule lands, and one per stable
+    point release that took a backport."""
+    from mremapctl.rules import all_rules
+
+    landings: Dict[Version, List[Tuple[str, bool]]] = {(*OLDEST, 0): []}
+    for rule in all_rules().values():
+        for version, starts in rule.landings():
+            if version > (*OLDEST, 0):
+                landings.setdefault(version, []).append((rule.id, starts))
+    edges = sorted(landings)
+    out = []
+    for since in edges:
+        later = [v for v in edges if v > since and (v[2] == 0 if since[2] == 0 else v[:2] == since[:2])]
+        starting = tuple(r for r, starts in landings[since] if starts)
+        stopping = tuple(r for r, starts in landings[since] if not starts)
+        out.append(Model(since, later[0] if later else None, starting, stopping))
+    return tuple(out)
+
+
+def series_models() -> List[Model]:
+    """The models that begin with a mainline release."""
+    return [m for m in models() if m.since[2] == 0]
+
+
+def model_for(version: Version) -> Model:
+    """The model whose releases hold ``version``: a stable backport's, if its series took one."""
+    points = [m for m in models() if m.since[2] and m.since[:2] == version[:2] and m.since <= version]
+    return points[-1] if points else [m for m in series_models() if m.since <= version][-1]
 
 
 def model_names() -> str:
-    return ", ".join(m.name for m in MODELS)
+    return ", ".join(m.name for m in series_models())
 
 
-def resolve(text: Optional[str], default: Optional[str] = None) -> Tuple[Model, Optional[str]]:
-    """The model for a version, and a note when it is not an exact model (or was defaulted)."""
+@dataclass(frozen=True)
+class Kernel:
+    """What a simulation answers as: the exact version its rules hold for, and what to tell the user."""
+
+    version: Version
+    label: str  # as asked: "6.18", "6.18.44-fc-v669"
+    notes: Tuple[str, ...] = ()
+
+    @property
+    def model(self) -> Model:
+        return model_for(self.version)
+
+    @property
+    def newer_than_models(self) -> bool:
+        return self.version[:2] > NEWEST
+
+
+def resolve(text: Optional[str], default: Optional[str] = None) -> Kernel:
+    """The kernel to simulate: ``text``, else ``default`` (the running kernel), else the newest."""
     requested = text if text is not None else default
     if requested is None:
-        return MODELS[-1], f"no kernel given: the newest model, {MODELS[-1].name}"
+        newest = (*NEWEST, 0)
+        return Kernel(newest, show(newest), (f"no kernel given: Linux {show(newest)}, the newest the rules know",))
     version = parse_version(requested)
-    if version < MODELS[0].version:
-        raise BadInput(
-            f"kernel {requested!r} is older than the oldest model ({MODELS[0].name}); models: {model_names()}"
-        )
-    newest = MODELS[-1]
-    if version > newest.version and version[0] > newest.version[0] + 1:
+    if version[:2] < OLDEST:
+        oldest = show((*OLDEST, 0))
+        raise BadInput(f"kernel {requested!r} is older than the oldest model ({oldest}); models: {model_names()}")
+    if version[0] > NEWEST[0] + 1:
         raise BadInput(f"kernel {requested!r} is not a Linux version we know; models: {model_names()}")
-    chosen = [m for m in MODELS if m.version <= version][-1]
-    note = None
-    if chosen.version != version:
-        note = f"{requested} has no model of its own: the nearest older model, {chosen.name}, covers {chosen.span}"
-    return chosen, note
+    notes: List[str] = []
+    if version[:2] > NEWEST:
+        notes.append(
+            f"Linux {show(version)} is newer than every model: answered as {show((*NEWEST, 0))}+, "
+            "the newest the rules know; what changed after it is not known to them"
+        )
+    elif not has_point(requested):
+        points = stable_landings(version[:2])
+        if points:
+            shown = ", ".join(show(p) for p in points)
+            notes.append(f"{requested} means {requested}.0 as released; stable updates change it at {shown}")
+    return Kernel(version, requested, tuple(notes))
+
+
+def model_info(kernel: Kernel) -> ModelInfo:
+    return ModelInfo(show(kernel.version), kernel.model.span, kernel.newer_than_models)
+
+
+def stable_landings(series: Series) -> List[Version]:
+    """The point releases of one series where a rule lands (a stable backport)."""
+    return sorted({m.since for m in models() if m.since[:2] == series and m.since[2]})
 
 
 def models_between(low: str, high: str) -> List[Model]:
-    lo, hi = parse_version(low), parse_version(high)
-    return [m for m in MODELS if lo <= m.version <= hi]
+    lo, hi = range_bound(low, upper=False), range_bound(high, upper=True)
+    return [m for m in series_models() if lo <= m.since <= hi]

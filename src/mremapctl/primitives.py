@@ -70,7 +70,7 @@ class Machine(Protocol):
     """What a backend implements. Every method acts on the current (possibly forked) process."""
 
     page_size: int
-    version: Tuple[int, int]  # the kernel's MAJOR.MINOR: which per-kernel `expect` applies
+    version: Tuple[int, int, int]  # the kernel's release, point included: which per-kernel `expect` applies
 
     def map_region(self, req: MapRequest) -> Outcome: ...
     def mremap(self, old: int, old_size: int, new_size: int, flags: int, new_addr: int) -> Outcome: ...

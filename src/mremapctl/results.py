@@ -12,6 +12,7 @@ from typing import List, Optional, Tuple
 
 # What a read of one page returns, besides "data:<c>" / "data:0xNN".
 ZERO, SIGSEGV, SIGBUS, UFFD = "zero", "SIGSEGV", "SIGBUS", "uffd"
+NOT_MODELLED = "kernel code (not modelled)"  # the model knows a vDSO is there, not its bytes
 
 # Step statuses. "skipped": the step names a region whose creating step failed.
 OK, FAILED, SKIPPED, CRASHED = "ok", "failed", "skipped", "crashed"
@@ -103,6 +104,7 @@ class StepResult:
     expect: Optional[str] = None
     note: Optional[str] = None
     maps_after: Optional[List[MapEntry]] = None  # the window after a step that can change it
+    answer: Optional[str] = None  # what a question step (vmas) found
 
     @property
     def ok(self) -> bool:
@@ -120,6 +122,8 @@ class StepResult:
     @property
     def outcome(self) -> str:
         """ "ok", the errno name, or the status ("skipped", "crashed"): what `expect` compares with."""
+        if self.answer is not None:
+            return self.answer
         if self.status == OK:
             return "ok"
         return self.errno or self.status
@@ -132,6 +136,15 @@ class StepResult:
         if self.op == "read" and self.runs is not None:
             return expected == (self.runs[0][0] if self.runs else "") or expected == self.outcome
         return expected.lower() == self.outcome.lower()
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The model that answered a simulation, or annotated a live or vm run."""
+
+    version: str  # the exact release its rules were taken at: "6.18.44"
+    span: str  # the releases that behave alike: "6.18.37+"
+    newer_than_models: bool  # the kernel is newer than any release the rules know
 
 
 @dataclass
@@ -149,6 +162,8 @@ class Run:
     other_mappings: int = 0  # process mappings outside the window, summarised in one line
     notes: List[str] = field(default_factory=list)
     failure: Optional[str] = None  # why the run stopped early (child died, time-out)
+    kernel_version: Optional[str] = None  # the point release, where ``kernel`` (a Debian ABI name) hides it
+    model: Optional[ModelInfo] = None
 
     @property
     def expectations_met(self) -> bool:

@@ -65,3 +65,86 @@ def test_a_larger_lab_holds_what_the_default_one_refuses() -> None:
     with pytest.raises(BadInput, match="reaches outside the lab"):
         open_sim("6.18").run(experiment("anon", "dontunmap", "64G", fill=False))
     assert open_sim("6.18", lab_size=128 * GiB).lab == Lab(size=128 * GiB)
+
+
+# Regions where every page answers alike: the live backend asks one page for all of them.
+ALIKE = {
+    "no access": ('prot = "none"', "SIGSEGV"),
+    "past a file's end": ('kind = "memfd"\nfile_size = "4K"', "SIGBUS"),
+    "read-only, written": ('prot = "r"', "SIGSEGV"),
+}
+
+
+def alike_scenario(setup: str, size: str, write: bool) -> Any:
+    from mremapctl.scenario.load import parse_scenario
+
+    touch = '[[step]]\nop = "write"\nat = "A"\nbyte = "B"\n' if write else '[[step]]\nop = "read"\nat = "A"\n'
+    return parse_scenario(f'[[step]]\nop = "mmap"\nname = "A"\nsize = "{size}"\n{setup}\n\n{touch}')
+
+
+@pytest.mark.parametrize("case", ALIKE)
+def test_1_gib_that_faults_alike_answers_in_a_moment(live_backend: Any, case: str) -> None:
+    """A faulting GiB once took a fault and a maps read per page (minutes); now it is one question."""
+    import time
+
+    setup, signal = ALIKE[case]
+    write = case.endswith("written")
+    start = time.perf_counter()
+    big = live_backend.run(alike_scenario(setup, "1G", write), RunOptions(timeout=60))
+    elapsed = time.perf_counter() - start
+    sim = open_sim("6.18").run(alike_scenario(setup, "1G", write))
+    assert big.failure is None, big.failure
+    first_page = 1 if case == "past a file's end" else 0
+    assert big.steps[-1].runs[first_page:] == [(signal, GiB // 4096 - first_page)]
+    assert shape(big, GiB) == shape(sim, GiB), "live and the model agree"
+    assert elapsed < 5, f"{elapsed:.1f} s for a GiB that faults alike"
+
+
+UFFD_GIB = """
+[[step]]
+op = "mmap"
+name = "A"
+size = "1G"
+fill = "A"
+
+[[step]]
+op = "mmap"
+name = "H"
+size = "1G"
+
+[[step]]
+op = "uffd_register"
+at = "A"
+size = "1G"
+
+[[step]]
+op = "uffd_register"
+at = "H"
+size = "1G"
+
+[[step]]
+op = "read"
+at = "A"
+size = "1G"
+
+[[step]]
+op = "read"
+at = "H"
+size = "1G"
+"""
+
+
+def test_1_gib_registered_with_userfaultfd_reads_in_a_moment(live_backend: Any) -> None:
+    """A page that is there cannot wait for a handler: only the holes need a bounded read, one per hole."""
+    import time
+
+    from mremapctl.scenario.load import parse_scenario
+
+    scenario = parse_scenario(UFFD_GIB)
+    start = time.perf_counter()
+    live = live_backend.run(scenario, RunOptions(timeout=60))
+    elapsed = time.perf_counter() - start
+    assert live.failure is None, live.failure
+    assert [s.runs for s in live.steps[-2:]] == [[("data:A", GiB // 4096)], [("uffd", GiB // 4096)]]
+    assert shape(live, GiB) == shape(open_sim("6.18").run(scenario), GiB), "live and the model agree"
+    assert elapsed < 5, f"{elapsed:.1f} s"

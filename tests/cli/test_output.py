@@ -17,7 +17,7 @@ def terminal() -> Console:
 
 def test_a_bar_on_a_terminal_gone_at_the_end() -> None:
     console = terminal()
-    line = ProgressLine(console, True, "experiments", 4)
+    line = ProgressLine(lambda: console, True, "experiments", 4)
     line.advance(2)
     line.update(text="booting 5.10")
     assert line.bar is not None and line.bar.tasks[0].completed == 2
@@ -28,13 +28,13 @@ def test_a_bar_on_a_terminal_gone_at_the_end() -> None:
 
 def test_nothing_reported_nothing_shown() -> None:
     console = terminal()
-    ProgressLine(console, True, "experiment", None).close()
+    ProgressLine(lambda: console, True, "experiment", None).close()
     assert console.file.getvalue() == ""  # type: ignore[attr-defined]
 
 
 def test_hidden_progress_keeps_its_warnings() -> None:
     console = Console(file=io.StringIO(), width=100)
-    line = ProgressLine(console, False, "vm", None)
+    line = ProgressLine(lambda: console, False, "vm", None)
     line.say("downloading linux-image-5.10.0-46-amd64")
     line.say("warning: Debian mirrors unreachable; listing cached kernels only")
     line.advance()

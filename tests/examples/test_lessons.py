@@ -8,12 +8,12 @@ import pytest
 
 from mremapctl.backends.select import open_sim
 from mremapctl.examples import bundled, load_bundled
-from mremapctl.kernel import MODELS
+from mremapctl.kernel import models
 from mremapctl.scenario.load import Scenario
 from mremapctl.scenario.steps import Mmap
 
 LESSONS = [name for name, _ in bundled()]
-KERNELS = [model.name for model in MODELS]
+KERNELS = [model.name for model in models()]
 
 
 def _unmet(run: Any) -> str:

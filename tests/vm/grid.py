@@ -49,8 +49,8 @@ def _size(expr: str, pages: int) -> str:
     return expr.replace("2S", f"{2 * pages}p").replace("S", f"{pages}p")
 
 
-def scenarios(version: Tuple[int, int], page_size: int = 4096) -> Dict[str, Scenario]:
-    kinds = KINDS + ([SECRETMEM] if version >= (5, 14) else [])
+def scenarios(version: Tuple[int, int, int], page_size: int = 4096) -> Dict[str, Scenario]:
+    kinds = KINDS + ([SECRETMEM] if version >= (5, 14, 0) else [])
     out = {}
     for kind, keys in kinds:
         pages = SIZES.get(kind, 2) if kind != "vdso" else max(1, VDSO_BYTES // page_size)

@@ -2,10 +2,11 @@
 
 Each kernel boots once and runs the whole grid live (the vm backend's batching); each run is
 compared with the model of that version (the newest model for kernels past it), as the
-differential tests do for this machine's kernel. Disagreements are listed per kernel; the
-test fails on any but the known gaps below, and on a known gap that is gone. arm64 kernels
-(4K and 16K pages) run the same grid behind -m vm_all; the models have 4K pages, so a 16K
-kernel is compared call by call (each step's outcome), not by addresses and sizes.
+differential tests do for this machine's kernel, point release included (Debian's 6.1.0-57 is
+6.1.192, with its stable backports). Any disagreement fails, listed per scenario. arm64 kernels
+run the same grid in both page sizes behind -m vm_all: the models have 4K pages, so a 16K kernel
+is compared call by call (each step's outcome), and the few cells where arm64 parts from the
+models are listed below; such a gap that is gone fails too.
 """
 
 from __future__ import annotations
@@ -27,52 +28,36 @@ from mremapctl.results import Run
 # CI boots the oldest and the newest series (~1 min from an empty cache); the rest by hand with -m vm_all
 CI_KERNELS = ["5.10", "7.3"]
 KERNELS = [k if k in CI_KERNELS else pytest.param(k, marks=pytest.mark.vm_all) for k in SERIES]
-# Where real Debian kernels and the models part, measured with this grid and written up for the
-# modellers (December 2026): (first series, last series, scenarios, what the kernel does).
-PRIVATE_DONTUNMAP = r"(anon|anon-locked|memfd-private|file-private|devzero)/(dontunmap|fixed-dontunmap|dontunmap-hint)"
-KNOWN_GAPS: List[Tuple[Tuple[int, int], Tuple[int, int], str, str]] = [
-    ((6, 17), (6, 17), PRIVATE_DONTUNMAP, "Debian's 6.17.13 keeps ac on a DONTUNMAP source; the 6.17 model drops it"),
-    ((7, 1), (99, 0), r"aio/.*", "the aio ring's VmFlags gain dc from 7.1 (the newest model, 6.18, has none)"),
-    ((7, 2), (99, 0), r"secretmem/.*", "secretmem's VmFlags lose lo from 7.2"),
-]
-
-
-# arm64, measured the same way (December 2026). With 4K pages, 6.12 to 7.3 agree with the models
-# but for KNOWN_GAPS; older kernels have a one-page vDSO, and 5.10 lets a perf ring buffer shrink.
-ARM64_4K_GAPS: List[Tuple[Tuple[int, int], Tuple[int, int], str, str]] = [
-    ((5, 10), (6, 1), r"vdso/(?!shrink$).*", "arm64's vDSO is one 4K page up to 6.1; the models' has two"),
-    ((6, 1), (6, 1), r"vdso/shrink", "6.1 shrinks the 2-page range of its one-page vDSO in place: nothing to split"),
-    ((5, 10), (5, 10), r"perf/shrink", "arm64 5.10 shrinks a perf ring buffer in place; the models refuse the split"),
-]
-# With 16K pages, compared call by call (KNOWN_GAPS are VmFlags, which that does not compare),
-# they part in one cell: the vDSO is 8 KiB, one 16K page, so the grid moves all of it; the
-# models' page is 4K, so the same "1p" is half of it, a split they refuse.
-ARM64_16K_GAPS: List[Tuple[Tuple[int, int], Tuple[int, int], str, str]] = [
-    ((6, 12), (99, 0), r"vdso/fixed", "a one-page vDSO moves whole with FIXED; the 4K models refuse half of theirs"),
-]
 ARM64_KERNELS = [
     pytest.param(series, page, marks=pytest.mark.vm_all, id=f"arm64-{series}-{page // 1024}K")
     for series in SERIES
     for page in (4096, 16384)
-    if page == 4096 or parse_version(series) >= (6, 12)  # Debian's arm64-16k flavour starts with 6.12
+    if page == 4096 or parse_version(series) >= (6, 12, 0)  # Debian's arm64-16k flavour starts with 6.12
 ]
+# Where Debian's arm64 kernels part from the models, measured with this grid (December 2026):
+# (first, last version, page size, scenarios, what the kernel does).
+ARM64_GAPS: List[Tuple[Tuple[int, int, int], Tuple[int, int, int], int, str, str]] = []
 
 
-def known_gaps(
-    version: Tuple[int, int], names: Iterable[str], arch: str = "amd64", page_size: int = 4096
-) -> Dict[str, str]:
-    """{scenario: why} for the grid scenarios a kernel of `version`, `arch` and `page_size` is known to disagree in."""
-    if page_size != 4096:
-        gaps = ARM64_16K_GAPS
-    else:
-        gaps = KNOWN_GAPS + (ARM64_4K_GAPS if arch == "arm64" else [])
+def arm64_gaps(version: Tuple[int, int, int], page_size: int, names: Iterable[str]) -> Dict[str, str]:
+    """{scenario: why} for the grid scenarios an arm64 kernel is known to disagree in."""
     return {
         name: why
-        for first, last, pattern, why in gaps
-        if first <= version <= last
+        for first, last, page, pattern, why in ARM64_GAPS
+        if first <= version <= last and page == page_size
         for name in names
         if re.fullmatch(pattern, name)
     }
+
+
+@pytest.fixture(scope="module")
+def vm_ready() -> None:
+    try:
+        vm.check_prerequisites()
+    except vm.PrerequisiteError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(exc))
 
 
 def outcome_differences(live: Run, sim: Run) -> List[str]:
@@ -90,23 +75,13 @@ def outcome_differences(live: Run, sim: Run) -> List[str]:
     )
 
 
-@pytest.fixture(scope="module")
-def vm_ready() -> None:
-    try:
-        vm.check_prerequisites()
-    except vm.PrerequisiteError as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(str(exc))
-
-
 def disagreements(kernel: str, arch: str = "amd64", page_size: int = 4096) -> Dict[str, str]:
     from mremapctl.backends.vm.backend import VmBackend
 
     backend = VmBackend(kernel, arch=arch, page_size=f"{page_size // 1024}K")
     grid = scenarios(parse_version(kernel), backend.page_size)
     runs = backend.run_batch(list(grid.values()))
-    model = open_sim(backend.kernel)
+    model = open_sim(runs[0].kernel_version or backend.kernel)  # the point release: Debian's 6.1.0-57 is 6.1.192
     compare = differences if model.page_size == backend.page_size else outcome_differences
     found: Dict[str, str] = {}
     for (name, scenario), live in zip(grid.items(), runs):
@@ -126,7 +101,9 @@ def disagreements(kernel: str, arch: str = "amd64", page_size: int = 4096) -> Di
 @pytest.mark.vm
 @pytest.mark.parametrize("kernel", KERNELS)
 def test_model_matches_real_kernel(vm_ready: Any, kernel: str) -> None:
-    check_against_models(kernel)
+    found = disagreements(kernel)
+    print(f"{kernel}: {len(scenarios(parse_version(kernel)))} scenarios, {len(found)} disagreements")
+    assert not found, f"{len(found)} disagreements on {kernel}:\n" + "\n".join(f"{n}: {t}" for n, t in found.items())
 
 
 @pytest.mark.vm
@@ -138,32 +115,18 @@ def test_model_matches_real_arm64_kernel(kernel: str, page_size: int) -> None:
         if os.environ.get("CI"):
             raise
         pytest.skip(str(exc))
-    check_against_models(kernel, "arm64", page_size)
-
-
-def check_against_models(kernel: str, arch: str = "amd64", page_size: int = 4096) -> None:
-    found = disagreements(kernel, arch, page_size)
-    grid = scenarios(parse_version(kernel), page_size)
-    gaps = known_gaps(parse_version(kernel), grid, arch, page_size)
-    print(f"{arch} {kernel} {page_size}: {len(grid)} scenarios, {len(found)} disagreements ({len(gaps)} known)")
+    found = disagreements(kernel, "arm64", page_size)
+    gaps = arm64_gaps(parse_version(kernel), page_size, scenarios(parse_version(kernel), page_size))
+    print(f"arm64 {kernel} {page_size}: {len(found)} disagreements ({len(gaps)} known)")
     unexpected = [f"{name}: {text}" for name, text in found.items() if name not in gaps]
     gone = [f"{name}: {gaps[name]}" for name in gaps if name not in found]
-    assert not unexpected, f"{len(unexpected)} disagreements on {kernel}:\n" + "\n".join(unexpected)
-    assert not gone, f"known gaps no longer seen on {kernel} (update KNOWN_GAPS):\n" + "\n".join(gone)
-
-
-def test_known_gaps_select_their_scenarios_only() -> None:
-    names = scenarios((7, 3))
-    assert len(known_gaps((7, 3), names)) == 22 and len(known_gaps((7, 1), names)) == 11
-    assert len(known_gaps((6, 17), names)) == 15 and not known_gaps((6, 18), names)
-    assert not known_gaps((5, 10), scenarios((5, 10)))
-    assert list(known_gaps((7, 2), scenarios((7, 2), 16384), "arm64", 16384)) == ["vdso/fixed"]
-    assert len(known_gaps((6, 1), scenarios((6, 1)), "arm64")) == 11 and not known_gaps((6, 1), scenarios((6, 1)))
-    assert len(known_gaps((5, 10), scenarios((5, 10)), "arm64")) == 11
-    assert len(known_gaps((7, 2), scenarios((7, 2)), "arm64")) == 22
+    assert not unexpected, f"{len(unexpected)} disagreements on arm64 {kernel}:\n" + "\n".join(unexpected)
+    assert not gone, f"known arm64 gaps no longer seen on {kernel} (update ARM64_GAPS):\n" + "\n".join(gone)
 
 
 def test_grid_covers_every_kind_and_call() -> None:
-    grid: Dict[str, Any] = scenarios((6, 12))
+    grid: Dict[str, Any] = scenarios((6, 12, 0))
     kinds = {name.split("/")[0] for name in grid}
     assert {"anon", "memfd", "perf", "vdso", "aio", "secretmem"} <= kinds and len(grid) == 15 * 11
+    vdso = {page: scenarios((6, 12, 0), page)["vdso/same"].steps[1] for page in (4096, 16384)}
+    assert [step.old_size.text for step in vdso.values()] == ["2p", "1p"]  # the vDSO is 8 KiB

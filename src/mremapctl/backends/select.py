@@ -6,7 +6,7 @@ reason is recorded for the header.
 
 from __future__ import annotations
 
-import platform
+import os
 import sys
 from typing import TYPE_CHECKING, Callable, Optional, Tuple
 
@@ -48,7 +48,7 @@ def open_backend(
 
         return VmBackend(kernel, progress=progress, arch=arch, page_size=page_size), None
     if kernel is not None and name == "auto":
-        live_version = platform.release() if sys.platform.startswith("linux") else None
+        live_version = running_kernel()
         if live_version is None or not _same_series(kernel, live_version):
             return open_sim(kernel, lab_size), f"--kernel {kernel} is not this machine's kernel: simulated"
     try:
@@ -57,15 +57,17 @@ def open_backend(
         if name == "live":
             raise
         return open_sim(kernel, lab_size), f"live unavailable ({err}): simulated"
-    if kernel is not None and not _same_series(kernel, backend.kernel):
+    if kernel is not None and not _same_series(kernel, running_kernel() or backend.kernel):
         raise BadInput(f"--backend live runs this machine's kernel ({backend.kernel}), not {kernel}; use --backend sim")
     return backend, "auto: live, real syscalls on this machine" if name == "auto" else None
 
 
 def _same_series(requested: str, release: str) -> bool:
-    from mremapctl.kernel import parse_version
+    """Whether the running kernel is the one asked for: its series, or its point release if one is given."""
+    from mremapctl.kernel import has_point, parse_version
 
-    return parse_version(requested) == parse_version(release)
+    asked, running = parse_version(requested), parse_version(release)
+    return asked == running if has_point(requested) else asked[:2] == running[:2]
 
 
 def open_live(lab_size: int = LAB_SIZE) -> LiveBackend:
@@ -80,6 +82,13 @@ def open_sim(kernel: Optional[str], lab_size: int = LAB_SIZE) -> SimBackend:
     from mremapctl.backends.sim.backend import SimBackend
     from mremapctl.kernel import resolve
 
-    default = platform.release() if sys.platform.startswith("linux") else None
-    model, note = resolve(kernel, default)
-    return SimBackend(model, kernel or (default if default else None), [note] if note else [], Lab(size=lab_size))
+    return SimBackend(resolve(kernel, running_kernel()), Lab(size=lab_size))
+
+
+def running_kernel() -> Optional[str]:
+    """The running kernel's release to model it by (None off Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    from mremapctl.kernel import running_release
+
+    return running_release(os.uname().release, os.uname().version)

@@ -59,7 +59,7 @@ def run_options(func: F) -> F:
         click.option(
             "--kernel",
             metavar="VERSION",
-            help="The kernel to simulate, e.g. 5.12 (default: this machine's, else the newest model).",
+            help="The kernel to simulate, e.g. 5.12 or 6.18.8 (default: this machine's, else the newest, 7.3).",
         ),
         *vm_target_options(),
         click.option(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, Optional
 
@@ -82,12 +83,10 @@ def gc_cmd(output: Output, **opts: Any) -> None:
 
 def _simulated(backend: str, kernel: Optional[str]) -> bool:
     """sim when asked, or when auto is given a --kernel that is not this machine's (as `try` does)."""
-    import platform
-
     from mremapctl.errors import BadInput
     from mremapctl.kernel import parse_version
 
-    here = platform.release() if sys.platform.startswith("linux") else None
+    here = os.uname().release if sys.platform.startswith("linux") else None
     same = kernel is None or (here is not None and parse_version(kernel) == parse_version(here))
     if backend == "live" and not same:
         raise BadInput(f"--backend live runs this machine's kernel ({here}), not {kernel}; use --backend sim")
@@ -99,11 +98,9 @@ def _run_sim(output: Output, config: Any, kernel: Optional[str]) -> None:
     from mremapctl.gc_demo.sim import walk
 
     if kernel is None:
-        import platform
+        from mremapctl.kernel import NEWEST
 
-        from mremapctl.kernel import MODELS
-
-        kernel = platform.release() if sys.platform.startswith("linux") else MODELS[-1].name
+        kernel = os.uname().release if sys.platform.startswith("linux") else f"{NEWEST[0]}.{NEWEST[1]}"
     result = walk(kernel, config.heap, config.size)
     output.show(sim_json(result), render_sim, result)
 

@@ -112,10 +112,14 @@ def predict(run: Run, scenario: Scenario, lab_size: int) -> None:
     """Annotate a live run with the model of this kernel (never fatal: the live answer stands)."""
     from mremapctl.annotate import annotate
     from mremapctl.backends.select import open_sim
+    from mremapctl.kernel import model_info
 
-    model = open_sim(run.kernel, lab_size)
+    model = open_sim(run.kernel_version or run.kernel, lab_size)
     model.facts.soft_dirty = any("sd" in (e.vm_flags or ()) for e in run.maps_after)
     annotate(run, model.run(scenario))
+    run.model = model_info(model.answers_as)
+    if model.answers_as.newer_than_models:  # the annotation stands, marked as the newest model's guess
+        run.notes.extend(model.answers_as.notes)
 
 
 def show_c(make_scenario: Callable[[int], Tuple[Scenario, List[str]]], lab_size: int) -> None:

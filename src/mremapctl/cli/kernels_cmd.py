@@ -18,7 +18,7 @@ def kernels_cmd(output: Output) -> None:
       mremapctl kernels
       mremapctl try --memfd --dontunmap --backend sim --kernel 5.12
     """
-    from mremapctl.kernel import MODELS
+    from mremapctl.kernel import models
     from mremapctl.render.listings import kernels_json, render_kernels
 
-    output.show(kernels_json(MODELS), render_kernels, MODELS)
+    output.show(kernels_json(models()), render_kernels, models())

@@ -39,7 +39,7 @@ from mremapctl.cli.output import Output, output_options
     help="live, sim, vm, auto, or several (live,sim) to put them side by side.",
 )
 @click.option("--kernel", "kernels", multiple=True, metavar="VERSION", help="A kernel (repeatable) for sim and vm.")
-@click.option("--kernels", "kernel_range", metavar="A..B", help="Every model from A to B, e.g. 5.4..6.18.")
+@click.option("--kernels", "kernel_range", metavar="A..B", help="Every mainline model from A to B, e.g. 5.4..7.3.")
 @vm_target
 @click.option("--changes-only", is_flag=True, help="Only the rows whose cells differ across the groups.")
 @click.option(

@@ -77,7 +77,7 @@ class Output:
         """Progress of long work on stderr: a rich bar on a terminal; nothing on a pipe or with
         --json, where only the result is wanted."""
         shown = not self.json and sys.stderr.isatty()
-        line = ProgressLine(self.stderr_console(), shown, what, total)
+        line = ProgressLine(self.stderr_console, shown, what, total)
         try:
             yield line
         finally:
@@ -90,8 +90,9 @@ class ProgressLine:
 
     WARNING = "warning:"  # the library's progress lines that must stay, wherever stderr goes
 
-    def __init__(self, console: Any, shown: bool, what: str, total: Optional[int]) -> None:
-        self.console, self.shown, self.what, self.total = console, shown, what, total
+    def __init__(self, console: Callable[[], Any], shown: bool, what: str, total: Optional[int]) -> None:
+        self.make_console, self.shown, self.what, self.total = console, shown, what, total
+        self.console: Any = None  # made at the first line shown: rich is not imported for silent work
         self.bar: Any = None
         self.task: Any = None
         self.closed = False
@@ -112,7 +113,7 @@ class ProgressLine:
     def say(self, line: str) -> None:
         """A line from the library about its current step: shown in the bar; a warning stays."""
         if line.startswith(self.WARNING):
-            self.console.print(line, markup=False)
+            self._console().print(line, markup=False)
         else:
             self.update(text=line)
 
@@ -120,10 +121,15 @@ class ProgressLine:
         if not self.shown or self.closed:
             return False
         if self.bar is None:
-            self.bar = _progress_bar(self.console)
+            self.bar = _progress_bar(self._console())
             self.bar.start()
             self.task = self.bar.add_task(self.what, total=self.total)
         return True
+
+    def _console(self) -> Any:
+        if self.console is None:
+            self.console = self.make_console()
+        return self.console
 
     def close(self) -> None:
         if self.bar is not None:

@@ -16,7 +16,6 @@ from mremapctl.results import Run, StepResult
 from mremapctl.scenario import parse_scenario
 
 NOT_REACHED, NOT_MODELLED = "not reached", "not modelled"
-MINOR_SHMEM_SINCE = (5, 14)
 HEAP_KIND = {"anon": "a private anonymous heap", "memfd": "a memfd-shared heap"}
 MINOR_TOUCH = "a mutator's access would take a minor fault into the handler (not modelled)"
 
@@ -63,6 +62,7 @@ def walk(kernel: str, heap: str, size: int) -> Walk:
     """Run the flow against the model of ``kernel`` and describe each step's outcome."""
     from mremapctl.backends.select import open_sim
     from mremapctl.kernel import parse_version
+    from mremapctl.rules import get
 
     backend = open_sim(kernel)
     result = Walk(backend.kernel, heap, size)
@@ -80,7 +80,8 @@ def walk(kernel: str, heap: str, size: int) -> Walk:
         result.steps.append(_from_run("register", by_op["uffd_register"], "userfaultfd on the heap"))
         result.steps.append(_touch(reads[0]))
     else:
-        result.steps.append(_minor_history(parse_version(kernel) >= MINOR_SHMEM_SINCE, backend.lab.start, size))
+        minor = get("uffd-minor-mode").applies(parse_version(kernel))
+        result.steps.append(_minor_history(minor, backend.lab.start, size))
         result.steps.append(WalkStep("touch", f"read({backend.lab.start:#x}, {size})", NOT_MODELLED, MINOR_TOUCH))
     result.steps.append(_resolve(heap))
     result.steps.append(_from_run("from-space", reads[-1], "the moved copy the handler compacts from"))

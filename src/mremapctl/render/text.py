@@ -51,6 +51,8 @@ def result_text(step: StepResult) -> Text:
         return Text(f"-1 {step.errno} ({errno_message(step.errno)})", style="bold red")
     if step.runs is not None:
         return Text(summarise_runs(step.runs))
+    if step.answer is not None:
+        return Text(step.answer, style="bold")
     if step.address is not None and step.op in ("mmap", "mremap"):
         return Text(hex(step.address), style="bold green")
     return Text("0", style="green")

@@ -13,7 +13,7 @@ from functools import cache
 from typing import Dict
 
 from mremapctl.rules import calls, mremap
-from mremapctl.rules.rule import Rule, Version
+from mremapctl.rules.rule import Rule, Series, Version
 
 RULES: Dict[str, Rule] = {r.id: r for r in (*mremap.RULES, *calls.RULES)}
 assert len(RULES) == len(mremap.RULES) + len(calls.RULES), "a rule id is used twice"
@@ -38,4 +38,4 @@ def active_rules(version: Version) -> Dict[str, Rule]:
     return {rule_id: r for rule_id, r in RULES.items() if r.applies(version)}
 
 
-__all__ = ["RULES", "Rule", "Version", "active_rules", "all_rules", "get", "mremap_rules"]
+__all__ = ["RULES", "Rule", "Series", "Version", "active_rules", "all_rules", "get", "mremap_rules"]

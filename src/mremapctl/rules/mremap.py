@@ -109,10 +109,21 @@ RULES = (
         id="map-count-early",
         errno="ENOMEM",
         since=(5, 1),
+        until=(7, 1),
         topics=(*FX, *DU),
         text="a move to a new place could exceed vm.max_map_count (map count + 2 >= max - 3)",
         change="mm,mremap: bail out earlier in mremap_to under map pressure (5.1)",
         when=lambda c: (c.fixed or c.dontunmap) and c.map_count + 2 >= c.max_map_count - 3,
+    ),
+    Rule(
+        id="map-count-every-call",
+        errno="ENOMEM",
+        since=(7, 1),
+        text="every call, before the VMA is looked up: the map count + 4 (+5 with DONTUNMAP from 7.3 and "
+        "7.2.11) would exceed vm.max_map_count",
+        change="mm/mremap: check map count under mmap write lock and abstract; mm/mremap: correct invalid map "
+        "count check (7.1; source read in 7.1.3, seen on Debian's 7.1.13)",
+        when=lambda c: c.map_count + 4 + (c.dontunmap and c.holds("dontunmap-locked-split")) > c.max_map_count,
     ),
     # -- the VMA at old_address ------------------------------------------------------------------
     Rule(
@@ -272,9 +283,19 @@ RULES = (
     Rule(
         id="map-count",
         errno="ENOMEM",
+        until=(7, 1),
         text="the move would exceed vm.max_map_count (map count >= max - 3)",
         change="move_vma()",
         when=lambda c: c.map_count >= c.max_map_count - 3,
+    ),
+    Rule(
+        id="map-count-move",
+        errno="ENOMEM",
+        since=(7, 1),
+        text="the move would exceed vm.max_map_count (map count + 2 > max; + 3 for DONTUNMAP of a locked VMA "
+        "from 7.3 and 7.2.11)",
+        change="mm/mremap: correct invalid map count check (7.1)",
+        when=lambda c: c.map_count + 2 + c.locked_dontunmap_split() > c.max_map_count,
     ),
     Rule(
         id="split-refused",
@@ -401,7 +422,8 @@ RULES = (
         topics=DU,
         text="the DONTUNMAP source loses VM_ACCOUNT (ac) — a regression",
         change="mm/mremap: complete refactor of move_vma() (6.16); fixed by 'mm/mremap: correctly account old "
-        "mapping after MREMAP_DONTUNMAP remap' (6.18)",
+        "mapping after MREMAP_DONTUNMAP remap' (6.18; stable 6.17.8: Debian's 6.17.13 keeps ac, 6.16.12 drops it)",
+        until_backports=((6, 17, 8),),
     ),
     Rule(
         id="dontunmap-unlocks-source",
@@ -410,6 +432,47 @@ RULES = (
         topics=(*DU, "mlock"),
         text="DONTUNMAP clears VM_LOCKED (lo) on the old range; the lock moves to the new one",
         change="mm/mremap: add MREMAP_DONTUNMAP to mremap() (5.7)",
+    ),
+    Rule(
+        id="dontunmap-locked-split",
+        errno=None,
+        since=(7, 3),
+        backports=((7, 2, 11), (6, 12, 114), (6, 1, 191)),
+        topics=(*DU, "mlock"),
+        text="DONTUNMAP of part of a locked VMA splits it first: only the moved-from piece loses lo (before, "
+        "the whole VMA did)",
+        change="mm/mremap: fix locked_vm leak by splitting VMA for MREMAP_DONTUNMAP (7.3; source read in 7.3.4, "
+        "7.2.12, the 6.12 and 6.1 stable changelogs)",
+    ),
+    Rule(
+        id="dontunmap-no-self-merge",
+        errno=None,
+        since=(7, 3),
+        backports=((7, 2, 11), (6, 12, 114), (6, 1, 191)),
+        topics=DU,
+        text="the DONTUNMAP copy never merges with the source it leaves behind (before, an unfaulted anonymous "
+        "copy placed right next to it merged into it, and the merged VMA lost the source's lo and ac changes)",
+        change="mm/mremap: fix locked_vm leak from MREMAP_DONTUNMAP self-merge (7.3; seen: 7.2.13, 7.3.4, 6.12.118 "
+        "and 6.1.192 keep two VMAs, 5.10.262 and 6.16-7.1 merge)",
+    ),
+    Rule(
+        id="dontunmap-pgoff-reset",
+        errno=None,
+        since=(7, 2),
+        backports=((6, 12, 112), (6, 1, 191)),
+        topics=DU,
+        text="after DONTUNMAP of a whole anonymous VMA, the emptied source's page offset follows its address "
+        "again, so it can merge with unfaulted anonymous neighbours",
+        change="mm/mremap: reset unfaulted VMA page offset for MREMAP_DONTUNMAP (7.2; source read in 7.2.6)",
+    ),
+    Rule(
+        id="faulted-merges-unfaulted",
+        errno=None,
+        since=(6, 16),
+        topics=("merge",),
+        text="a range that has anonymous pages (faulted) may merge with an unfaulted neighbour (before, only an "
+        "unfaulted range could join one)",
+        change="mm/vma: fix incorrectly disallowed anonymous VMA merges (6.16; source compared 6.12.117 with 6.17.8)",
     ),
     # -- when the kernel checks what: the order of the checks changes with these ------------
     Rule(

@@ -11,11 +11,6 @@ from mremapctl.errors import BadInput
 from mremapctl.kinds import KINDS
 from mremapctl.scenario.steps import OPS, Mmap, Step
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on target machines with older Pythons
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-
 RESERVED_NAMES = frozenset({"lab"})
 
 
@@ -33,6 +28,15 @@ def load_scenario(path: Path) -> Scenario:
     return parse_scenario(decode(data, str(path)), str(path))
 
 
+def _toml() -> Any:
+    """tomllib, imported when a scenario is read from TOML (`try` builds its own: no parser)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on target machines with older Pythons
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    return tomllib
+
+
 def decode(data: bytes, source: str) -> str:
     """A scenario's text: TOML is UTF-8, so anything else is refused with the offset that broke it."""
     try:
@@ -44,9 +48,10 @@ def decode(data: bytes, source: str) -> str:
 
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
+    toml = _toml()
     try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
+        document = toml.loads(text)
+    except toml.TOMLDecodeError as err:
         raise BadInput(f"{source}: TOML syntax error: {err}") from None
     unknown = set(document) - {"step", "description"}
     if unknown:

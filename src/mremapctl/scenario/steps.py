@@ -31,20 +31,21 @@ def _expect(value: Any) -> Expect:
     return tuple(value.items())
 
 
-def parse_range(text: str) -> Tuple[Tuple[int, int], Tuple[int, int]]:
-    """ "5.7..5.12", "5.13..", "..5.12" or "5.10": the inclusive range of kernel versions it names."""
-    from mremapctl.kernel import parse_version
+def parse_range(text: str) -> Tuple[Tuple[int, int, int], Tuple[int, int, int]]:
+    """ "5.7..5.12", "5.13..", "..5.12", "6.18.8.." or "5.10": the inclusive range of kernel versions it
+    names ("..5.12" and "5.10" include every point release of their series)."""
+    from mremapctl.kernel import range_bound
 
     low, sep, high = text.partition("..")
     try:
-        first = parse_version(low) if low else (0, 0)
-        last = parse_version(high) if high else ((99, 99) if sep else first)
+        first = range_bound(low, upper=False) if low else (0, 0, 0)
+        last = range_bound(high if sep else low, upper=True) if (high or not sep) else (99, 99, 0)
     except BadInput:
         raise BadInput(f"bad kernel range {text!r}: use 5.13.., ..5.12, 5.7..5.12 or 5.10") from None
     return first, last
 
 
-def expected_for(expect: Optional[Expect], version: Tuple[int, int]) -> Optional[str]:
+def expected_for(expect: Optional[Expect], version: Tuple[int, int, int]) -> Optional[str]:
     """The answer an ``expect`` gives for one kernel (None: no expectation for it)."""
     if expect is None or isinstance(expect, str):
         return expect
@@ -264,6 +265,18 @@ class UffdRegister(RangeStep):
 
 
 @dataclass(frozen=True)
+class Vmas(RangeStep):
+    """A question, not a call: how many VMAs cover the range, or (``flag``) whether they carry a
+    VmFlag ("yes", "no", "some"). Lessons ask it where a kernel change shows only in the maps."""
+
+    op: ClassVar[str] = "vmas"
+    at: AddrExpr = req(AddrExpr.of)
+    size: Optional[SizeExpr] = opt(SizeExpr.of)
+    flag: Optional[str] = opt(V.vm_flag)
+    expect: Optional[Expect] = opt(_expect)
+
+
+@dataclass(frozen=True)
 class Setrlimit(Step):
     op: ClassVar[str] = "setrlimit"
     memlock: Optional[str] = opt(_limit)
@@ -302,6 +315,7 @@ OPS: Dict[str, Type[Step]] = {
         Mseal,
         Madvise,
         UffdRegister,
+        Vmas,
         Setrlimit,
         DropCap,
     )

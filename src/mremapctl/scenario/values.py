@@ -14,7 +14,7 @@ import stat
 from typing import Any, Tuple
 
 from mremapctl.errors import BadInput
-from mremapctl.flags import MADVISE, mremap_flag_bits, parse_prot
+from mremapctl.flags import MADVISE, VM_FLAGS, mremap_flag_bits, parse_prot
 from mremapctl.kinds import KINDS, kind_names
 
 UFFD_MODES = {"missing": 1, "wp": 2, "minor": 4}
@@ -101,6 +101,13 @@ def byte_value(value: str) -> int:
 def advice(value: Any) -> str:
     if value not in MADVISE:
         raise BadInput(f"unknown advice {value!r}: known advice is {', '.join(MADVISE)}")
+    return str(value)
+
+
+def vm_flag(value: Any) -> str:
+    """A VmFlags mnemonic as smaps prints it ("lo", "gu", "ac")."""
+    if value not in VM_FLAGS:
+        raise BadInput(f"unknown VmFlag {value!r}: smaps names them {', '.join(VM_FLAGS)}")
     return str(value)
 
 

@@ -77,13 +77,13 @@ def run_survey(backend: Any, parallel: Optional[int] = None, progress: Optional[
     """The whole grid on ``backend``, then through every model; Ctrl-C during the live part keeps
     a partial survey (its ``cut_short`` says so), during the models there is no verdict at all."""
     from mremapctl.backends.select import open_sim
-    from mremapctl.kernel import MODELS
+    from mremapctl.kernel import models as every_model
     from mremapctl.survey.matrix import run_matrix
 
     rows, columns = _grid()
     matrix = run_matrix([backend], rows, columns, progress, parallel)
     models = {}
-    for model in MODELS:
+    for model in every_model():
         predicted = run_matrix([open_sim(model.name)], rows, columns, progress)
         if predicted.interrupted:  # a partial model would hide deviations
             raise Interrupted(f"interrupted while comparing with the {model.name} model; no verdict")
@@ -93,10 +93,10 @@ def run_survey(backend: Any, parallel: Optional[int] = None, progress: Optional[
 
 def planned_experiments() -> int:
     """How many experiments :func:`run_survey` runs: the grid live, and once per model."""
-    from mremapctl.kernel import MODELS
+    from mremapctl.kernel import models
 
     rows, columns = _grid()
-    return len(rows) * len(columns) * (1 + len(MODELS))
+    return len(rows) * len(columns) * (1 + len(models()))
 
 
 def _grid() -> Tuple[List[grid.Row], Sequence[grid.Column]]:

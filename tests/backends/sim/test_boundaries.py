@@ -243,7 +243,12 @@ EFFECTS: Dict[str, Tuple[str, Callable[[Run], object], Dict[str, object]]] = {
     "guard-flag-visible": (
         mmap() + step("madvise", at="A", advice="guard_install"),
         has_flag("A", "gu"),
-        {"6.17": False, "6.18": True},
+        {"6.18": False, "6.18.36": False, "6.18.37": True, "6.19": True},
+    ),
+    "sticky-flags": (
+        mmap() + step("madvise", at="A", advice="guard_install") + mmap("N", size="1p", fill=False, at='"A+2p"'),
+        lab_vmas,
+        {"6.18.36": 1, "6.18.37": 1, "6.19": 1},  # the guard's gu does not keep N apart: one VMA either way
     ),
     "uffd-wp-mode": (
         mmap() + step("uffd_register", at="A", mode="wp"),
@@ -256,12 +261,48 @@ EFFECTS: Dict[str, Tuple[str, Callable[[Run], object], Dict[str, object]]] = {
         {"5.13": "refused", "5.16": "ok"},
     ),
     "secretmem-default-on": (mmap(kind="secretmem", fill=False), outcome("mmap"), {"6.1": "unavailable", "6.10": "ok"}),
-    "secretmem-locked": (mmap(kind="secretmem", fill=False), has_flag("A", "lo"), {"6.15": False, "6.16": True}),
-    "perf-ring-pfnmap": (mmap(kind="perf", size="", fill=False), has_flag("A", "pf"), {"6.15": False, "6.16": True}),
+    "secretmem-locked": (
+        mmap(kind="secretmem", fill=False),
+        has_flag("A", "lo"),
+        {"6.12.112": True, "6.12.113": False, "7.1": True, "7.2": False},
+    ),
+    "perf-ring-pfnmap": (mmap(kind="perf", size="", fill=False), has_flag("A", "pf"), {"6.13": False, "6.14": True}),
+    "anon-inode-no-exec": (
+        mmap(kind="perf", size="", fill=False),
+        has_flag("A", "me"),
+        {"6.15": True, "6.15.3": True, "6.15.4": False, "6.16": False},
+    ),
+    "aio-ring-dontcopy": (mmap(kind="aio", size="", fill=False), has_flag("A", "dc"), {"7.0": False, "7.1": True}),
     "mprotect-unaccounts-unfaulted": (
         mmap(fill=False) + step("mprotect", at="A", prot="r"),
         has_flag("A", "ac"),
-        {"6.1": True, "6.10": False},
+        {"6.6": True, "6.7": False},
+    ),
+    "dontunmap-locked-split": (
+        mmap(size="3p", locked="true") + mremap(old="A", old_size="2p", raw=5),
+        lab_vmas,
+        {"6.12.113": 1, "6.12.114": 2, "7.2.10": 1, "7.2.11": 2, "7.3": 2},  # the copy lies outside the lab
+    ),
+    "dontunmap-no-self-merge": (
+        mmap(size="4p", fill=False) + mremap(old="A", raw=7, new_address="A+4p"),
+        lab_vmas,
+        {"5.10": 1, "6.1.190": 1, "6.1.191": 2, "6.18": 1, "7.2.10": 1, "7.2.11": 2, "7.3": 2},
+    ),
+    "dontunmap-pgoff-reset": (
+        mmap()
+        + mremap(old="A", raw=3, new_address="lab+1G", name="B")
+        + mremap(old="B", raw=7, new_address="lab+2G")
+        + mmap("N", size="1p", fill=False, at='"B+2p"'),
+        lab_vmas,
+        {"6.12.111": 3, "6.12.112": 2, "7.1": 3, "7.2": 2},
+    ),
+    "faulted-merges-unfaulted": (
+        mmap()
+        + step("mprotect", at="A", prot="r")
+        + mmap("N", size="1p", fill=False, at='"A+2p"')
+        + step("mprotect", at="A", prot="rw"),
+        lab_vmas,
+        {"6.15": 2, "6.16": 1},
     ),
     "dontunmap-flag": (
         mmap() + mremap(old="A", raw=5),
@@ -283,8 +324,8 @@ EFFECTS: Dict[str, Tuple[str, Callable[[Run], object], Dict[str, object]]] = {
         deciding_rule,
         {"6.16": "no-vma", "6.17": "ranges-overlap"},
     ),
-    "grow-merges": (
-        mmap() + mmap("N", size="1p", fill=False, at='"A+3p"') + mremap(old="A", new_size="3p"),
+    "grow-merges": (  # unfaulted: a faulted VMA joins an unfaulted one only from 6.16
+        mmap(fill=False) + mmap("N", size="1p", fill=False, at='"A+3p"') + mremap(old="A", new_size="3p"),
         lab_vmas,
         {"6.0": 2, "6.1": 1},
     ),
@@ -292,9 +333,9 @@ EFFECTS: Dict[str, Tuple[str, Callable[[Run], object], Dict[str, object]]] = {
 
 
 def observe(text: str, kernel: str, look: Callable[[Run], object]) -> object:
-    model, _ = resolve(kernel)
+    model = resolve(kernel)
     try:
-        return look(SimBackend(model, kernel).run(parse_scenario(text)))
+        return look(SimBackend(model).run(parse_scenario(text)))
     except Unavailable:
         return "unavailable"
     except BadInput:
@@ -311,7 +352,7 @@ def test_effect_at_its_boundary(rule_id: str) -> None:
 def test_a_whole_dontunmap_source_starts_afresh_from_5_12() -> None:
     """Its anon_vma goes (the next fault makes a new one), so it may merge where it could not."""
     for kernel, fresh in (("5.11", False), ("5.13", True)):
-        machine = SimMachine(resolve(kernel)[0].version)
+        machine = SimMachine(resolve(kernel).version)
         engine = Engine(machine, parse_scenario(mmap() + mremap(old="A", raw=5)), Lab())
         list(engine.run())
         source = machine.space.find(Lab().start)
@@ -319,8 +360,7 @@ def test_a_whole_dontunmap_source_starts_afresh_from_5_12() -> None:
 
 
 def run_last_mremap(text: str, kernel: str, facts: Facts = None):  # type: ignore[no-untyped-def]
-    model, _ = resolve(kernel)
-    backend = SimBackend(model, kernel)
+    backend = SimBackend(resolve(kernel))
     if facts is not None:
         backend.facts = facts
     run = backend.run(parse_scenario(text))
@@ -345,6 +385,8 @@ def test_every_rule_is_exercised() -> None:
         "dontunmap-source-account",
         "map-count",
         "map-count-early",
+        "map-count-move",
+        "map-count-every-call",
         "dontunmap-lengths",
         "new-range-over-task-size",
         "dontunmap-fresh-anon-vma",
@@ -355,7 +397,8 @@ def test_every_rule_is_exercised() -> None:
 
 def test_dontunmap_source_accounting_by_version() -> None:
     text = mmap() + mremap(old="A", raw=5)
-    for kernel, has_ac in (("6.15", True), ("6.16", False), ("6.17", False), ("6.18", True)):
+    cases = (("6.15", True), ("6.16", False), ("6.17", False), ("6.17.7", False), ("6.17.8", True), ("6.18", True))
+    for kernel, has_ac in cases:
         run = run_last_mremap(text, kernel)[2]
         source = next(e for e in run.maps_after if e.label == "A")
         assert ("ac" in (source.vm_flags or ())) == has_ac, kernel
@@ -367,10 +410,39 @@ def test_dontunmap_lengths_rounded_from_6_17() -> None:
     assert run_last_mremap(text, "6.16")[:2] == ("EINVAL", "dontunmap-raw-lengths")
 
 
-def test_grow_in_place_merges_from_6_1() -> None:
-    text = mmap() + mmap("N", size="1p", fill=False, at='"A+3p"') + mremap(old="A", new_size="3p")
-    assert len(run_last_mremap(text, "6.0")[2].maps_after) == 2
-    assert len(run_last_mremap(text, "6.1")[2].maps_after) == 1
+def test_grow_in_place_merges_from_6_1_and_a_faulted_one_from_6_16() -> None:
+    for fill, merged_from in ((False, "6.1"), (True, "6.16")):
+        text = mmap(fill=fill) + mmap("N", size="1p", fill=False, at='"A+3p"') + mremap(old="A", new_size="3p")
+        counts = {k: len(run_last_mremap(text, k)[2].maps_after) for k in ("6.0", "6.1", "6.15", "6.16")}
+        assert counts == {k: 1 if k >= merged_from else 2 for k in counts}, fill
+
+
+def headroom_needed(kernel: str, text: str) -> int:
+    """The fewest free map slots (vm.max_map_count minus the VMAs present) the last mremap succeeds with."""
+    vmas = len(parse_scenario(text).steps) - 1  # one VMA per mmap step before the mremap
+    for headroom in range(0, 10):
+        if run_last_mremap(text, kernel, Facts(max_map_count=vmas + headroom))[0] == "ok":
+            return headroom
+    raise AssertionError("never succeeds")
+
+
+def test_map_count_headroom_as_real_kernels_need_it() -> None:
+    """The slots each call needs, as measured on Debian's 5.10-7.0, 7.1 and 7.2/7.3 (notes in the changelog)."""
+    fixed = mmap(size="4p") + mremap(old="A", raw=3, new_address="lab+1G")
+    dontunmap = mmap(size="4p") + mremap(old="A", raw=7, new_address="lab+1G")
+    moving_grow = mmap(size="4p") + N_ADJ.replace("A+2p", "A+4p") + mremap(old="A", new_size="8p", raw=1)
+    shrink = mmap(size="4p") + mremap(old="A", old_size="4p", new_size="2p")
+    needed = {
+        kernel: [headroom_needed(kernel, t) for t in (fixed, dontunmap, moving_grow, shrink)]
+        for kernel in ("6.18", "7.1", "7.2.10", "7.2.11", "7.3")
+    }
+    assert needed == {
+        "6.18": [6, 6, 4, 0],
+        "7.1": [4, 4, 4, 4],
+        "7.2.10": [4, 4, 4, 4],
+        "7.2.11": [4, 5, 4, 4],
+        "7.3": [4, 5, 4, 4],
+    }
 
 
 def test_map_count_limits() -> None:
@@ -396,8 +468,7 @@ def test_mlock_counts_pages_already_locked_once() -> None:
         + step("mlock", at="A")
         + step("mlock", at="A")
     )
-    model, _ = resolve("6.18")
-    run = SimBackend(model, "6.18").run(parse_scenario(text))
+    run = SimBackend(resolve("6.18")).run(parse_scenario(text))
     assert [s.outcome for s in run.steps] == ["ok", "ok", "ok", "ok", "ok"]
 
 

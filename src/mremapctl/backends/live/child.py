@@ -16,7 +16,6 @@ import os
 import select
 import signal
 import time
-import traceback
 from typing import Any, Callable, List, NoReturn, Optional, Sequence, Tuple
 
 from mremapctl import flags as F
@@ -49,6 +48,8 @@ def failure(err: BaseException) -> Tuple[str, ...]:
     """The frame that reports ``err``: an error for the user by class and message, else a bug."""
     if isinstance(err, MremapctlError):
         return ("error", type(err).__name__, str(err))
+    import traceback  # a bug's report only: not a cost of every run
+
     return ("bug", "".join(traceback.format_exception(type(err), err, err.__traceback__)))
 
 

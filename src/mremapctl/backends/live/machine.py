@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import platform
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from mremapctl import flags as F
@@ -12,7 +11,7 @@ from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.makers import Makers, meminfo
 from mremapctl.backends.live.memory import Memory
 from mremapctl.errors import BadInput
-from mremapctl.kernel import parse_version
+from mremapctl.kernel import parse_version, running_release
 from mremapctl.kinds import KINDS
 from mremapctl.lab import align_up
 from mremapctl.limits import POPULATE_FLOOR, POPULATE_SHARE
@@ -35,7 +34,7 @@ class LiveMachine:
     def __init__(self, sys: Syscalls, force: bool = False) -> None:
         self.sys = sys
         self.page_size = os.sysconf("SC_PAGE_SIZE")
-        self.version = parse_version(platform.release())
+        self.version = parse_version(running_release(os.uname().release, os.uname().version))
         self.force = force
         self.memory = Memory(sys, self.page_size)
         self.makers = Makers(sys)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
 from typing import Callable, Dict, Tuple
 
 from mremapctl import flags as F
@@ -149,7 +148,7 @@ class Makers:
             return self.mmap(req, prot, self.object_fd(req, open_existing))
 
         def create() -> int:
-            directory = req.dir or tempfile.gettempdir()
+            directory = req.dir or _temp_dir()
             name = os.path.join(directory, f"mremapctl.{os.getpid()}.{req.name}")
             try:
                 fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
@@ -225,3 +224,9 @@ class Makers:
             entries, _ = parse_maps(f.read(), [(ring, ring + 1)])
         path = entries[0].path if entries else "[aio]"
         return self.relocate(req, path)
+
+
+def _temp_dir() -> str:
+    import tempfile  # with shutil and random behind it: only when a file is made
+
+    return tempfile.gettempdir()

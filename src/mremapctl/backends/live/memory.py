@@ -11,10 +11,11 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import stat
 import threading
 import time
 from array import array
-from typing import Any, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
 from mremapctl.backends.live.libc import Syscalls
 from mremapctl.maps import find, parse_maps
@@ -111,7 +112,10 @@ class Memory:
         """The signal a user access at addr would get, given that the kernel said EFAULT."""
         with open("/proc/self/maps") as f:
             entries, _ = parse_maps(f.read(), [(addr, addr + 1)])
-        entry = find(entries, addr)
+        return self._signal(addr, writing, find(entries, addr))
+
+    def _signal(self, addr: int, writing: bool, entry: Optional[MapEntry]) -> str:
+        """As the fault handler decides: no mapping, no permission or a guard page is SIGSEGV."""
         if entry is None or entry.perms[1 if writing else 0] == "-" or self._guarded(addr):
             return SIGSEGV
         return SIGBUS
@@ -128,14 +132,17 @@ class Memory:
     def read_byte(self, addr: int) -> str:
         if self.uffd_armed:
             return self._read_byte_bounded(addr)
-        return self._verdict(addr, *self.pipe.read(addr, 1))
+        return self._read_one(addr, lambda: self.fault_kind(addr, writing=False))
 
-    def _verdict(self, addr: int, data: Optional[bytes], err: int) -> str:
+    def _read_one(self, addr: int, on_fault: Callable[[], str], pipe: Optional[MemoryPipe] = None) -> str:
+        data, err = (pipe or self.pipe).read(addr, 1)
         if data is not None:
             return describe_byte(data[0])
-        if err == errno.EFAULT:
-            return self.fault_kind(addr, writing=False)
-        return f"error:{errno.errorcode.get(err, err)}"
+        return on_fault() if err == errno.EFAULT else f"error:{errno.errorcode.get(err, err)}"
+
+    def _read_in(self, addr: int, entry: Optional[MapEntry]) -> str:
+        """A read where the mapping is already known (None: nothing is mapped there)."""
+        return self._read_one(addr, lambda: self._signal(addr, False, entry))
 
     def _read_byte_bounded(self, addr: int) -> str:
         """A read that may wait for a userfaultfd handler that does not exist: give it a moment."""
@@ -143,7 +150,7 @@ class Memory:
         pipe = MemoryPipe(self.sys)  # a blocked copy holds its pipe's lock: never reuse this one
 
         def probe() -> None:
-            box[0] = self._verdict(addr, *pipe.read(addr, 1))
+            box[0] = self._read_one(addr, lambda: self.fault_kind(addr, writing=False), pipe)
 
         thread = threading.Thread(target=probe, daemon=True)
         thread.start()
@@ -156,87 +163,156 @@ class Memory:
     def read_runs(self, addr: int, size: int) -> PageRuns:
         """The first byte of each page touched, as runs.
 
-        Pages are read IOV_BATCH to a system call. Where nothing is mapped, and where a private
-        anonymous mapping has no page yet (pagemap: a hole), every page reads alike: one page of
-        the stretch is read and its answer counted for all, so an untouched 16 GiB costs a few
-        reads, not four million faults.
+        Pages are read IOV_BATCH to a system call. Where every page must read alike, one page is
+        read and its answer counted for all, so an untouched 16 GiB costs a few reads, not four
+        million faults: where nothing is mapped, where the mapping forbids reading, where private
+        anonymous memory has no page yet, and past the end of a file where no private copy is.
         """
         runs: PageRuns = []
-        if self.uffd_armed:  # each read may wait for a handler: one bounded read per page
-            for batch in page_batches(addr, size, self.page, IOV_BATCH):
-                for page in batch:
-                    add_run(runs, self.read_byte(page), 1)
-            return runs
-        with open("/proc/self/maps") as f:
-            entries, _ = parse_maps(f.read(), [(addr, addr + size)])
-        for start, end, entry in _spans(addr, size, self.page, entries):
-            if entry is None:
-                add_run(runs, self.read_byte(start), pages_touched(start, end, self.page))
-            elif _private_anonymous(entry):
-                self._read_anonymous(start, end, runs)
-            else:
-                self._read_pages(start, end, runs)
+        for start, end, entry in self._spans(addr, size):
+            if entry is None or _inaccessible(entry):  # every page faults alike
+                add_run(runs, self._read_in(start, entry), pages_touched(start, end, self.page))
+                continue
+            past_end = start if _private_anonymous(entry) else self._file_end(entry, start, end)
+            for lo, hi, hole in self._holes_and_pages(start, end):
+                if not hole:  # a page that is there: a read takes no fault
+                    self._read_pages(lo, hi, entry, runs)
+                    continue
+                for part_lo, part_hi, alike in self._hole_parts(lo, hi, past_end):
+                    self._read_hole(part_lo, part_hi, entry, alike, runs)
         return runs
 
-    def _read_pages(self, start: int, end: int, runs: PageRuns) -> None:
+    def _hole_parts(self, lo: int, hi: int, past_end: int) -> Iterator[Tuple[int, int, bool]]:
+        """A hole cut where its pages stop answering alike: (lo, hi, alike).
+
+        Past the file's end (or in private anonymous memory) every page reads as the first does. With
+        a userfaultfd registered, a page in the page cache (mincore) takes a minor fault and one that
+        is not a missing fault: the two kinds are told apart, so that one read can judge each part.
+        """
+        cut = min(max(lo, past_end), hi)
+        if self.uffd_armed and cut > lo:
+            for part_lo, part_hi in self._residency_runs(lo, cut):
+                yield part_lo, part_hi, False
+        elif cut > lo:
+            yield lo, cut, False
+        if cut < hi:
+            yield cut, hi, True
+
+    def _read_hole(self, lo: int, hi: int, entry: MapEntry, alike: bool, runs: PageRuns) -> None:
+        """The first page alone; the rest counted with it when they must answer alike (or wait for the
+        same userfaultfd), else read."""
+        first = self.read_byte(lo) if self.uffd_armed else self._read_in(lo, entry)
+        rest = pages_touched(lo, hi, self.page) - 1
+        add_run(runs, first, 1)
+        next_page = (lo // self.page + 1) * self.page
+        if first == UFFD or alike:
+            add_run(runs, first, rest)
+        elif rest:
+            self._read_pages(next_page, hi, entry, runs)
+
+    def _residency_runs(self, start: int, end: int) -> Iterator[Tuple[int, int]]:
+        """[start, end) cut where page-cache residency (mincore) changes."""
+        first = start // self.page * self.page
+        count = -(-(end - first) // self.page)
+        vector = bytearray(count)
+        ret, _ = self.sys.call("mincore", first, count * self.page, self.sys.address(vector))
+        if ret != 0:  # no answer: judge page by page
+            for page in range(first, end, self.page):
+                yield max(page, start), min(end, page + self.page)
+            return
+        at = 0
+        for i in range(1, count + 1):
+            if i == count or (vector[i] & 1) != (vector[at] & 1):
+                yield max(start, first + at * self.page), min(end, first + i * self.page)
+                at = i
+
+    def _read_pages(self, start: int, end: int, entry: MapEntry, runs: PageRuns) -> None:
         for batch in page_batches(start, end - start, self.page, IOV_BATCH):
-            self._read_batch(batch, runs)
+            self._read_batch(batch, entry, runs)
 
-    def _read_anonymous(self, start: int, end: int, runs: PageRuns) -> None:
-        """Holes read as their first page does; pages that are there are each read."""
-        first = start // self.page
-        for lo, hi, hole in pagemap_runs(first, -(-end // self.page)):
-            lo_addr = start if lo == first else lo * self.page
-            hi_addr = min(end, hi * self.page)
-            if hole:
-                add_run(runs, self.read_byte(lo_addr), hi - lo)
-            else:
-                self._read_pages(lo_addr, hi_addr, runs)
-
-    def _read_batch(self, batch: Sequence[int], runs: PageRuns) -> None:
+    def _read_batch(self, batch: Sequence[int], entry: Optional[MapEntry], runs: PageRuns) -> None:
         """One writev for the batch; where it faults, halves until each faulting page is alone."""
         data = self.pipe.gather(batch)
         if data is not None:
             add_byte_runs(runs, data)
         elif len(batch) == 1:
-            add_run(runs, self.read_byte(batch[0]), 1)  # the fault, judged as a single read judges it
+            add_run(runs, self._read_in(batch[0], entry), 1)  # the fault, judged as a single read judges it
         else:
             half = len(batch) // 2
-            self._read_batch(batch[:half], runs)
-            self._read_batch(batch[half:], runs)
+            self._read_batch(batch[:half], entry, runs)
+            self._read_batch(batch[half:], entry, runs)
+
+    def _holes_and_pages(self, start: int, end: int) -> Iterator[Tuple[int, int, bool]]:
+        """[start, end) as pagemap runs: (lo, hi, True for a hole: no page there)."""
+        if start >= end:
+            return
+        first = start // self.page
+        for lo, hi, hole in pagemap_runs(first, -(-end // self.page)):
+            yield start if lo == first else lo * self.page, min(end, hi * self.page), hole
+
+    def _spans(self, addr: int, size: int) -> Iterator[Tuple[int, int, Optional[MapEntry]]]:
+        """[addr, addr+size) cut where mappings begin and end: (start, end, the mapping or None)."""
+        with open("/proc/self/maps") as f:
+            entries, _ = parse_maps(f.read(), [(addr, addr + size)])
+        return mapping_spans(addr, size, entries)
+
+    def _file_end(self, entry: MapEntry, start: int, end: int) -> int:
+        """Where in [start, end) the mapped file's pages end; past it a missing page cannot be made.
+
+        Reads and writes there fault alike (SIGBUS), so one page is asked for the whole hole.
+        """
+        try:  # map_files needs CAP_SYS_ADMIN (CAP_CHECKPOINT_RESTORE from 5.9): without it, ask every page
+            st = os.stat(f"/proc/self/map_files/{entry.start:x}-{entry.end:x}")
+        except OSError:
+            return end
+        if not stat.S_ISREG(st.st_mode):
+            return end  # a device's size says nothing about its pages
+        pages = -(-st.st_size // self.page)
+        return max(start, min(end, entry.start + pages * self.page - entry.offset))
 
     def write(self, addr: int, size: int, value: int) -> PageRuns:
         """Write ``value`` to every byte of [addr, addr+size); per page "ok" or the signal, as runs."""
         runs: PageRuns = []
-        end = addr + size
+        for start, end, entry in self._spans(addr, size):
+            if entry is None or "w" not in entry.perms:  # every page faults alike
+                add_run(runs, self._write_span(start, 1, value, entry), pages_touched(start, end, self.page))
+                continue
+            past_end = end if _private_anonymous(entry) else self._file_end(entry, start, end)
+            self._write_pages(start, past_end, value, entry, runs)
+            for lo, hi, hole in self._holes_and_pages(past_end, end):
+                if hole:  # past the file's end a missing page cannot be made: one write judges them all
+                    add_run(runs, self._write_span(lo, 1, value, entry), pages_touched(lo, hi, self.page))
+                else:
+                    self._write_pages(lo, hi, value, entry, runs)
+        return runs
+
+    def _write_pages(self, addr: int, end: int, value: int, entry: Optional[MapEntry], runs: PageRuns) -> None:
+        """Fill [addr, end) a pipe-full at a time; a page that faults is judged alone, then past it."""
         if addr % self.page and addr < end:  # a first page written from its middle: on its own
             page_end = min(end, (addr // self.page + 1) * self.page)
-            add_run(runs, self._write_span(addr, page_end - addr, value), 1)
+            add_run(runs, self._write_span(addr, page_end - addr, value, entry), 1)
             addr = page_end
         while addr < end:
             written, _ = self.pipe.fill(addr, end - addr, value)  # whole pipe-fulls: page-aligned
             add_run(runs, OK, -(-written // self.page))
             addr += written
-            if addr < end:  # the page at addr took the fault: judge it alone, then go on past it
+            if addr < end:
                 page_end = min(end, addr + self.page)
-                add_run(runs, self._write_span(addr, page_end - addr, value), 1)
+                add_run(runs, self._write_span(addr, page_end - addr, value, entry), 1)
                 addr = page_end
-        return runs
 
-    def _write_span(self, addr: int, length: int, value: int) -> str:
+    def _write_span(self, addr: int, length: int, value: int, entry: Optional[MapEntry]) -> str:
         err = self.pipe.write(addr, bytes([value]) * length)
         if not err:
             return OK
-        return self.fault_kind(addr, writing=True) if err == errno.EFAULT else f"error:{err}"
+        return self._signal(addr, True, entry) if err == errno.EFAULT else f"error:{err}"
 
 
 def pages_touched(start: int, end: int, page: int) -> int:
     return (end - 1) // page - start // page + 1 if end > start else 0
 
 
-def _spans(
-    addr: int, size: int, page: int, entries: Sequence[MapEntry]
-) -> Iterator[Tuple[int, int, Optional[MapEntry]]]:
+def mapping_spans(addr: int, size: int, entries: Sequence[MapEntry]) -> Iterator[Tuple[int, int, Optional[MapEntry]]]:
     """[addr, addr+size) cut at mapping boundaries: (start, end, the mapping or None for a hole)."""
     at, end = addr, addr + size
     for entry in sorted(entries, key=lambda e: e.start):
@@ -248,6 +324,11 @@ def _spans(
         at = min(end, entry.end)
     if at < end:
         yield at, end, None
+
+
+def _inaccessible(entry: MapEntry) -> bool:
+    """PROT_NONE: every access faults (an execute-only mapping may still be readable on x86)."""
+    return entry.perms.startswith("---")
 
 
 def _private_anonymous(entry: MapEntry) -> bool:

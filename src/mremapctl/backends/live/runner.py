@@ -8,7 +8,6 @@ reports what happened (the signal, or a time-out) as the run's failure.
 from __future__ import annotations
 
 import os
-import platform
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from mremapctl.backends.live.child import (
@@ -26,6 +25,7 @@ from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.machine import LiveMachine  # imported here, not in every child
 from mremapctl.engine import Engine, crashed_step
 from mremapctl.errors import Unavailable
+from mremapctl.kernel import running_release
 from mremapctl.lab import LAB_SIZE
 from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
@@ -40,7 +40,8 @@ class LiveBackend:
     def __init__(self, sys: Optional[Syscalls] = None, lab_size: int = LAB_SIZE) -> None:
         self.sys = sys or Syscalls()
         self.lab = reserve_lab(self.sys, lab_size)
-        self.kernel = platform.release()
+        self.kernel = os.uname().release
+        self.kernel_version = running_release(self.kernel, os.uname().version)
         self.page_size = os.sysconf("SC_PAGE_SIZE")
 
     def run(self, scenario: Scenario, options: Optional[RunOptions] = None) -> Run:
@@ -92,6 +93,7 @@ class LiveBackend:
 
     def _start(self, index: int, scenario: Scenario, options: RunOptions, record_errors: bool) -> _Experiment:
         run = Run("live", self.kernel, self.page_size, self.lab.start, self.lab.end)
+        run.kernel_version = self.kernel_version
         run.notes.append(f"syscalls through {self.sys.flavour}")
 
         def body(send: Send) -> None:  # pragma: no cover - runs in the child

@@ -6,7 +6,7 @@ depend on the target's libc being new enough to know mseal or memfd_secret.
 
 from __future__ import annotations
 
-import platform
+import os
 import sys
 from typing import Dict
 
@@ -25,6 +25,7 @@ TABLES: Dict[str, Dict[str, int]] = {
         "munmap": 11,
         "ioctl": 16,
         "mremap": 25,
+        "mincore": 27,
         "madvise": 28,
         "shmget": 29,
         "shmat": 30,
@@ -54,6 +55,7 @@ TABLES: Dict[str, Dict[str, int]] = {
         "munmap": 215,
         "ioctl": 29,
         "mremap": 216,
+        "mincore": 232,
         "madvise": 233,
         "shmget": 194,
         "shmat": 196,
@@ -89,4 +91,4 @@ def table_for(machine: str) -> Dict[str, int]:
 def host_table() -> Dict[str, int]:
     if not sys.platform.startswith("linux"):  # bench and demo gc reach here without backends.select
         raise Unavailable(f"live backend unavailable: this is {sys.platform}, not Linux")
-    return table_for(platform.machine())
+    return table_for(os.uname().machine)

@@ -6,12 +6,12 @@ import contextlib
 import signal
 import sys
 import threading
-from typing import Iterator, List, Optional
+from typing import Iterator, Optional
 
 from mremapctl.backends.sim.facts import Facts, host_facts
 from mremapctl.backends.sim.machine import SimMachine
 from mremapctl.engine import Engine
-from mremapctl.kernel import Model
+from mremapctl.kernel import Kernel, model_info
 from mremapctl.lab import Lab
 from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
@@ -22,26 +22,21 @@ class SimBackend:
     name = "sim"
     page_size = 4096
 
-    def __init__(
-        self,
-        model: Model,
-        requested: Optional[str] = None,
-        notes: Optional[List[str]] = None,
-        lab: Optional[Lab] = None,
-    ) -> None:
-        self.model = model
-        self.kernel = requested or model.name
+    def __init__(self, kernel: Kernel, lab: Optional[Lab] = None) -> None:
+        self.answers_as = kernel  # the version the rules hold for, its model, the notes for the user
+        self.kernel = kernel.label
         self.lab = lab or Lab()
-        self.notes = list(notes or [])
+        self.notes = list(kernel.notes)
         self.facts = host_facts() if sys.platform.startswith("linux") else Facts()
 
     def run(self, scenario: Scenario, options: Optional[RunOptions] = None) -> Run:
         options = options or RunOptions()
         facts = Facts(**{**self.facts.__dict__, "limits": dict(self.facts.limits), "caps": set(self.facts.caps)})
-        machine = SimMachine(self.model.version, facts)
+        machine = SimMachine(self.answers_as.version, facts)
         engine = Engine(machine, scenario, self.lab, options)
         run = Run("sim", self.kernel, self.page_size, self.lab.start, self.lab.end)
-        run.notes.append(f"simulated with the model of Linux {self.model.span}")
+        run.notes.append(f"simulated with the model of Linux {self.answers_as.model.span}")
+        run.model = model_info(self.answers_as)
         run.notes.extend(self.notes)
         try:
             with time_limit(options.timeout):

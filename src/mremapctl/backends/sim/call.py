@@ -84,6 +84,11 @@ class Call:
     def sealed_in(self, start: int, end: int) -> bool:
         return any("sl" in v.flags for v in self.space.overlapping(start, end))
 
+    def locked_dontunmap_split(self) -> int:
+        """1 when a DONTUNMAP of a locked VMA will split it first (7.3, 7.2.11): one more map."""
+        locked = self.vma is not None and "lo" in self.vma.flags
+        return int(self.dontunmap and locked and self.holds("dontunmap-locked-split"))
+
     def mlock_over_limit(self, delta: int) -> bool:
         if "IPC_LOCK" in self.sim.facts.caps:
             return False

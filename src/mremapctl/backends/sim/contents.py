@@ -13,7 +13,7 @@ from typing import Iterator, List, Optional, Tuple
 from mremapctl.backends.sim.space import PAGE, Obj, Pte, Space, Vma, new_anon_vma
 from mremapctl.kinds import KINDS
 from mremapctl.pages import describe_byte
-from mremapctl.results import OK, SIGBUS, SIGSEGV, UFFD, PageRuns, add_run
+from mremapctl.results import NOT_MODELLED, OK, SIGBUS, SIGSEGV, UFFD, PageRuns, add_run
 
 MAPS_ZERO = Pte(value=0)  # an anonymous page faulted in by a read: the shared zero page
 MAPS_OBJECT = Pte()  # a page that maps its object's page
@@ -84,7 +84,8 @@ def _read_object(space: Space, vma: Vma, lo: int, hi: int, faulted: bool, runs: 
         else:
             if not faulted:
                 space.ptes.set(olo - offset, ohi - offset, MAPS_ZERO if anonymous else MAPS_OBJECT)
-            add_run(runs, describe_byte(0 if anonymous else cached or 0), ohi - olo)
+            unknown = cached is None and vma.obj is not None and vma.obj.unknown_contents
+            add_run(runs, NOT_MODELLED if unknown else describe_byte(0 if anonymous else cached or 0), ohi - olo)
 
 
 def write_runs(space: Space, addr: int, size: int, byte: int) -> PageRuns:

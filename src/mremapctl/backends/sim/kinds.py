@@ -8,7 +8,7 @@ each kind, checked against real kernels by the differential and vm tests.
 from __future__ import annotations
 
 import os
-from typing import Callable, Dict, FrozenSet, Optional
+from typing import Callable, Dict, FrozenSet, Optional, Tuple
 
 from mremapctl import flags as F
 from mremapctl.backends.sim.space import PAGE, Obj
@@ -23,10 +23,14 @@ SPECIAL_FLAGS = {
     "aio": frozenset(["sh", "mr", "mw", "ms", "de"]),
     "secretmem": frozenset(["sh", "mr", "mw", "ms", "dd"]),
 }
-# Flags a rule adds and removes where it holds: (rule, added, removed).
-RULED_FLAGS = {
-    "perf": ("perf-ring-pfnmap", frozenset({"pf", "io"}), frozenset({"me"})),
-    "secretmem": ("secretmem-locked", frozenset({"lo"}), frozenset()),
+# Flags a rule adds and removes where it holds: kind -> ((rule, added, removed), ...).
+RULED_FLAGS: Dict[str, Tuple[Tuple[str, FrozenSet[str], FrozenSet[str]], ...]] = {
+    "perf": (
+        ("perf-ring-pfnmap", frozenset({"pf", "io"}), frozenset()),
+        ("anon-inode-no-exec", frozenset(), frozenset({"me"})),
+    ),
+    "secretmem": (("secretmem-locked", frozenset({"lo"}), frozenset()),),
+    "aio": (("aio-ring-dontcopy", frozenset({"dc"}), frozenset()),),
 }
 KERNEL_SIZES = {"vdso": 2 * PAGE, "aio": PAGE}  # what the kernel maps, whatever was asked
 CHUNK_PAGES = 256  # a user's file is read this many pages at a time
@@ -79,12 +83,13 @@ def _secretmem(req: MapRequest, size: int, pid: int) -> Obj:
 
 
 def _special(path: str, first_byte: Optional[int] = None) -> Maker:
-    """Kernel-owned pages: the vDSO starts with its ELF header (0x7f); the rest is not modelled."""
+    """Kernel-owned pages: the vDSO starts with its ELF header (0x7f); its code is not modelled."""
 
     def make(req: MapRequest, size: int, pid: int) -> Obj:
         obj = Obj("special", path, size)
         if first_byte is not None:
             obj.pages.set(0, 1, first_byte)
+            obj.unknown_contents = True
         return obj
 
     return make
@@ -139,8 +144,7 @@ def vm_flags(req: MapRequest, prot: int, obj: Optional[Obj], holds: Callable[[st
     base = prot_flags(kind.kernel_prot if kind.kernel_prot is not None else prot)
     if req.kind in SPECIAL_FLAGS:
         flags = base | SPECIAL_FLAGS[req.kind]
-        if req.kind in RULED_FLAGS:
-            rule, added, removed = RULED_FLAGS[req.kind]
+        for rule, added, removed in RULED_FLAGS.get(req.kind, ()):
             if holds(rule):
                 flags = (flags | added) - removed
         return frozenset(flags)
@@ -149,8 +153,8 @@ def vm_flags(req: MapRequest, prot: int, obj: Optional[Obj], holds: Callable[[st
         flags |= {"mw"}  # a shared mapping of a read-only file may never be made writable
     if req.shared:
         flags |= {"sh", "ms"}
-    elif prot & F.PROT_WRITE and not kind.always_huge:
-        flags |= {"ac"}  # private writable memory is charged against the overcommit limit
+    elif prot & F.PROT_WRITE and not kind.huge(req.hugetlb):
+        flags |= {"ac"}  # private writable memory is charged against overcommit; huge pages are reserved instead
     if kind.huge(req.hugetlb):
         flags |= {"de", "ht"}
     if req.locked:

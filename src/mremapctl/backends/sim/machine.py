@@ -10,9 +10,9 @@ from mremapctl.backends.sim import contents, kinds
 from mremapctl.backends.sim.call import Refused
 from mremapctl.backends.sim.facts import Facts
 from mremapctl.backends.sim.remap import simulate
-from mremapctl.backends.sim.space import PAGE, SOFT_DIRTY, SPECIAL, Obj, Pte, Space, Vma
+from mremapctl.backends.sim.space import PAGE, SOFT_DIRTY, SPECIAL, MergeRules, Obj, Pte, Space, Vma, new_anon_vma
 from mremapctl.errors import BadInput, Unavailable
-from mremapctl.kernel import Version
+from mremapctl.kernel import Version, show
 from mremapctl.kinds import KINDS
 from mremapctl.primitives import MapRequest, Outcome
 from mremapctl.results import MapEntry, PageRuns, fill_note
@@ -73,12 +73,12 @@ class SimMachine:
 
     def __init__(self, version: Version, facts: Optional[Facts] = None) -> None:
         self.version = version
-        self.name = f"{version[0]}.{version[1]}"
+        self.name = show(version)
         self.facts = facts or Facts()
         self.page_size = PAGE
-        self.space = Space()
         self.objects: Dict[str, Obj] = {}
         self.rules = active_rules(version)
+        self.space = Space(MergeRules(self.holds("sticky-flags"), self.holds("faulted-merges-unfaulted")))
         self.unaccounts_unfaulted = self.holds("mprotect-unaccounts-unfaulted")
 
     # -- accounting the rules need ----------------------------------------------------------
@@ -308,8 +308,13 @@ class SimMachine:
             self.space.drop_ptes(addr, end)
         elif name == "guard_install":
             self.space.ptes.set(addr // PAGE, end // PAGE, Pte(guard=True))
-            if self.holds("guard-flag-visible"):
-                self._set_flags(addr, end, add=("gu",))
+            visible = self.holds("guard-flag-visible")
+            for vma in self.space.overlapping(addr, end):
+                if visible:  # the whole VMA, no split, no merge
+                    self.space.replace_flags(vma, vma.flags | {"gu"})
+                # the markers live in page tables an anon_vma stands for; with gu, file VMAs need none
+                if vma.anon_vma is None and (vma.anonymous or not visible):
+                    vma.anon_vma = new_anon_vma()
         elif name == "guard_remove":
             for lo, hi, pte in self.space.ptes.runs(addr // PAGE, end // PAGE):
                 if pte.guard:

@@ -109,6 +109,7 @@ def era_5_16(c: Call) -> None:
 
 def era_6_17(c: Call) -> None:
     """6.17+: FIXED same-size moves may span VMAs; non-moving shrinks skip the span checks."""
+    c.check("map-count-every-call")  # 7.1+: under the lock, before anything is looked up
     if c.fixed and c.old_len == c.new_len:
         remap_move(c)
     vma = c.lookup()
@@ -211,6 +212,7 @@ def grow(c: Call, vma: Vma) -> None:
 
 def move_vma(c: Call, vma: Vma, dest: int) -> None:
     c.check("map-count")
+    c.check("map-count-move")
     whole = c.addr == vma.start and c.addr + c.old_len == vma.end
     refusal = c.sim.split_refusal(vma, c.addr, c.addr + c.old_len)
     if refusal and c.old_len:
@@ -226,24 +228,48 @@ def move_vma(c: Call, vma: Vma, dest: int) -> None:
     old_len = c.old_len
     c.space.move_ptes(c.addr, dest, old_len)
     if c.dontunmap:
-        dontunmap_source(c, vma, whole)
-    elif old_len:
-        c.sim.unmap(c.addr, c.addr + old_len)
-    c.space.insert(new)
-    c.space.merge_around(new)
+        place_dontunmap_copy(c, vma, new, whole)
+    else:
+        if old_len:
+            c.sim.unmap(c.addr, c.addr + old_len)
+        c.space.merge_around(c.space.insert(new))
     if c.old_len == 0:
         raise Done(dest, "duplicate")
     raise Done(dest, "dontunmap-move" if c.dontunmap else ("move-fixed" if c.fixed else "move"))
 
 
-def dontunmap_source(c: Call, vma: Vma, whole: bool) -> None:
-    """The old VMA stays, without page tables; the lock moves to the copy."""
+def place_dontunmap_copy(c: Call, vma: Vma, copy: Vma, whole: bool) -> None:
+    """The old range stays mapped without page tables; the lock moves to the copy.
+
+    Fixed kernels (7.3, 7.2.11, 6.12.114, 6.1.191) split a locked source first and never merge the
+    copy into it. Before, the copy is placed first: an unfaulted anonymous copy right next to its
+    source merges into it, and the source's flag changes then apply to the merged VMA.
+    """
+    if c.holds("dontunmap-no-self-merge"):
+        source = vma
+        if "lo" in vma.flags and c.holds("dontunmap-locked-split"):
+            source = c.space.isolate(c.addr, c.addr + c.old_len)[0]
+            whole = True
+        kept = keep_source(c, source, whole)
+        c.space.merge_around(c.space.insert(copy), exclude=kept)
+        return
+    c.space.merge_around(c.space.insert(copy))
+    holder = c.space.find(c.addr)  # the source, or the VMA the copy merged it into
+    assert holder is not None
+    keep_source(c, holder, whole and holder.start == vma.start and holder.end == vma.end)
+
+
+def keep_source(c: Call, vma: Vma, emptied: bool) -> Vma:
+    """The DONTUNMAP source after the move: unlocked (and, 6.16–6.17.7, unaccounted); an emptied
+    whole VMA gets a fresh anon_vma (5.12+) and, 7.2+, a page offset that follows its address."""
     flags = vma.flags - {"lo", "lf"}
     if c.holds("dontunmap-source-account"):
         flags = flags - {"ac"}
-    kept = replace(vma, flags=flags, anon_vma=None if whole and c.holds("dontunmap-fresh-anon-vma") else vma.anon_vma)
+    fresh = emptied and c.holds("dontunmap-fresh-anon-vma")
+    pgoff = vma.start // PAGE if emptied and vma.anonymous and c.holds("dontunmap-pgoff-reset") else vma.pgoff
+    kept = replace(vma, flags=flags, anon_vma=None if fresh else vma.anon_vma, pgoff=pgoff)
     c.space.remove(vma)
-    c.space.insert(kept)
+    return c.space.insert(kept)
 
 
 def remap_move(c: Call) -> None:

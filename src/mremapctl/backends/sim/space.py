@@ -13,56 +13,31 @@ from functools import lru_cache
 from typing import FrozenSet, Iterator, List, Optional, Tuple
 
 from mremapctl.backends.sim.extents import Extents
+from mremapctl.flags import VM_FLAGS
 
 PAGE = 4096
 
 # smaps prints VmFlags in bit order; these are the mnemonics in that order.
-FLAG_ORDER = [
-    "rd",
-    "wr",
-    "ex",
-    "sh",
-    "mr",
-    "mw",
-    "me",
-    "ms",
-    "gd",
-    "um",
-    "pf",
-    "gu",
-    "uw",
-    "lo",
-    "io",
-    "sr",
-    "rr",
-    "dc",
-    "de",
-    "lf",
-    "ac",
-    "nr",
-    "ht",
-    "sf",
-    "ar",
-    "wf",
-    "dd",
-    "sd",
-    "mm",
-    "hg",
-    "nh",
-    "mg",
-    "ui",
-    "sl",
-]
 SPECIAL = frozenset({"io", "de", "pf", "mm"})  # VM_SPECIAL: such VMAs never merge
 UFFD_FLAGS = frozenset({"um", "uw", "ui"})
 SOFT_DIRTY = frozenset({"sd"})  # ignored when merging
+STICKY = frozenset({"sd", "gu"})  # 6.19+: ignored when merging, and kept by the merged VMA
+
+
+@dataclass(frozen=True)
+class MergeRules:
+    """What decides a merge on the modelled kernel (the machine sets it from the rules)."""
+
+    sticky: bool = False  # "sticky-flags"
+    faulted_joins_unfaulted: bool = True  # "faulted-merges-unfaulted"
+
 
 _ids = itertools.count(1)
 
 
 @lru_cache(maxsize=1024)
 def _ordered(flags: FrozenSet[str]) -> Tuple[str, ...]:
-    return tuple(f for f in FLAG_ORDER if f in flags)
+    return tuple(f for f in VM_FLAGS if f in flags)
 
 
 @dataclass(eq=False)
@@ -79,6 +54,7 @@ class Obj:
     # The file places its own mappings (a get_unmapped_area hook other than shmem's, hugetlbfs'
     # or the generic THP one): 6.17's multi-VMA moves refuse such VMAs.
     own_placement: bool = False
+    unknown_contents: bool = False  # pages not set hold bytes the model does not know (the vDSO's code)
 
     def __post_init__(self) -> None:
         if not self.inode:
@@ -149,7 +125,8 @@ def new_anon_vma() -> int:
 class Space:
     """VMAs sorted by address, and the page table (virtual page number → Pte)."""
 
-    def __init__(self) -> None:
+    def __init__(self, merges: MergeRules = MergeRules()) -> None:
+        self.merges = merges
         self.vmas: List[Vma] = []
         self.ptes: Extents[Pte] = Extents()  # by virtual page number
 
@@ -206,10 +183,11 @@ class Space:
 
     # -- merging --------------------------------------------------------------------------
 
-    @staticmethod
-    def mergeable(a: Vma, b: Vma) -> bool:
-        """Could a and b (a directly below b) be one VMA? The kernel's vma_merge conditions."""
-        if a.end != b.start or a.flags - SOFT_DIRTY != b.flags - SOFT_DIRTY or a.obj is not b.obj:
+    def mergeable(self, a: Vma, b: Vma, placed: Vma) -> bool:
+        """Could a and b (a directly below b) be one VMA, ``placed`` being the one just made or
+        changed? The kernel's vma_merge conditions."""
+        ignored = STICKY if self.merges.sticky else SOFT_DIRTY
+        if a.end != b.start or a.flags - ignored != b.flags - ignored or a.obj is not b.obj:
             return False
         if a.special or b.special:
             return False
@@ -217,22 +195,26 @@ class Space:
             return False
         if a.anon_vma is not None and b.anon_vma is not None and a.anon_vma != b.anon_vma:
             return False
+        other = a if placed is b else b
+        if placed.anon_vma is not None and other.anon_vma is None and not self.merges.faulted_joins_unfaulted:
+            return False
         return a.pgoff + a.pages == b.pgoff
 
-    def merge_around(self, vma: Vma) -> Vma:
-        """Merge vma with its neighbours where the kernel would."""
+    def merge_around(self, vma: Vma, exclude: Optional[Vma] = None) -> Vma:
+        """Merge vma with its neighbours where the kernel would (never with ``exclude``)."""
         prev = next((v for v in self.vmas if v.end == vma.start), None)
-        if prev is not None and self.mergeable(prev, vma):
+        if prev is not None and prev is not exclude and self.mergeable(prev, vma, vma):
             vma = self._join(prev, vma)
         nxt = next((v for v in self.vmas if v.start == vma.end), None)
-        if nxt is not None and self.mergeable(vma, nxt):
+        if nxt is not None and nxt is not exclude and self.mergeable(vma, nxt, vma):
             vma = self._join(vma, nxt)
         return vma
 
     def _join(self, a: Vma, b: Vma) -> Vma:
         self.remove(a)
         self.remove(b)
-        return self.insert(replace(a, end=b.end, anon_vma=a.anon_vma or b.anon_vma))
+        flags = a.flags | (b.flags & STICKY) if self.merges.sticky else a.flags
+        return self.insert(replace(a, end=b.end, anon_vma=a.anon_vma or b.anon_vma, flags=flags))
 
     # -- pages ----------------------------------------------------------------------------
 

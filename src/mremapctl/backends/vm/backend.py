@@ -79,6 +79,7 @@ class VmBackend:
         for run in runs:
             run.backend = "vm"
             run.notes.insert(0, self._note(result))
+            run.kernel_version = run.kernel_version or self.booted.upstream
         return runs
 
     def _note(self, result: GuestResult) -> str:

@@ -137,3 +137,36 @@ static long drop_cap(int cap)
 """,
     headers=("stdint.h",),
 )
+
+helper(
+    "report_vmas",
+    """
+/* The vmas question (engine.py): how many VMAs cover [start, end); given a VmFlag, whether all
+ * of them ("yes"), none ("no") or some carry it, as /proc/self/smaps shows them. */
+static void report_vmas(int step, unsigned long start, unsigned long end, const char *flag)
+{
+    FILE *smaps = fopen("/proc/self/smaps", "r");
+    static char line[4096 + 128];
+    unsigned long lo, hi;
+    int count = 0, having = 0, inside = 0;
+    char *word;
+
+    while (smaps && fgets(line, sizeof line, smaps)) {
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+            inside = lo < end && start < hi;
+            count += inside;
+        } else if (inside && flag && strncmp(line, "VmFlags:", 8) == 0) {
+            for (word = strtok(line + 8, " \\n"); word; word = strtok(NULL, " \\n"))
+                if (strcmp(word, flag) == 0)
+                    having++;
+        }
+    }
+    if (smaps)
+        fclose(smaps);
+    if (!flag)
+        printf("step %d vmas %d\\n", step, count);
+    else
+        printf("step %d vmas %s\\n", step, count && having == count ? "yes" : having == 0 ? "no" : "some");
+}
+""",
+)

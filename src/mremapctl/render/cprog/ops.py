@@ -165,6 +165,14 @@ def emit_drop_cap(ctx: Context, index: int, step: S.DropCap) -> Block:
     return Block(f"drop CAP_{step.cap}", _status(ctx, index, "drop_cap", call))
 
 
+def emit_vmas(ctx: Context, index: int, step: S.Vmas) -> Block:
+    a, n = _range(ctx, index, step)
+    ctx.need("report_vmas")
+    flag = f'"{step.flag}"' if step.flag else "NULL"
+    what = f"whether they carry {step.flag}" if step.flag else "how many"
+    return Block(f"the VMAs over {step.at.text}: {what}", [f"report_vmas({index}, {a}, {a} + {n}, {flag});"])
+
+
 Emitter = Callable[[Context, int, S.Step], Block]
 EMITTERS: Dict[str, Emitter] = {
     "mmap": emit_mmap,  # type: ignore[dict-item]
@@ -180,4 +188,5 @@ EMITTERS: Dict[str, Emitter] = {
     "uffd_register": emit_uffd_register,  # type: ignore[dict-item]
     "setrlimit": emit_setrlimit,  # type: ignore[dict-item]
     "drop_cap": emit_drop_cap,  # type: ignore[dict-item]
+    "vmas": emit_vmas,  # type: ignore[dict-item]
 }

@@ -1,0 +1,42 @@
+"""Start-up: what a short command costs next to `python -c pass` of the same interpreter.
+
+The issue's targets (median): `try --anon` <= 80 ms and <= 6x `python -c pass`; `try --json`
+<= 60 ms; `try --backend sim` <= 70 ms; `--help` <= 40 ms. Run it on a quiet machine, with
+bytecode written (a pip install compiles it), with the venv's own python:
+
+    .venv/bin/python bench/startup.py [--rounds 21]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from timing import medians
+
+TOOL = [sys.executable, "-m", "mremapctl"]
+COMMANDS = {
+    "python -c pass": [sys.executable, "-c", "pass"],
+    "try --anon": [*TOOL, "try", "--anon"],
+    "try --anon --json": [*TOOL, "try", "--anon", "--json"],
+    "try --anon --backend sim": [*TOOL, "try", "--anon", "--backend", "sim"],
+    "try --memfd --dontunmap": [*TOOL, "try", "--memfd", "--dontunmap"],
+    "--help": [*TOOL, "--help"],
+}
+TARGET_MS = {"try --anon": 80, "try --anon --json": 60, "try --anon --backend sim": 70, "--help": 40}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=21)
+    args = parser.parse_args()
+    results = medians(COMMANDS, args.rounds, warmup=2)
+    floor = results["python -c pass"][0]
+    print(f"{'command':28} {'median':>9} {'× pass':>7} {'target':>8}")
+    for label, (seconds, _) in results.items():
+        target = f"{TARGET_MS[label]} ms" if label in TARGET_MS else ""
+        print(f"{label:28} {seconds * 1000:7.1f} ms {seconds / floor:6.1f}× {target:>8}")
+
+
+if __name__ == "__main__":
+    main()
