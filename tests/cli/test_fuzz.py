@@ -58,8 +58,10 @@ VALUES: Dict[str, List[str]] = {  # by option name, besides JUNK
     "topic": ["EINVAL", "EFAULT", "DONTUNMAP", "FIXED", "ENOSPC", "dontunmap-move"],
 }
 # Arguments that would leave the machine (Debian's mirrors), wipe a cache, or populate gigabytes:
-# right for a person, wrong for a fuzzer. Each stays covered by its own tests.
-NEVER = {"--force", "--show-c"}
+# right for a person, wrong for a fuzzer. Each stays covered by its own tests. --arch and
+# --page-size only choose the guest of --backend vm, which the fuzzer never picks: they would
+# only add refusals (tests/vm/test_vm_arm64_cli.py covers them).
+NEVER = {"--force", "--show-c", "--arch", "--page-size"}
 BOUNDED_BACKENDS = ["auto", "live", "sim", "sim", "sim", "gpu", ""]
 
 

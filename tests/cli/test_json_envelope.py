@@ -68,7 +68,7 @@ def test_every_command_with_json_is_checked_here() -> None:
 def no_mirrors(monkeypatch: pytest.MonkeyPatch) -> None:
     """`vm list` without Debian's mirrors: one made-up cached kernel."""
     package = KernelPackage("linux-image-5.10.0-46-amd64", "5.10.262-1", "5.10.262", "5.10.0-46-amd64", "amd64", False)
-    monkeypatch.setattr("mremapctl.backends.vm.available", lambda progress=None: [package])
+    monkeypatch.setattr("mremapctl.backends.vm.available", lambda progress=None, arch=None: [package])
 
 
 @pytest.mark.usefixtures("no_mirrors")

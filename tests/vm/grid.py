@@ -41,6 +41,7 @@ CALLS = [
     ("undefined-bit", 9, "S", "S", None),
 ]
 SIZES = {"perf": 3, "vdso": 2, "aio": 1}
+VDSO_BYTES = 8192  # the vDSO is 8 KiB: 2 pages of 4K, 1 of 16K
 
 
 def _size(expr: str, pages: int) -> str:
@@ -48,11 +49,11 @@ def _size(expr: str, pages: int) -> str:
     return expr.replace("2S", f"{2 * pages}p").replace("S", f"{pages}p")
 
 
-def scenarios(version: Tuple[int, int, int]) -> Dict[str, Scenario]:
+def scenarios(version: Tuple[int, int, int], page_size: int = 4096) -> Dict[str, Scenario]:
     kinds = KINDS + ([SECRETMEM] if version >= (5, 14, 0) else [])
     out = {}
     for kind, keys in kinds:
-        pages = SIZES.get(kind, 2)
+        pages = SIZES.get(kind, 2) if kind != "vdso" else max(1, VDSO_BYTES // page_size)
         size_line = f'size = "{pages}p"\n' if kind not in ("vdso", "aio") else ""
         for label, raw, old, new, target in CALLS:
             text = f'[[step]]\nop = "mmap"\nname = "A"\n{size_line}{keys}\n\n'

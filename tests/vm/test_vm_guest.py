@@ -93,10 +93,35 @@ def test_absolute_shim_is_rewritten_to_the_real_interpreter(tmp_path: Path, monk
 
 def test_guest_reserves_huge_pages_before_the_command() -> None:
     lines = guest.guest_script([]).splitlines()
-    reserve = next(i for i, ln in enumerate(lines) if f"echo {guest.HUGEPAGES} > /host/proc/sys/vm/nr_hugepages" in ln)
+    reserve = next(i for i, ln in enumerate(lines) if "> /host/proc/sys/vm/nr_hugepages" in ln)
     assert (
         lines.index("$bb mount -t proc proc /host/proc")
         < reserve
         < next(i for i, ln in enumerate(lines) if "chroot /host" in ln)
     )
     assert guest.HUGEPAGES >= 2  # the bundled hugetlb lessons map 2 MiB pages
+
+
+@pytest.mark.parametrize(("hugepage_kb", "reserved"), [(2048, 16), (32768, 4), (1048576, 4), (None, 16)])
+def test_huge_pages_reserved_follow_the_huge_page_size(tmp_path: Path, hugepage_kb: int, reserved: int) -> None:
+    """The reservation line under a real /bin/sh against a fake /proc: 32 MiB worth, at least 4 pages."""
+    (tmp_path / "proc" / "sys" / "vm").mkdir(parents=True)
+    size = f"Hugepagesize:    {hugepage_kb} kB\n" if hugepage_kb else ""
+    (tmp_path / "proc" / "meminfo").write_text(f"MemTotal:  1048576 kB\n{size}Hugetlb:  0 kB\n")
+    subprocess.run(["/bin/sh", "-c", "bb=; " + guest._hugepages_line(str(tmp_path))], check=True)
+    assert (tmp_path / "proc" / "sys" / "vm" / "nr_hugepages").read_text().strip() == str(reserved)
+    assert guest.hugepages_for(hugepage_kb or 2048) == reserved
+
+
+def test_userland_guest_runs_in_the_initramfs_root_with_its_own_environment(tmp_path: Path) -> None:
+    """arm64: no host share, no re-mount of /proc (init did it), chroot /, the run folder as cwd."""
+    guest.write_userland_run_files(tmp_path, ["python3", "/opt/mremapctl.pyz", "batch", "batch.json"], {"X": "1"})
+    script = (tmp_path / "guest.sh").read_text()
+    assert "/host" not in script and "mount -t proc" not in script
+    assert "chroot / /bin/sh /run/mremapctl-vm/cmd.sh" in script and "> /proc/sys/vm/nr_hugepages" in script
+    assert "$bb mount -t tmpfs -o mode=1777 tmpfs /tmp" in script.splitlines()
+    cmd = (tmp_path / "cmd.sh").read_text()
+    assert "export PATH=/usr/bin:/bin" in cmd and "export X=1" in cmd and "cd /run/mremapctl-vm" in cmd
+    assert cmd.rstrip().endswith("exec python3 /opt/mremapctl.pyz batch batch.json")
+    with pytest.raises(ValueError):
+        guest.write_userland_run_files(tmp_path, ["true"], {"A-B": "1"})

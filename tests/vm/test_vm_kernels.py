@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import List, Tuple
 
 import pytest
 
@@ -90,7 +91,7 @@ def test_offline_falls_back_to_a_cached_kernel(root: Path, monkeypatch: pytest.M
     def no_mirror(*args: object, **kwargs: object) -> None:
         raise MirrorUnavailable("cannot reach the Debian mirrors")
 
-    monkeypatch.setattr(kernels.PrivateApt, "download", no_mirror)
+    monkeypatch.setattr(kernels.PrivateApt, "download_all", no_mirror)
     monkeypatch.setattr(kernels.PrivateApt, "update", no_mirror)
     assert kernels.get("6.1", cache=root).package == "linux-image-6.1.0-50-amd64"
     with pytest.raises(MirrorUnavailable):
@@ -100,14 +101,17 @@ def test_offline_falls_back_to_a_cached_kernel(root: Path, monkeypatch: pytest.M
 def test_a_package_that_cannot_be_unpacked_is_one_error_and_leaves_nothing(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def damaged_download(self: object, package: str, version: str, dest: Path, progress: object = None) -> Path:
+    def damaged_download(
+        self: object, wanted: List[Tuple[str, str]], dest: Path, progress: object = None
+    ) -> List[Path]:
         dest.mkdir(parents=True, exist_ok=True)
+        ((package, version),) = wanted
         deb = dest / f"{package}_{version}_amd64.deb"
         deb.write_bytes(b"!<arch>\n" + b"data.tar.xz/    0           0     0     100644  40        `\n" + bytes(40))
-        return deb
+        return [deb]
 
     monkeypatch.setattr(kernels.PrivateApt, "ensure_lists", lambda self, refresh=None, progress=None: None)
-    monkeypatch.setattr(kernels.PrivateApt, "download", damaged_download)
+    monkeypatch.setattr(kernels.PrivateApt, "download_all", damaged_download)
     with pytest.raises(FetchFailed, match=r"^linux-image-5\.10\.0-32-amd64 5\.10\.223-1: unpacking .* failed: xz "):
         kernels.fetch("5.10", cache=root)
     assert [p.name for p in (root / "kernels").iterdir()] == ["linux-image-6.1.0-50-amd64_6.1.176-1"]

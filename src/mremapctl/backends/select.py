@@ -26,11 +26,17 @@ def open_backend(
     kernel: Optional[str] = None,
     progress: Optional[Callable[[str], None]] = None,
     lab_size: int = LAB_SIZE,
+    arch: Optional[str] = None,
+    page_size: Optional[str] = None,
 ) -> Tuple[Backend, Optional[str]]:
     """The backend, and why it was chosen when ``auto`` chose; ``progress`` hears of the vm
-    backend's downloads and boots (the library never prints)."""
+    backend's downloads and boots (the library never prints); ``arch`` and ``page_size`` choose
+    the vm's guest kernel (default: this machine's architecture, 4K pages)."""
     if name not in BACKENDS:
         raise BadInput(f"unknown backend {name!r} (known: {', '.join(BACKENDS)})")
+    if name != "vm" and (arch is not None or page_size is not None):
+        given = "--arch" if arch is not None else "--page-size"
+        raise BadInput(f"{given} chooses the guest kernel of --backend vm, not of --backend {name}")
     if name == "sim":
         return open_sim(kernel, lab_size), None
     if name == "vm":
@@ -40,7 +46,7 @@ def open_backend(
             raise BadInput("--backend vm needs --kernel VERSION (e.g. 5.10; `mremapctl vm list` shows them)")
         from mremapctl.backends.vm.backend import VmBackend
 
-        return VmBackend(kernel, progress=progress), None
+        return VmBackend(kernel, progress=progress, arch=arch, page_size=page_size), None
     if kernel is not None and name == "auto":
         live_version = running_kernel()
         if live_version is None or not _same_series(kernel, live_version):

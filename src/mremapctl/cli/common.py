@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, List, TypeVar
 
 import click
 
@@ -11,6 +11,29 @@ from mremapctl.cli.params import SECONDS, OutputFile, ScenarioValue
 from mremapctl.lab import LAB_SIZE, lab_size
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def vm_target_options(prefix: str = "With --backend vm: the") -> List[Callable[[F], F]]:
+    """--arch and --page-size: which Debian kernel flavour the vm backend boots."""
+    return [
+        click.option(
+            "--arch",
+            metavar="ARCH",
+            help=f"{prefix} guest's architecture, amd64 or arm64. [default: this machine's]",
+        ),
+        click.option(
+            "--page-size",
+            metavar="SIZE",
+            help=f"{prefix} guest kernel's page size, 4K or 16K (arm64's arm64-16k flavour). [default: 4K]",
+        ),
+    ]
+
+
+def vm_target(func: F) -> F:
+    """The --arch and --page-size options, for commands with their own --backend."""
+    for option in reversed(vm_target_options()):
+        func = option(func)
+    return func
 
 
 def run_options(func: F) -> F:
@@ -38,6 +61,7 @@ def run_options(func: F) -> F:
             metavar="VERSION",
             help="The kernel to simulate, e.g. 5.12 or 6.18.8 (default: this machine's, else the newest, 7.3).",
         ),
+        *vm_target_options(),
         click.option(
             "--timeout",
             type=SECONDS,

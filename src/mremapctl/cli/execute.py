@@ -57,7 +57,14 @@ def carry_out(
     """Open the backend, build the scenario for its page size, run it, and annotate the run."""
     from mremapctl.backends.select import open_backend
 
-    backend, why = open_backend(opts.get("backend") or "auto", opts.get("kernel"), progress, opts["lab_size"])
+    backend, why = open_backend(
+        opts.get("backend") or "auto",
+        opts.get("kernel"),
+        progress,
+        opts["lab_size"],
+        opts.get("arch"),
+        opts.get("page_size"),
+    )
     scenario, notes = make_scenario(backend.page_size)
     saved = save(scenario) if save else None
     if saved:

@@ -6,6 +6,7 @@ from typing import Any, Callable, List, Optional, Tuple
 
 import click
 
+from mremapctl.cli.common import vm_target
 from mremapctl.cli.output import Output, output_options
 
 
@@ -39,6 +40,7 @@ from mremapctl.cli.output import Output, output_options
 )
 @click.option("--kernel", "kernels", multiple=True, metavar="VERSION", help="A kernel (repeatable) for sim and vm.")
 @click.option("--kernels", "kernel_range", metavar="A..B", help="Every mainline model from A to B, e.g. 5.4..7.3.")
+@vm_target
 @click.option("--changes-only", is_flag=True, help="Only the rows whose cells differ across the groups.")
 @click.option(
     "--parallel", type=click.IntRange(min=1), metavar="N", help="Live experiments at a time. [default: cores + 1]"
@@ -52,6 +54,8 @@ def matrix_cmd(
     backends: str,
     kernels: Tuple[str, ...],
     kernel_range: Optional[str],
+    arch: Optional[str],
+    page_size: Optional[str],
     changes_only: bool,
     parallel: Optional[int],
     output: Output,
@@ -77,7 +81,7 @@ def matrix_cmd(
         grid.select(sizes, grid.SIZES, "size relation", "--sizes"),
     )
     with output.progress("experiments") as progress:
-        groups = open_groups(backends, list(kernels), kernel_range, progress.say)
+        groups = open_groups(backends, list(kernels), kernel_range, progress.say, (arch, page_size))
         progress.update(total=len(rows) * len(columns) * len(groups))
         matrix = run_matrix(groups, rows, columns, progress.advance, parallel)
     from mremapctl.render.matrix import differing_rows, matrix_json, render_matrix_result
@@ -104,13 +108,18 @@ def _variants(variants: Tuple[str, ...]) -> List[str]:
 
 
 def open_groups(
-    backends: str, kernels: List[str], kernel_range: Optional[str], progress: Callable[[str], None]
+    backends: str,
+    kernels: List[str],
+    kernel_range: Optional[str],
+    progress: Callable[[str], None],
+    vm_target: Tuple[Optional[str], Optional[str]] = (None, None),
 ) -> List[Any]:
     """One backend object per column group: live here, sim or vm per kernel (``progress`` hears of
-    vm downloads and boots)."""
+    vm downloads and boots; ``vm_target``: the vm's --arch and --page-size)."""
     from mremapctl.backends.select import open_backend
     from mremapctl.errors import BadInput
     from mremapctl.kernel import models_between
+    from mremapctl.lab import LAB_SIZE
 
     if kernel_range:
         if ".." not in kernel_range:
@@ -122,11 +131,14 @@ def open_groups(
     names = [b.strip() for b in backends.split(",") if b.strip()]
     if not names:
         raise BadInput(f"--backend {backends!r} names no backend: give live, sim, vm or auto")
+    if vm_target != (None, None) and "vm" not in names:
+        raise BadInput("--arch and --page-size choose the guest kernel of --backend vm, which is not among them")
     groups = []
     for name in names:
         if name in ("live",) or (name == "auto" and not kernels):
             groups.append(open_backend(name)[0])
         else:
             for kernel in kernels or [None]:  # type: ignore[list-item]
-                groups.append(open_backend("sim" if name == "auto" else name, kernel, progress)[0])
+                guest = vm_target if name == "vm" else (None, None)
+                groups.append(open_backend("sim" if name == "auto" else name, kernel, progress, LAB_SIZE, *guest)[0])
     return groups

@@ -7,6 +7,7 @@ from typing import Optional, Tuple
 
 import click
 
+from mremapctl.cli.common import vm_target
 from mremapctl.cli.output import Output, output_options
 
 
@@ -30,6 +31,7 @@ from mremapctl.cli.output import Output, output_options
     help="Survey this machine, or a real Debian kernel booted under qemu (with --kernel).",
 )
 @click.option("--kernel", metavar="VERSION", help="The kernel for --backend vm, e.g. 5.10.")
+@vm_target
 @output_options("markdown")
 def survey_cmd(
     markdown: bool,
@@ -37,6 +39,8 @@ def survey_cmd(
     parallel: Optional[int],
     backend: str,
     kernel: Optional[str],
+    arch: Optional[str],
+    page_size: Optional[str],
     output: Output,
 ) -> None:
     """Run the whole matrix live here, compare it with every kernel model, and say which
@@ -48,6 +52,7 @@ def survey_cmd(
       mremapctl survey --markdown > report.md
       mremapctl survey --json > phone.json && mremapctl survey --compare phone.json laptop.json
       mremapctl survey --backend vm --kernel 5.10          # a real Debian 5.10, in one boot
+      mremapctl survey --backend vm --arch arm64 --page-size 16K --kernel 7.2
     """
     if compare:
         _compare(output, *compare)
@@ -58,7 +63,7 @@ def survey_cmd(
     from mremapctl.survey.survey import planned_experiments, run_survey
 
     with output.progress("experiments", total=planned_experiments()) as progress:
-        live, _ = open_backend(backend, kernel, progress.say)
+        live, _ = open_backend(backend, kernel, progress.say, arch=arch, page_size=page_size)
         result = run_survey(live, parallel, progress.advance)
     if markdown:
         click.echo(survey_markdown(result))

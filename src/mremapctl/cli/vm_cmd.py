@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 import click
 
+from mremapctl.cli.common import vm_target_options
 from mremapctl.cli.output import Output, output_options
 
 if TYPE_CHECKING:
@@ -22,23 +23,33 @@ def vm_cmd() -> None:
       mremapctl vm list --all --json     # every release, with its packages and size
       mremapctl vm fetch 6.18.5
       mremapctl try --memfd --dontunmap --backend vm --kernel 7.2
+      mremapctl vm list --arch arm64     # arm64 kernels, 4K and 16K pages (arm64-16k)
+      mremapctl vm fetch --arch arm64 --page-size 16K 7.2
+      mremapctl try --memfd --dontunmap --backend vm --arch arm64 --page-size 16K --kernel 7.2
     """
+
+
+ARCH_OPTION, PAGE_SIZE_OPTION = vm_target_options("The")
 
 
 @vm_cmd.command("list")
 @click.option("--all", "every", is_flag=True, help="One row per kernel release, every flavour and point release.")
+@ARCH_OPTION
 @output_options()
-def vm_list(every: bool, output: Output) -> None:
-    """The newest kernel of each series obtainable here (--all: every release), newest first."""
+def vm_list(every: bool, arch: Optional[str], output: Output) -> None:
+    """The newest kernel of each series obtainable here, in each page size (--all: every release), newest first."""
     from mremapctl.backends import vm
     from mremapctl.backends.vm import catalog
+    from mremapctl.backends.vm.arch import get_arch
     from mremapctl.backends.vm.virtiofs import find_virtiofsd
     from mremapctl.render.listings import render_vm_list, vm_list_json
 
+    target = get_arch(arch)
     virtiofs_ok = find_virtiofsd() is not None
     with output.progress("vm") as progress:
-        packages = vm.available(progress=progress.say)
-    shown = [_row(p, catalog.note(p, virtiofs_ok)) for p in catalog.rows(packages, every)]
+        packages = vm.available(progress=progress.say, arch=target.name)
+    flavours = tuple(target.flavours.values())
+    shown = [_row(p, catalog.note(p, virtiofs_ok)) for p in catalog.rows(packages, every, flavours)]
     output.show(vm_list_json(shown), render_vm_list, shown)
 
 
@@ -51,6 +62,8 @@ def _row(p: KernelPackage, note: str) -> Dict[str, Any]:
         "package": p.package,
         "version": p.version,
         "flavour": p.flavour,
+        "arch": p.arch,
+        "page_size": p.page_size,
         "suite": p.suite,
         "size": p.size,
         "cached": p.cached,
@@ -62,13 +75,23 @@ def _row(p: KernelPackage, note: str) -> Dict[str, Any]:
 
 @vm_cmd.command("fetch")
 @click.argument("kernel", metavar="VERSION")
-def vm_fetch(kernel: str) -> None:
-    """Download and prepare a kernel (the newest package of that major.minor)."""
+@ARCH_OPTION
+@PAGE_SIZE_OPTION
+def vm_fetch(kernel: str, arch: Optional[str], page_size: Optional[str]) -> None:
+    """Download and prepare a kernel (the newest package of that major.minor), and an arm64 guest's userland."""
     from mremapctl.backends import vm
+    from mremapctl.backends.vm import userland
+    from mremapctl.backends.vm.arch import get_arch, parse_page_size
 
+    target = get_arch(arch)
     with Output().progress("vm") as progress:
-        booted = vm.get(kernel, progress=progress.say)
-    click.echo(f"ready: {booted.release} ({booted.package}, {booted.transport}) in {booted.directory}")
+        booted = vm.get(kernel, progress=progress.say, arch=target.name, page_size=parse_page_size(page_size))
+        ul = None if target.host_userland else userland.prepare(vm.cache_dir(), progress.say)
+    click.echo(
+        f"ready: {booted.release} ({booted.packages}; {booted.describe}, {booted.transport}) in {booted.directory}"
+    )
+    if ul is not None:
+        click.echo(f"ready: the guest's userland, {ul.describe}, in {ul.root}")
 
 
 @vm_cmd.command("clean")

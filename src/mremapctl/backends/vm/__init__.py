@@ -22,7 +22,7 @@ from mremapctl.backends.vm.errors import (
     VMError,
 )
 from mremapctl.backends.vm.kernels import Kernel, available, cached_kernels, clean, fetch, get, resolve
-from mremapctl.backends.vm.prereq import check_prerequisites
+from mremapctl.backends.vm.prereq import check_arch, check_prerequisites
 from mremapctl.backends.vm.qemu import GuestResult, run_in_kernel
 from mremapctl.backends.vm.versions import KernelPackage
 
@@ -40,6 +40,7 @@ __all__ = [
     "available",
     "cache_dir",
     "cached_kernels",
+    "check_arch",
     "check_prerequisites",
     "clean",
     "fetch",

@@ -8,6 +8,7 @@ The mirror URLs are taken from the host's own Debian sources unless overridden.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -115,15 +116,23 @@ def _quote(value: str) -> str:
 
 
 class PrivateApt:
-    """apt-get/apt lists confined to `root`, for amd64 kernels from several Debian suites."""
+    """apt-get/apt lists confined to `root`, for one architecture's packages from several Debian suites."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, arch: str = "amd64") -> None:
         self.root = root
+        self.arch = arch
         self.conf = root / "apt.conf"
         self.lists = root / "state" / "lists"
         self.stamp = root / "state" / "updated"
         self.failed = root / "state" / "update-failed"
-        self.index = root / "state" / "kernel-index.json"
+        self.index = self.index_path(KERNEL_PREFIXES)
+
+    def index_path(self, prefixes: Sequence[str]) -> Path:
+        """Where the records of one set of name prefixes are cached (kernels, or a userland's packages)."""
+        name = (
+            "kernel" if tuple(prefixes) == KERNEL_PREFIXES else hashlib.sha256(repr(prefixes).encode()).hexdigest()[:12]
+        )
+        return self.root / "state" / f"{name}-index.json"
 
     def write_config(self, mirrors: Optional[Tuple[str, str]] = None) -> None:
         """Create the folders, sources and apt.conf (cheap; rewritten on every update)."""
@@ -136,7 +145,7 @@ class PrivateApt:
         lines = []
         for suite, which in SUITES:
             uri = security if which == "security" else main
-            lines.append(f"deb [arch=amd64 signed-by={KEYRING}] {uri} {suite} main")
+            lines.append(f"deb [arch={self.arch} signed-by={KEYRING}] {uri} {suite} main")
         (self.root / "sources.list").write_text("\n".join(lines) + "\n")
         r = str(self.root)
         settings = {
@@ -150,7 +159,7 @@ class PrivateApt:
             "Dir::Etc::SourceParts": f"{r}/sources.list.d",
             "Dir::Etc::Preferences": f"{r}/preferences",
             "Dir::Etc::PreferencesParts": f"{r}/preferences.d",
-            "APT::Architecture": "amd64",
+            "APT::Architecture": self.arch,
             "Acquire::Languages": "none",
             "Acquire::GzipIndexes": "false",
             "Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled": "false",
@@ -159,7 +168,7 @@ class PrivateApt:
             "Acquire::Retries": "2",
         }
         body = "".join(f"{k} {_quote(v)};\n" for k, v in settings.items())
-        body += 'APT::Architectures { "amd64"; };\n'
+        body += f'APT::Architectures {{ "{self.arch}"; }};\n'
         (self.conf).write_text(body)
 
     def _apt(
@@ -241,25 +250,28 @@ class PrivateApt:
             return True
 
     def stanzas(self, prefixes: Sequence[str] = KERNEL_PREFIXES) -> List[Stanza]:
-        """Every record whose package name starts with one of `prefixes` (each `linux-…`), across all suites' lists.
+        """Every record whose package name starts with one of `prefixes`, across all suites' lists.
 
-        Cached in a small index until the next update: the lists are ~300 MB.
+        Cached in a small index per set of prefixes until the next update: the lists are ~300 MB.
         """
         key = [list(prefixes), [[p.name, p.stat().st_mtime_ns] for p in sorted(self.lists.glob("*_Packages"))]]
+        index = self.index_path(prefixes)
         try:
-            saved = json.loads(self.index.read_text())
+            saved = json.loads(index.read_text())
             if saved["key"] == key:
                 return [Stanza(*row) for row in saved["stanzas"]]
         except (OSError, ValueError, KeyError, TypeError):
             pass
         found = self._scan(tuple(prefixes))
         if self.lists.is_dir():
-            write_atomic(self.index, json.dumps({"key": key, "stanzas": [astuple(s) for s in found]}).encode())
+            write_atomic(index, json.dumps({"key": key, "stanzas": [astuple(s) for s in found]}).encode())
         return found
 
     def _scan(self, prefixes: Tuple[str, ...]) -> List[Stanza]:
         """Scan the Packages files as bytes with find(): decoding 300 MB would cost seconds."""
-        key = b"\nPackage: linux-"  # every kernel package name starts so (KERNEL_PREFIXES)
+        first, last = min(prefixes), max(prefixes)
+        common = next((i for i, (a, b) in enumerate(zip(first, last)) if a != b), min(len(first), len(last)))
+        key = ("\nPackage: " + first[:common]).encode()  # every wanted record starts so
         wanted = tuple(("\nPackage: " + p).encode() for p in prefixes)
         found: List[Stanza] = []
         for path in sorted(self.lists.glob("*_Packages")):
@@ -285,22 +297,31 @@ class PrivateApt:
 
     def download(self, package: str, version: str, dest: Path, progress: Optional[Progress] = None) -> Path:
         """`apt-get download package=version` into `dest`; return the .deb path (nothing left on failure)."""
+        return self.download_all([(package, version)], dest, progress)[0]
+
+    def download_all(
+        self, wanted: Sequence[Tuple[str, str]], dest: Path, progress: Optional[Progress] = None
+    ) -> List[Path]:
+        """Several (package, version) .debs in one apt-get call (each call reads all the lists: ~2 s);
+        their paths in order, or MirrorUnavailable and none of them left."""
         self.write_config()
         dest.mkdir(parents=True, exist_ok=True)
-        for old in dest.glob(f"{package}_*"):
-            old.unlink()
+
+        def remove() -> None:
+            for package, _ in wanted:
+                for part in dest.glob(f"{package}_*"):
+                    part.unlink(missing_ok=True)
+
+        remove()
         try:
-            rc, out = self._apt("apt-get", "download", f"{package}={version}", cwd=dest, progress=progress)
+            rc, out = self._apt("apt-get", "download", *(f"{p}={v}" for p, v in wanted), cwd=dest, progress=progress)
         except BaseException:
-            for part in dest.glob(f"{package}_*"):
-                part.unlink(missing_ok=True)
+            remove()
             raise
-        debs = sorted(dest.glob(f"{package}_*.deb"))
-        if rc != 0 or not debs:
-            for part in dest.glob(f"{package}_*"):
-                part.unlink(missing_ok=True)
+        debs = [sorted(dest.glob(f"{package}_*.deb")) for package, _ in wanted]
+        if rc != 0 or not all(debs):
+            remove()
             tail = [ln for ln in out.splitlines() if ln.startswith(("E:", "Err:"))]
-            raise MirrorUnavailable(
-                f"apt-get download {package}={version} failed: " + (tail[0] if tail else out.strip()[-200:])
-            )
-        return debs[0]
+            names = " ".join(f"{p}={v}" for p, v in wanted)
+            raise MirrorUnavailable(f"apt-get download {names} failed: " + (tail[0] if tail else out.strip()[-200:]))
+        return [found[0] for found in debs]

@@ -14,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence
 
+from mremapctl.backends.vm.qemu import GuestResult
 from mremapctl.errors import Unavailable
 from mremapctl.lab import Lab
 from mremapctl.primitives import RunOptions
@@ -34,16 +35,28 @@ def _import_paths() -> List[str]:
 
 
 class VmBackend:
-    name = "vm"
-    page_size = 4096
+    """A real Debian kernel of `arch` (None: this machine's) and `page_size` ("16K"; None: 4K) under qemu.
 
-    def __init__(self, kernel: str, progress: Optional[Callable[[str], None]] = None) -> None:
+    Runs carry the guest's page size: scenarios are built for it, and the guest reports it.
+    """
+
+    name = "vm"
+
+    def __init__(
+        self,
+        kernel: str,
+        progress: Optional[Callable[[str], None]] = None,
+        arch: Optional[str] = None,
+        page_size: Optional[str] = None,
+    ) -> None:
         from mremapctl.backends import vm
+        from mremapctl.backends.vm.arch import get_arch, parse_page_size
 
         self.progress = progress
-        self.booted = vm.get(kernel, progress)
+        self.booted = vm.get(kernel, progress, arch=get_arch(arch).name, page_size=parse_page_size(page_size))
         self.kernel = self.booted.release
         self.kernel_version = self.booted.upstream  # Debian's 6.1.0-57-amd64 is Linux 6.1.192
+        self.page_size = self.booted.page_size
         self.lab = Lab()
 
     def run(self, scenario: Scenario, options: Optional[RunOptions] = None) -> Run:
@@ -51,35 +64,51 @@ class VmBackend:
 
     def run_batch(self, scenarios: Sequence[Scenario], options: Optional[RunOptions] = None) -> List[Run]:
         """Run every scenario in one boot of the kernel."""
-        from mremapctl.backends import vm
         from mremapctl.documents import runs_from_json
 
         options = options or RunOptions()
-        folder = Path(tempfile.mkdtemp(prefix="mremapctl-batch-"))
-        try:
-            batch = folder / "batch.json"
-            batch.write_text(
-                json.dumps(
-                    {
-                        "scenarios": [dump_scenario(s) for s in scenarios],
-                        "options": asdict(options),
-                    }
-                )
-            )
-            argv = [sys.executable, "-m", "mremapctl", "batch", str(batch)]
-            timeout = 60 + GUEST_SECONDS_PER_SCENARIO * len(scenarios) + options.timeout
-            keep = [str(folder), *_import_paths()]
-            result = vm.run_in_kernel(self.booted, argv, cwd=folder, timeout=timeout, keep=keep, progress=self.progress)
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+        request = json.dumps({"scenarios": [dump_scenario(s) for s in scenarios], "options": asdict(options)})
+        timeout = 60 + GUEST_SECONDS_PER_SCENARIO * len(scenarios) + options.timeout
+        if self.booted.target.host_userland:
+            result = self._run_host(request, timeout)
+        else:
+            result = self._run_userland(request, timeout)
         if result.returncode != 0:
             why = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or [result.console_tail[-200:]]
             raise Unavailable(f"the run inside {result.kernel_release} failed (exit {result.returncode}): {why[0]}")
         runs = runs_from_json(json.loads(result.stdout))
         for run in runs:
             run.backend = "vm"
-            run.notes.insert(
-                0, f"vm: Debian {result.package} (Linux {self.booted.upstream}) under qemu, {result.seconds:.1f} s"
-            )
+            run.notes.insert(0, self._note(result))
             run.kernel_version = run.kernel_version or self.booted.upstream
         return runs
+
+    def _note(self, result: GuestResult) -> str:
+        """What was booted and how: the package(s), architecture and page size, the emulator, the userland."""
+        k = self.booted
+        line = f"vm: Debian {k.packages} {k.version} (Linux {k.upstream}, {k.describe}) under {k.target.qemu}"
+        if result.userland:
+            line += f" with {result.userland}"
+        return f"{line}, {result.seconds:.1f} s"
+
+    def _run_host(self, request: str, timeout: float) -> GuestResult:
+        """amd64: this Python and this source tree, seen through the host's root."""
+        from mremapctl.backends import vm
+
+        folder = Path(tempfile.mkdtemp(prefix="mremapctl-batch-"))
+        try:
+            (folder / "batch.json").write_text(request)
+            argv = [sys.executable, "-m", "mremapctl", "batch", str(folder / "batch.json")]
+            keep = [str(folder), *_import_paths()]
+            return vm.run_in_kernel(self.booted, argv, cwd=folder, timeout=timeout, keep=keep, progress=self.progress)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _run_userland(self, request: str, timeout: float) -> GuestResult:
+        """arm64: the guest's Python runs the zipapp of this source tree from its initramfs."""
+        from mremapctl.backends import vm
+        from mremapctl.backends.vm.pyz import GUEST_PYZ
+
+        argv = ["python3", GUEST_PYZ, "batch", "batch.json"]
+        inputs = {"batch.json": request.encode()}
+        return vm.run_in_kernel(self.booted, argv, timeout=timeout, inputs=inputs, progress=self.progress)

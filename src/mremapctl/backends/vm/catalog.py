@@ -9,7 +9,7 @@ virtiofs (built in) instead of 9p (modules).
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, NamedTuple, Optional, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from mremapctl.backends.vm.versions import (
     NO_9P_FLAVOURS,
@@ -106,18 +106,21 @@ def bootable(pkg: KernelPackage) -> bool:
     return pkg.flavour not in NO_9P_FLAVOURS
 
 
-def rows(packages: Iterable[KernelPackage], every: bool = False) -> List[KernelPackage]:
-    """What `vm list` shows, newest first: the newest plain amd64 kernel of each series, or with
-    `every` one row per release (signed and -unsigned names of one kernel are one row)."""
-    best: Dict[str, List[KernelPackage]] = {}
+def rows(
+    packages: Iterable[KernelPackage], every: bool = False, flavours: Sequence[str] = (PLAIN_FLAVOUR,)
+) -> List[KernelPackage]:
+    """What `vm list` shows, newest first: the newest kernel of each series in each plain flavour
+    (amd64; arm64 and arm64-16k), or with `every` one row per release (signed and -unsigned names
+    of one kernel are one row)."""
+    best: Dict[Tuple[str, str], List[KernelPackage]] = {}
     for p in packages:
         if every:
-            best.setdefault(p.release, []).append(p)
-        elif p.flavour == PLAIN_FLAVOUR:
-            best.setdefault(p.series, []).append(p)
+            best.setdefault((p.release, ""), []).append(p)
+        elif p.flavour in flavours:
+            best.setdefault((p.series, p.flavour), []).append(p)
     chosen = newest_first(newest_first(group)[0] for group in best.values())
-    # newest first by upstream (a Debian rebuild of an older release sorts with its release)
-    return sorted(chosen, key=lambda p: numbers(p.upstream), reverse=True)
+    # newest first by upstream (a Debian rebuild of an older release sorts with its release), page sizes in order
+    return sorted(chosen, key=lambda p: (numbers(p.upstream), -p.page_size), reverse=True)
 
 
 def note(pkg: KernelPackage, virtiofs_ok: Optional[bool] = None) -> str:

@@ -6,9 +6,11 @@ exists so tests can check the writer against the format, field by field.
 
 from __future__ import annotations
 
+import os
 import stat
 from dataclasses import dataclass
-from typing import Iterable, List
+from pathlib import Path
+from typing import Collection, Iterable, List
 
 MAGIC = b"070701"
 TRAILER = "TRAILER!!!"
@@ -41,6 +43,27 @@ def symlink(name: str, target: str) -> Entry:
 
 def chardev(name: str, major: int, minor: int, perm: int = 0o600) -> Entry:
     return Entry(name, stat.S_IFCHR | perm, b"", major, minor)
+
+
+def tree(root: Path, skip: Collection[str] = ()) -> List[Entry]:
+    """Entries for every folder, file and symlink under root, parents first (hard links become copies)."""
+    out: List[Entry] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        here = Path(dirpath)
+        for name in sorted(dirnames) + sorted(filenames):
+            path = here / name
+            rel = path.relative_to(root).as_posix()
+            if rel in skip:
+                continue
+            st = path.lstat()
+            if stat.S_ISLNK(st.st_mode):
+                out.append(symlink(rel, os.readlink(path)))
+            elif stat.S_ISDIR(st.st_mode):
+                out.append(directory(rel, stat.S_IMODE(st.st_mode)))
+            elif stat.S_ISREG(st.st_mode):
+                out.append(regular(rel, path.read_bytes(), stat.S_IMODE(st.st_mode)))
+    return out
 
 
 def _pad(n: int) -> bytes:

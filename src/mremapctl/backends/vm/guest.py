@@ -1,9 +1,10 @@
 """Write the per-run scripts the guest executes: guest.sh (as PID 1) and cmd.sh (in the chroot).
 
 guest.sh finishes the mounts (proc, sys, dev, fresh tmpfs on /tmp and /run with the
-working folder bound back), then chroots into the host's root and runs cmd.sh there
-with a clean environment, its stdout/stderr/exit status going to files in the run
-folder: byte-exact, without the serial line's CR/LF mangling or kernel messages.
+working folder bound back), then chroots into the host's root (amd64) or stays in the
+initramfs's own userland (arm64) and runs cmd.sh there with a clean environment, its
+stdout/stderr/exit status going to files in the run folder: byte-exact, without the serial
+line's CR/LF mangling or kernel messages.
 """
 
 from __future__ import annotations
@@ -19,9 +20,20 @@ from typing import Dict, List, Mapping, Optional, Sequence
 GUEST_RUN_DIR = "/run/mremapctl-vm"  # where the run folder appears inside the chroot
 FRESH_DIRS = ("/tmp", "/run")  # replaced by an empty tmpfs in the guest
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
-# 2 MiB huge pages reserved before the command runs, so hugetlb experiments work in every
-# kernel (the bundled lessons need 2 at most; 32 MiB of the guest's 1 GiB)
-HUGEPAGES = 16
+USERLAND_PATH = "/usr/bin:/bin"  # the arm64 initramfs userland's
+# Huge pages reserved before the command runs, so hugetlb experiments work in every kernel:
+# 32 MiB of them (16 of 2 MiB; the bundled lessons need 2 at most), and at least 4 where a
+# huge page is bigger (32 MiB with 16K pages: 128 MiB of the guest's 1 GiB).
+HUGEPAGE_BUDGET_KB = 32768
+MIN_HUGEPAGES = 4
+
+
+def hugepages_for(hugepage_kb: int) -> int:
+    """How many huge pages the guest reserves when a huge page is `hugepage_kb` KiB."""
+    return max(MIN_HUGEPAGES, HUGEPAGE_BUDGET_KB // hugepage_kb)
+
+
+HUGEPAGES = hugepages_for(2048)  # on amd64 and 4K arm64
 _NAME_OK = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -109,34 +121,45 @@ def kept_paths(cwd: str, argv0: str, keep: Sequence[str] = ()) -> List[str]:
     return out
 
 
-def guest_script(kept: Sequence[str]) -> str:
-    """guest.sh: sourced by /init with $bb = busybox, the host at /host and the run folder at /share."""
+def _hugepages_line(root: str) -> str:
+    """Shell that reserves hugepages_for(the guest's huge page size); hugetlb says unavailable if it fails."""
+    return (
+        f"hp=$($bb awk '/^Hugepagesize:/ {{print $2}}' {root}/proc/meminfo); "
+        f'n=$(({HUGEPAGE_BUDGET_KB} / ${{hp:-2048}})); [ "$n" -lt {MIN_HUGEPAGES} ] && n={MIN_HUGEPAGES}; '
+        f"echo $n > {root}/proc/sys/vm/nr_hugepages 2>/dev/null || :"
+    )
+
+
+def guest_script(kept: Sequence[str], root: str = "/host") -> str:
+    """guest.sh: sourced by /init with $bb = busybox and the run folder at /share; the command's root
+    is the host's at /host (amd64), or the initramfs itself (root "": arm64, /init mounted proc, sys, dev)."""
     q = shlex.quote
-    lines = [
-        "# written by mremapctl for one run",
-        "$bb mount -t proc proc /host/proc",
-        f"echo {HUGEPAGES} > /host/proc/sys/vm/nr_hugepages 2>/dev/null || :  # hugetlb then says unavailable",
-        "$bb mount -t sysfs sysfs /host/sys",
-        "$bb mount -t devtmpfs devtmpfs /host/dev",
-        "$bb mkdir -p /host/dev/pts /host/dev/shm",
-        "$bb mount -t devpts -o gid=5,mode=620 devpts /host/dev/pts",
-        "$bb mount -t tmpfs -o mode=1777 tmpfs /host/dev/shm",
+    lines = ["# written by mremapctl for one run"]
+    if root:
+        lines.append(f"$bb mount -t proc proc {root}/proc")
+    lines.append(_hugepages_line(root))
+    if root:
+        lines += [f"$bb mount -t sysfs sysfs {root}/sys", f"$bb mount -t devtmpfs devtmpfs {root}/dev"]
+    lines += [
+        f"$bb mkdir -p {root}/dev/pts {root}/dev/shm",
+        f"$bb mount -t devpts -o gid=5,mode=620 devpts {root}/dev/pts",
+        f"$bb mount -t tmpfs -o mode=1777 tmpfs {root}/dev/shm",
         "$bb ip link set lo up 2>/dev/null || :",
     ]
     for i, path in enumerate(kept):
         lines += [
             f"$bb mkdir -p /keep/{i}",
-            f"$bb mount -o bind {q('/host' + path)} /keep/{i} || fail {q('cannot bind ' + path)}",
+            f"$bb mount -o bind {q(root + path)} /keep/{i} || fail {q('cannot bind ' + path)}",
         ]
     for d in FRESH_DIRS:
         mode = "1777" if d == "/tmp" else "755"
-        lines.append(f"$bb mount -t tmpfs -o mode={mode} tmpfs /host{d}")
+        lines.append(f"$bb mount -t tmpfs -o mode={mode} tmpfs {root}{d}")
     for i, path in enumerate(kept):
-        lines += [f"$bb mkdir -p {q('/host' + path)}", f"$bb mount -o move /keep/{i} {q('/host' + path)}"]
+        lines += [f"$bb mkdir -p {q(root + path)}", f"$bb mount -o move /keep/{i} {q(root + path)}"]
     lines += [
-        f"$bb mkdir -p /host{GUEST_RUN_DIR}",
-        f"$bb mount -o bind /share /host{GUEST_RUN_DIR}",
-        f"$bb env -i $bb chroot /host /bin/sh {GUEST_RUN_DIR}/cmd.sh </dev/null >/share/stdout 2>/share/stderr",
+        f"$bb mkdir -p {root}{GUEST_RUN_DIR}",
+        f"$bb mount -o bind /share {root}{GUEST_RUN_DIR}",
+        f"$bb env -i $bb chroot {root or '/'} /bin/sh {GUEST_RUN_DIR}/cmd.sh </dev/null >/share/stdout 2>/share/stderr",
         "echo $? > /share/status.tmp && $bb mv /share/status.tmp /share/status",
     ]
     return "\n".join(lines) + "\n"
@@ -154,10 +177,24 @@ def command_script(argv: Sequence[str], cwd: str, env: Mapping[str, str]) -> str
     return "\n".join(lines) + "\n"
 
 
+def write_userland_run_files(run_dir: Path, argv: Sequence[str], env: Optional[Mapping[str, str]]) -> None:
+    """guest.sh and cmd.sh for a guest that runs its own userland (arm64): the run folder is the
+    working folder, the environment is the userland's, not the host's."""
+    if not argv:
+        raise ValueError("argv must name a program")
+    extra = dict(env or {})
+    bad = [name for name in extra if not _NAME_OK.match(name)]
+    if bad:
+        raise ValueError(f"environment variable name not usable in the guest: {bad[0]!r}")
+    env_out = {"PATH": USERLAND_PATH, "HOME": "/root", "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", **extra}
+    (run_dir / "guest.sh").write_text(guest_script([], root=""))
+    (run_dir / "cmd.sh").write_text(command_script(argv, GUEST_RUN_DIR, env_out))
+
+
 def write_run_files(
     run_dir: Path, argv: Sequence[str], cwd: str, env: Optional[Mapping[str, str]], keep: Sequence[str] = ()
 ) -> None:
-    """Put guest.sh and cmd.sh in the run folder the guest mounts."""
+    """Put guest.sh and cmd.sh in the run folder the guest mounts (the host's root is the guest's)."""
     if not argv:
         raise ValueError("argv must name a program")
     env_out = guest_env(argv[0], env, cwd)

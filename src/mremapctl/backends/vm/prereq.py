@@ -10,15 +10,18 @@ import os
 import shutil
 import struct
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from mremapctl.backends.vm.errors import PrerequisiteError
 
 BUSYBOX_ENV = "MREMAPCTL_VM_BUSYBOX"
 
 ALL_TOOLS = ("qemu-system-x86_64", "busybox", "zstd", "xz", "apt-get")
+# arm64 guests boot Debian's arm64 busybox and Python (unpacked with dpkg-deb), not the host's
+ARM64_TOOLS = ("qemu-system-aarch64", "xz", "apt-get", "dpkg-deb")
 # the line we always suggest; xz-utils is added only when xz itself is missing
 BASE_INSTALL = ("qemu-system-x86", "busybox-static", "zstd")
+ARM64_INSTALL = ("qemu-system-arm",)
 
 Which = Callable[[str], Optional[str]]
 
@@ -76,14 +79,19 @@ def missing_tools(
     return missing
 
 
-def install_hint(missing: Sequence[str]) -> str:
+def tools_for(arch: str) -> Tuple[str, ...]:
+    """The host tools a guest of Debian architecture `arch` needs."""
+    return ARM64_TOOLS if arch == "arm64" else ALL_TOOLS
+
+
+def install_hint(missing: Sequence[str], arch: str = "amd64") -> str:
     """One line saying what is missing and which apt packages bring it."""
-    if "apt-get" in missing:
+    if "apt-get" in missing or "dpkg-deb" in missing:
         return "vm backend needs apt-get (a Debian-like host) to download Debian kernels; missing: " + ", ".join(
             missing
         )
     names = [("static busybox" if t == "busybox" else t) for t in missing]
-    pkgs = list(BASE_INSTALL) + (["xz-utils"] if "xz" in missing else [])
+    pkgs = list(ARM64_INSTALL if arch == "arm64" else BASE_INSTALL) + (["xz-utils"] if "xz" in missing else [])
     return f"vm backend needs {', '.join(names)}: apt-get install {' '.join(pkgs)}"
 
 
@@ -94,3 +102,10 @@ def check_prerequisites(
     missing = missing_tools(tools, which, busybox)
     if missing:
         raise PrerequisiteError(install_hint(missing))
+
+
+def check_arch(arch: str) -> None:
+    """check_prerequisites for a guest of Debian architecture `arch`."""
+    missing = missing_tools(tools_for(arch))
+    if missing:
+        raise PrerequisiteError(install_hint(missing, arch))

@@ -59,7 +59,7 @@ def select(release: str) -> Callable[[str], Optional[str]]:
     return pick
 
 
-def check_config(config_text: str, package: str, transport: str = "9p") -> None:
+def check_config(config_text: str, package: str, transport: str = "9p", plain: str = "amd64") -> None:
     """Refuse a kernel that cannot mount the host over its transport, naming what it lacks."""
     have = dict(re.findall(r"^(CONFIG_\w+)=(\S+)$", config_text, re.M))
     if transport == "9p":
@@ -69,7 +69,7 @@ def check_config(config_text: str, package: str, transport: str = "9p") -> None:
     if lacking:
         raise UnsupportedKernel(
             f"{package} lacks {', '.join(lacking)} (needed to share the host's files "
-            f"over {'virtio-9p' if transport == '9p' else 'virtiofs'}); use the plain amd64 flavour"
+            f"over {'virtio-9p' if transport == '9p' else 'virtiofs'}); use the plain {plain} flavour"
         )
 
 
@@ -98,6 +98,14 @@ def _boot_image(target: Path, config_text: Optional[str], progress: Optional[Pro
         vmlinux.unlink()
 
 
+def _check_arm64_image(vmlinuz: Path, package: str) -> None:
+    """Debian's arm64 vmlinuz is the plain Image (EFI stub, not compressed), which qemu boots as is."""
+    with open(vmlinuz, "rb") as f:
+        head = f.read(64)
+    if head[0x38:0x3C] != b"ARMd":
+        raise UnsupportedKernel(f"{package}: vmlinuz is not an arm64 Image (no ARMd magic at 0x38)")
+
+
 def unpack(debs: Sequence[Path], pkg: KernelPackage, target: Path, progress: Optional[Progress]) -> str:
     """Extract, check and prepare a kernel folder from its .deb files; return the transport ("9p" or "virtiofs")."""
     for deb in debs:
@@ -113,9 +121,12 @@ def unpack(debs: Sequence[Path], pkg: KernelPackage, target: Path, progress: Opt
     config_text = config.read_text(errors="replace") if config.exists() else None
     transport = "virtiofs" if pkg.needs_virtiofs else "9p"
     if config_text is not None:
-        check_config(config_text, pkg.package, transport)
+        check_config(config_text, pkg.package, transport, pkg.arch)
     _decompress_modules(target / "modules")
-    _boot_image(target, config_text, progress)
+    if pkg.arch == "arm64":
+        _check_arm64_image(target / "vmlinuz", pkg.package)
+    else:
+        _boot_image(target, config_text, progress)
     return transport
 
 

@@ -12,14 +12,16 @@ from dataclasses import dataclass, replace
 from functools import cmp_to_key
 from typing import Iterable, List, Optional, Tuple
 
+from mremapctl.backends.vm.arch import of_flavour
 from mremapctl.backends.vm.errors import KernelNotFound, UnsupportedKernel
 
-_NAME = re.compile(r"^linux-image-(?P<abi>\d+\.\d+\S*?)-(?P<flavour>(?:cloud-|rt-)?amd64)(?P<unsigned>-unsigned)?$")
+# amd64; arm64 with 4K pages, arm64-16k with 16K pages; cloud- and rt- variants of each
+_FLAVOUR = r"(?P<flavour>(?:cloud-|rt-)?(?:amd64|arm64(?:-16k)?))"
+_NAME = re.compile(r"^linux-image-(?P<abi>\d+\.\d+\S*?)-" + _FLAVOUR + r"(?P<unsigned>-unsigned)?$")
 # From 6.19 Debian splits a kernel: linux-image-R is a small metapackage, the kernel is in
 # linux-binary-R, the modules in linux-modules-R, config and modules.builtin in linux-base-R.
 _PART = re.compile(
-    r"^linux-(?P<kind>binary|modules|base)-(?P<unsigned>unsigned-)?(?P<abi>\d+\.\d+\S*?)"
-    r"-(?P<flavour>(?:cloud-|rt-)?amd64)$"
+    r"^linux-(?P<kind>binary|modules|base)-(?P<unsigned>unsigned-)?(?P<abi>\d+\.\d+\S*?)-" + _FLAVOUR + "$"
 )
 NO_9P_FLAVOURS = {"cloud-amd64": "the cloud flavour has no 9p (CONFIG_NET_9P is not set)"}
 PLAIN_FLAVOUR = "amd64"
@@ -33,7 +35,7 @@ class KernelPackage:
     version: str  # Debian version, 5.10.262-1
     upstream: str  # 5.10.262 (7.3-rc7 for a release candidate)
     release: str  # what `uname -r` will say: 5.10.0-46-amd64
-    flavour: str  # amd64, cloud-amd64, rt-amd64
+    flavour: str  # amd64, cloud-amd64, rt-amd64, arm64, arm64-16k, ...
     unsigned: bool
     suite: str = ""
     size: int = 0  # download size in bytes of everything fetched, 0 if unknown
@@ -49,6 +51,16 @@ class KernelPackage:
     def series(self) -> str:
         """major.minor, e.g. "6.18"."""
         return ".".join(str(n) for n in numbers(self.upstream)[:2])
+
+    @property
+    def arch(self) -> str:
+        """Debian's architecture name: amd64 or arm64."""
+        return of_flavour(self.flavour)[0].name
+
+    @property
+    def page_size(self) -> int:
+        """The kernel's base page size: 16384 for the arm64-16k flavour, else 4096."""
+        return of_flavour(self.flavour)[1]
 
     @property
     def needs_virtiofs(self) -> bool:
@@ -115,7 +127,7 @@ def numbers(upstream: str) -> Tuple[int, ...]:
 def make_package(
     package: str, version: str, suite: str = "", size: int = 0, cached: bool = False
 ) -> Optional[KernelPackage]:
-    """A KernelPackage from a name and version, or None if it is not a versioned amd64 image."""
+    """A KernelPackage from a name and version, or None if it is not a versioned kernel image."""
     parsed = parse_name(package)
     if parsed is None:
         return None
@@ -204,7 +216,7 @@ def _refuse_flavour(pkg: KernelPackage, plain: List[KernelPackage]) -> Unsupport
     return UnsupportedKernel(f"{pkg.package}: {reason}, which the vm backend needs to share files{hint}")
 
 
-def _by_version(spec: str, plain: List[KernelPackage]) -> KernelPackage:
+def _by_version(spec: str, plain: List[KernelPackage], flavour: str) -> KernelPackage:
     """The newest plain package of a series ("6.18") or point release ("6.18.5"); else say what exists."""
     want = numbers(spec)
     matches = [p for p in plain if numbers(p.upstream)[: len(want)] == want]
@@ -213,9 +225,9 @@ def _by_version(spec: str, plain: List[KernelPackage]) -> KernelPackage:
     series = [p for p in plain if p.series == spec_series(spec)]
     if len(want) > 2 and series:
         have = sorted({p.upstream for p in series}, key=numbers)
-        raise KernelNotFound(f"no Debian amd64 kernel {spec}; for {spec_series(spec)} Debian has {', '.join(have)}")
+        raise KernelNotFound(f"no Debian {flavour} kernel {spec}; for {spec_series(spec)} Debian has {', '.join(have)}")
     have = sorted({p.series for p in plain}, key=numbers)
-    raise KernelNotFound(f"no Debian amd64 kernel {spec} is available; available: {', '.join(have) or 'none'}")
+    raise KernelNotFound(f"no Debian {flavour} kernel {spec} is available; available: {', '.join(have) or 'none'}")
 
 
 def spec_series(spec: str) -> str:
@@ -223,23 +235,30 @@ def spec_series(spec: str) -> str:
     return ".".join(spec.split(".")[:2])
 
 
-def resolve(spec: str, packages: Iterable[KernelPackage]) -> KernelPackage:
+def resolve(spec: str, packages: Iterable[KernelPackage], flavour: str = PLAIN_FLAVOUR) -> KernelPackage:
     """The package a spec means.
 
     spec is "5.10" (newest 5.10.x), "5.10.262" (newest build of that release), a
     release such as "5.10.0-46-amd64", or a package name (of a split kernel, any of its
-    parts too). Version specs consider only the plain amd64 flavour (cloud lacks 9p, rt
-    is a different scheduler).
+    parts too). Version specs consider only the plain `flavour` (amd64, arm64 or arm64-16k:
+    cloud lacks 9p, rt is a different scheduler).
     """
     pkgs = list(packages)
-    plain = [p for p in pkgs if p.flavour == PLAIN_FLAVOUR]
+    plain = [p for p in pkgs if p.flavour == flavour]
     spec = spec.strip()
     if re.fullmatch(r"\d+\.\d+(?:\.\d+)?", spec):
-        return _by_version(spec, plain)
+        return _by_version(spec, plain, flavour)
     names = {spec, f"linux-image-{spec}", f"linux-image-{spec}-unsigned"}
     matches = [p for p in pkgs if p.package in names or names.intersection(p.parts)]
     if not matches:
-        raise KernelNotFound(f"no Debian kernel package matches {spec!r} (try a version such as 5.10 or 6.1)")
+        named = re.search(_FLAVOUR + r"(?:-unsigned)?$", spec)
+        other = of_flavour(named.group("flavour"))[0].name if named else None
+        hint = (
+            f"; it names an {other} kernel: add --arch {other}"
+            if other not in (None, of_flavour(flavour)[0].name)
+            else ""
+        )
+        raise KernelNotFound(f"no Debian kernel package matches {spec!r} (try a version such as 5.10 or 6.1){hint}")
     best = newest_first(matches)[0]
     if best.flavour in NO_9P_FLAVOURS:
         raise _refuse_flavour(best, plain)
