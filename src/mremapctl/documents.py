@@ -103,6 +103,7 @@ def run_json(run: Run) -> Dict[str, Any]:
         lab={"start": hex(run.lab_start), "end": hex(run.lab_end)},
         kernel=run.kernel,
         kernel_version=run.kernel_version,
+        arch=run.arch,
         model=asdict(run.model) if run.model else None,
         page_size=run.page_size,
         steps=[step_json(s) for s in run.steps],
@@ -184,6 +185,7 @@ def run_from_json(data: Dict[str, Any]) -> Run:
     run.notes = list(data.get("notes", []))
     run.failure = data.get("failure")
     run.kernel_version = data.get("kernel_version")
+    run.arch = data.get("arch")
     run.model = ModelInfo(**data["model"]) if data.get("model") else None
     return run
 

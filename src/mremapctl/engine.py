@@ -97,12 +97,12 @@ class Engine:
                 step.op,
                 f"{step.op} (needs region {missing[0]})",
                 status=SKIPPED,
-                expect=S.expected_for(step.expect, self.machine.version),
+                expect=S.expected_for(step.expect, self.machine.version, self.page),
                 note=f"skipped: region {missing[0]!r} was not created",
             )
         handler = getattr(self, "do_" + step.op)
         result: StepResult = handler(index, step)
-        result.expect = S.expected_for(step.expect, self.machine.version)
+        result.expect = S.expected_for(step.expect, self.machine.version, self.page)
         if not result.ok and step.defines:
             self.failed.add(step.defines)
         return result

@@ -25,6 +25,7 @@ class Kind:
     has_object: bool = False  # a backing object another region can map (same_as)
     huge_option: bool = False  # `hugetlb = true` applies (MFD_HUGETLB / MAP_HUGETLB)
     relocated: bool = False  # made by the kernel elsewhere, then moved into the lab
+    kernel_size: Optional[str] = None  # the kernel's choice of size: "code" (the vDSO's, in pages) or "page"
     fillable: bool = True  # False: the kernel owns the contents (code, ring headers)
     anonymous: bool = False  # mapped with MAP_ANONYMOUS (no file descriptor)
     always_huge: bool = False  # hugetlb memory whatever the step says
@@ -147,6 +148,7 @@ KINDS: Dict[str, Kind] = {
             maps_name="[vdso]",
             default_size=None,
             relocated=True,
+            kernel_size="code",
             fillable=False,
             special=True,
             split_rule="split-refused",
@@ -179,6 +181,7 @@ KINDS: Dict[str, Kind] = {
             maps_name="/[aio]",
             default_size=None,
             relocated=True,
+            kernel_size="page",
             fillable=False,
             special=True,
             kernel_prot=F.PROT_READ | F.PROT_WRITE,

@@ -163,6 +163,7 @@ class Run:
     notes: List[str] = field(default_factory=list)
     failure: Optional[str] = None  # why the run stopped early (child died, time-out)
     kernel_version: Optional[str] = None  # the point release, where ``kernel`` (a Debian ABI name) hides it
+    arch: Optional[str] = None  # Debian's name of the machine's architecture (amd64, arm64)
     model: Optional[ModelInfo] = None
 
     @property

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable, Optional, Tuple
 from mremapctl.backends.base import Backend
 from mremapctl.errors import BadInput, Unavailable
 from mremapctl.lab import LAB_SIZE, Lab
+from mremapctl.platforms import Platform, host_platform, platform
 
 if TYPE_CHECKING:
     from mremapctl.backends.live.runner import LiveBackend
@@ -34,11 +35,9 @@ def open_backend(
     the vm's guest kernel (default: this machine's architecture, 4K pages)."""
     if name not in BACKENDS:
         raise BadInput(f"unknown backend {name!r} (known: {', '.join(BACKENDS)})")
-    if name != "vm" and (arch is not None or page_size is not None):
-        given = "--arch" if arch is not None else "--page-size"
-        raise BadInput(f"{given} chooses the guest kernel of --backend vm, not of --backend {name}")
+    shape = None if arch is None and page_size is None else platform(arch, page_size)
     if name == "sim":
-        return open_sim(kernel, lab_size), None
+        return open_sim(kernel, lab_size, shape), None
     if name == "vm":
         if lab_size != LAB_SIZE:
             raise BadInput("--lab-size applies to the live and sim backends (a vm guest has the default lab)")
@@ -47,6 +46,10 @@ def open_backend(
         from mremapctl.backends.vm.backend import VmBackend
 
         return VmBackend(kernel, progress=progress, arch=arch, page_size=page_size), None
+    if shape is not None and (not sys.platform.startswith("linux") or shape != host_platform()):
+        if name == "live":
+            raise BadInput(f"--backend live runs on this machine ({host_platform().label}), not on {shape.label}")
+        return open_sim(kernel, lab_size, shape), f"{shape.label} is not this machine: simulated"
     if kernel is not None and name == "auto":
         live_version = running_kernel()
         if live_version is None or not _same_series(kernel, live_version):
@@ -78,11 +81,12 @@ def open_live(lab_size: int = LAB_SIZE) -> LiveBackend:
     return LiveBackend(lab_size=lab_size)
 
 
-def open_sim(kernel: Optional[str], lab_size: int = LAB_SIZE) -> SimBackend:
+def open_sim(kernel: Optional[str], lab_size: int = LAB_SIZE, shape: Optional[Platform] = None) -> SimBackend:
+    """A model of ``kernel`` (default: this machine's) on ``shape`` (default: this machine's)."""
     from mremapctl.backends.sim.backend import SimBackend
     from mremapctl.kernel import resolve
 
-    return SimBackend(resolve(kernel, running_kernel()), Lab(size=lab_size))
+    return SimBackend(resolve(kernel, running_kernel()), Lab(size=lab_size), shape)
 
 
 def running_kernel() -> Optional[str]:

@@ -33,7 +33,7 @@ def run_and_show(
     from mremapctl.documents import run_json
 
     if opts.get("show_c"):
-        show_c(make_scenario, opts["lab_size"])
+        show_c(make_scenario, opts["lab_size"], opts.get("page_size"))
     with output.progress("experiment") as progress:
         run = carry_out(opts, make_scenario, read_labels is not None, save, progress.say)
     if not run.failure and not_carried_out:
@@ -122,11 +122,13 @@ def predict(run: Run, scenario: Scenario, lab_size: int) -> None:
         run.notes.extend(model.answers_as.notes)
 
 
-def show_c(make_scenario: Callable[[int], Tuple[Scenario, List[str]]], lab_size: int) -> None:
-    """--show-c: print the experiment as a C program instead of running it."""
+def show_c(make_scenario: Callable[[int], Tuple[Scenario, List[str]]], lab_size: int, page_size: Optional[str]) -> None:
+    """--show-c: print the experiment as a C program for this machine's page size (or --page-size's)
+    instead of running it."""
+    from mremapctl.platforms import parse_page_size
     from mremapctl.render.c_program import c_program
     from mremapctl.units import host_page_size
 
-    page = host_page_size()
+    page = parse_page_size(page_size) or host_page_size()
     print(c_program(make_scenario(page)[0], page, lab=Lab(size=lab_size)), end="")
     sys.exit(0)

@@ -81,7 +81,8 @@ def vm_fetch(kernel: str, arch: Optional[str], page_size: Optional[str]) -> None
     """Download and prepare a kernel (the newest package of that major.minor), and an arm64 guest's userland."""
     from mremapctl.backends import vm
     from mremapctl.backends.vm import userland
-    from mremapctl.backends.vm.arch import get_arch, parse_page_size
+    from mremapctl.backends.vm.arch import get_arch
+    from mremapctl.platforms import parse_page_size
 
     target = get_arch(arch)
     with Output().progress("vm") as progress:

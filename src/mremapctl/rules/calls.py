@@ -141,6 +141,16 @@ RULES = (
         "pages' (7.2; stable 6.12.113, 6.1.191; seen: lo on 6.16.12-7.1.13, none on 6.12.118 and 7.2.13)",
     ),
     Rule(
+        id="arm64-vdso-grew",
+        call="execve",
+        errno=None,
+        since=(6, 12),
+        topics=("vdso", "arm64"),
+        text="on arm64 the vDSO's code is more than 4 KiB: two pages with 4K pages (one with 16K); x86-64's always was",
+        change="seen on Debian's arm64 kernels: one 4K page on 5.10.262 and 6.1.192, two on 6.12.118 "
+        "and later (placed at 6.12, the first seen; no release between was booted)",
+    ),
+    Rule(
         id="aio-ring-dontcopy",
         call="io_setup",
         errno=None,

@@ -317,9 +317,11 @@ RULES = (
     Rule(
         id="perf-split-refused",
         errno="EINVAL",
+        since=(6, 17),
+        backports=((5, 10, 241), (6, 1, 148), (6, 12, 42), (6, 16, 1)),
         text="the perf ring buffer cannot be split: shrink, partial move or partial unmap are refused",
-        change="perf: Prevent VMA split of buffer mappings (mainline 6.16, backported to the stable series: seen on "
-        "Debian's 5.10.262, 6.1.192 and 6.12.118 and on 6.18; the models describe the stable releases here)",
+        change="perf/core: Prevent VMA split of buffer mappings (CVE-2025-38563; 6.17, stable 5.10.241, 6.1.148 and "
+        "6.12.42 by Debian's changelogs, 6.16.1 assumed; seen: arm64 5.10.223 shrinks in place, 5.10.262 refuses)",
     ),
     Rule(
         id="special-move-hook",

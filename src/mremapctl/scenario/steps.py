@@ -15,17 +15,19 @@ from mremapctl.flags import mremap_flag_bits
 from mremapctl.scenario import values as V
 from mremapctl.units import U64_MAX
 
-Expect = Union[str, Tuple[Tuple[str, str], ...]]  # one answer, or (kernel range, answer) pairs
+Expect = Union[str, Tuple[Tuple[str, str], ...]]  # one answer, or (kernel range or page size, answer) pairs
 
 
 def _expect(value: Any) -> Expect:
-    """``"EINVAL"``, or per kernel: ``{ "..5.12" = "EINVAL", "5.13.." = "ok" }`` (ranges inclusive)."""
+    """``"EINVAL"``, or per kernel: ``{ "..5.12" = "EINVAL", "5.13.." = "ok" }`` (ranges inclusive), or
+    per page size: ``{ "16K" = "EINVAL", "4K" = "ok" }``; the first key that matches answers."""
     if isinstance(value, str):
         return value
     if not isinstance(value, dict) or not value:
         raise BadInput(f"expect must be a string or a table of kernel ranges, got {value!r}")
     for key, answer in value.items():
-        parse_range(key)
+        if _page_key(key) is None:
+            parse_range(key)
         if not isinstance(answer, str):
             raise BadInput(f"expect[{key!r}] must be a string, got {answer!r}")
     return tuple(value.items())
@@ -45,11 +47,28 @@ def parse_range(text: str) -> Tuple[Tuple[int, int, int], Tuple[int, int, int]]:
     return first, last
 
 
-def expected_for(expect: Optional[Expect], version: Tuple[int, int, int]) -> Optional[str]:
-    """The answer an ``expect`` gives for one kernel (None: no expectation for it)."""
+def _page_key(key: str) -> Optional[int]:
+    """The page size an expect key names ("16K"), or None for a kernel range."""
+    if "." in key or not key.upper().endswith("K"):
+        return None
+    from mremapctl.platforms import parse_page_size
+
+    try:
+        return parse_page_size(key)
+    except BadInput:
+        raise BadInput(f"bad expect key {key!r}: a kernel range such as 5.13.. or a page size such as 16K") from None
+
+
+def expected_for(expect: Optional[Expect], version: Tuple[int, int, int], page_size: int = 4096) -> Optional[str]:
+    """The answer an ``expect`` gives for one kernel with one page size (None: no expectation for it)."""
     if expect is None or isinstance(expect, str):
         return expect
     for key, answer in expect:
+        page = _page_key(key)
+        if page is not None:
+            if page == page_size:
+                return answer
+            continue
         first, last = parse_range(key)
         if first <= version <= last:
             return answer

@@ -118,7 +118,14 @@ CASES: Dict[str, Tuple[str, Dict[str, Tuple[str, str]]]] = {
     ),
     "perf-split-refused": (
         mmap(kind="perf", size="3p", fill=False) + mremap(old="A", old_size="3p", new_size="1p"),
-        {"5.10": ("EINVAL", "perf-split-refused"), "6.18": ("EINVAL", "perf-split-refused")},
+        {
+            "5.10.240": ("ok", "shrink"),
+            "5.10.241": ("EINVAL", "perf-split-refused"),
+            "6.12.41": ("ok", "shrink"),
+            "6.12.42": ("EINVAL", "perf-split-refused"),
+            "6.16": ("ok", "shrink"),
+            "6.17": ("EINVAL", "perf-split-refused"),
+        },
     ),
     "special-move-hook": (
         mmap(kind="vdso", size="", fill=False)
@@ -396,6 +403,7 @@ def test_every_rule_is_exercised() -> None:
         "map-count-early",
         "map-count-move",
         "map-count-every-call",
+        "arm64-vdso-grew",
         "dontunmap-lengths",
         "new-range-over-task-size",
         "dontunmap-fresh-anon-vma",
@@ -433,6 +441,25 @@ def headroom_needed(kernel: str, text: str) -> int:
         if run_last_mremap(text, kernel, Facts(max_map_count=vmas + headroom))[0] == "ok":
             return headroom
     raise AssertionError("never succeeds")
+
+
+@pytest.mark.parametrize(
+    ("arch", "page", "kernel", "size"),
+    [
+        ("amd64", "4K", "5.10", 8192),
+        ("arm64", "4K", "6.1", 4096),
+        ("arm64", "4K", "6.12", 8192),
+        ("arm64", "16K", "6.1", 16384),
+    ],
+)
+def test_the_vdso_is_as_big_as_on_real_kernels(arch: str, page: str, kernel: str, size: int) -> None:
+    """arm64's vDSO was one 4K page on Debian's 5.10 and 6.1, two from 6.12; a 16K page holds it whole."""
+    from mremapctl.platforms import platform
+
+    run = SimBackend(resolve(kernel), shape=platform(arch, page)).run(
+        parse_scenario(mmap(kind="vdso", size="", fill=False))
+    )
+    assert [e.size for e in run.maps_after] == [size]
 
 
 def test_a_refused_hugetlb_unmap_keeps_the_cut_it_made_first() -> None:

@@ -27,6 +27,7 @@ from mremapctl.engine import Engine, crashed_step
 from mremapctl.errors import Unavailable
 from mremapctl.kernel import running_release
 from mremapctl.lab import LAB_SIZE
+from mremapctl.platforms import host_arch
 from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario
@@ -94,6 +95,7 @@ class LiveBackend:
     def _start(self, index: int, scenario: Scenario, options: RunOptions, record_errors: bool) -> _Experiment:
         run = Run("live", self.kernel, self.page_size, self.lab.start, self.lab.end)
         run.kernel_version = self.kernel_version
+        run.arch = host_arch()
         run.notes.append(f"syscalls through {self.sys.flavour}")
 
         def body(send: Send) -> None:  # pragma: no cover - runs in the child

@@ -8,11 +8,12 @@ import sys
 import threading
 from typing import Iterator, Optional
 
-from mremapctl.backends.sim.facts import Facts, host_facts
+from mremapctl.backends.sim.facts import Facts, facts_for, host_facts
 from mremapctl.backends.sim.machine import SimMachine
 from mremapctl.engine import Engine
 from mremapctl.kernel import Kernel, model_info
 from mremapctl.lab import Lab
+from mremapctl.platforms import Platform, host_platform
 from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario
@@ -20,22 +21,30 @@ from mremapctl.scenario.load import Scenario
 
 class SimBackend:
     name = "sim"
-    page_size = 4096
 
-    def __init__(self, kernel: Kernel, lab: Optional[Lab] = None) -> None:
+    def __init__(self, kernel: Kernel, lab: Optional[Lab] = None, shape: Optional[Platform] = None) -> None:
+        """``shape``: the architecture and page size to simulate (None: this machine's)."""
         self.answers_as = kernel  # the version the rules hold for, its model, the notes for the user
         self.kernel = kernel.label
         self.lab = lab or Lab()
         self.notes = list(kernel.notes)
-        self.facts = host_facts() if sys.platform.startswith("linux") else Facts()
+        here = sys.platform.startswith("linux")
+        if shape is None or (here and shape == host_platform()):
+            self.facts = host_facts() if here else Facts()
+        else:
+            self.facts = facts_for(shape)
+        self.page_size = self.facts.page
+        self.arch = self.facts.arch
 
     def run(self, scenario: Scenario, options: Optional[RunOptions] = None) -> Run:
         options = options or RunOptions()
         facts = Facts(**{**self.facts.__dict__, "limits": dict(self.facts.limits), "caps": set(self.facts.caps)})
         machine = SimMachine(self.answers_as.version, facts)
         engine = Engine(machine, scenario, self.lab, options)
-        run = Run("sim", self.kernel, self.page_size, self.lab.start, self.lab.end)
-        run.notes.append(f"simulated with the model of Linux {self.answers_as.model.span}")
+        run = Run("sim", self.kernel, self.page_size, self.lab.start, self.lab.end, arch=self.arch)
+        shape = Platform(self.arch, self.page_size)
+        on = "" if shape == Platform("amd64", 4096) else f" on {shape.label}"
+        run.notes.append(f"simulated with the model of Linux {self.answers_as.model.span}{on}")
         run.model = model_info(self.answers_as)
         run.notes.extend(self.notes)
         try:

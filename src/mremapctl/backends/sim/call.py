@@ -7,14 +7,14 @@ from typing import Dict, Optional, Protocol
 
 from mremapctl import flags as F
 from mremapctl.backends.sim.facts import Facts
-from mremapctl.backends.sim.space import PAGE, Space, Vma
+from mremapctl.backends.sim.space import Space, Vma
 from mremapctl.rules import Rule, all_rules
 from mremapctl.units import U64_MAX
 
 
-def page_align(n: int) -> int:
+def page_align(n: int, page: int) -> int:
     """PAGE_ALIGN with the kernel's unsigned wrap-around (2^64-1 becomes 0)."""
-    return ((n + PAGE - 1) & U64_MAX) // PAGE * PAGE
+    return ((n + page - 1) & U64_MAX) // page * page
 
 
 class Refused(Exception):
@@ -48,12 +48,12 @@ class Call:
         self.sim = sim
         self.space = sim.space
         self.holds = sim.holds
-        self.page = PAGE
+        self.page = sim.facts.page
         self.huge = sim.facts.huge
         self.task_size = sim.facts.task_size
         self.max_map_count = sim.facts.max_map_count
         self.addr, self.old_raw, self.new_raw, self.flags, self.new_addr = addr, old_raw, new_raw, flags, new_addr
-        self.old_len, self.new_len = page_align(old_raw), page_align(new_raw)
+        self.old_len, self.new_len = page_align(old_raw, self.page), page_align(new_raw, self.page)
         has_dontunmap = self.holds("dontunmap-flag")
         self.known_flags = 7 if has_dontunmap else 3
         self.maymove = bool(flags & F.MREMAP_MAYMOVE)

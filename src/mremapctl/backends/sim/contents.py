@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Iterator, List, Optional, Tuple
 
-from mremapctl.backends.sim.space import PAGE, Obj, Pte, Space, Vma, new_anon_vma
+from mremapctl.backends.sim.space import Obj, Pte, Space, Vma, new_anon_vma
 from mremapctl.kinds import KINDS
 from mremapctl.pages import describe_byte
 from mremapctl.results import NOT_MODELLED, OK, SIGBUS, SIGSEGV, UFFD, PageRuns, add_run
@@ -19,18 +19,18 @@ MAPS_ZERO = Pte(value=0)  # an anonymous page faulted in by a read: the shared z
 MAPS_OBJECT = Pte()  # a page that maps its object's page
 
 
-def page_span(addr: int, size: int) -> Tuple[int, int]:
+def page_span(addr: int, size: int, page: int) -> Tuple[int, int]:
     """The virtual page numbers [first, last) an access of [addr, addr+size) touches."""
     if size <= 0:
-        return addr // PAGE, addr // PAGE
-    return addr // PAGE, (addr + size + PAGE - 1) // PAGE
+        return addr // page, addr // page
+    return addr // page, (addr + size + page - 1) // page
 
 
 def _vma_pieces(space: Space, lo: int, hi: int, perm: str) -> Iterator[Tuple[int, int, Optional[Vma]]]:
     """[lo, hi) in pages, cut at VMA boundaries; None where no VMA allows the access."""
-    at = lo
-    for vma in space.overlapping(lo * PAGE, hi * PAGE):
-        start, end = max(lo, vma.start // PAGE), min(hi, vma.end // PAGE)
+    at, page = lo, space.page
+    for vma in space.overlapping(lo * page, hi * page):
+        start, end = max(lo, vma.start // page), min(hi, vma.end // page)
         if start > at:
             yield at, start, None
         yield start, end, vma if perm in vma.flags else None
@@ -39,13 +39,13 @@ def _vma_pieces(space: Space, lo: int, hi: int, perm: str) -> Iterator[Tuple[int
         yield at, hi, None
 
 
-def _object_pieces(obj: Optional[Obj], lo: int, hi: int) -> Iterator[Tuple[int, int, Optional[int], bool]]:
+def _object_pieces(obj: Optional[Obj], lo: int, hi: int, page: int) -> Iterator[Tuple[int, int, Optional[int], bool]]:
     """Object pages [lo, hi) cut where the cached pages change and at the end of the object:
     (lo, hi, first byte if cached, past the end)."""
     if obj is None or obj.backing == "anonfile":
         yield lo, hi, None, False
         return
-    end = -(-obj.size // PAGE) if obj.sigbus_beyond_size else hi
+    end = -(-obj.size // page) if obj.sigbus_beyond_size else hi
     for plo, phi, cached in obj.pages.pieces(lo, hi):
         if plo < end:
             yield plo, min(phi, end), cached, False
@@ -56,7 +56,7 @@ def _object_pieces(obj: Optional[Obj], lo: int, hi: int) -> Iterator[Tuple[int, 
 def read_runs(space: Space, addr: int, size: int) -> PageRuns:
     """What a read of each page touched meets, as runs; faulting in what a read faults in."""
     runs: PageRuns = []
-    first, last = page_span(addr, size)
+    first, last = page_span(addr, size, space.page)
     for lo, hi, vma in _vma_pieces(space, first, last, "rd"):
         if vma is None:
             add_run(runs, SIGSEGV, hi - lo)
@@ -73,9 +73,9 @@ def read_runs(space: Space, addr: int, size: int) -> PageRuns:
 
 def _read_object(space: Space, vma: Vma, lo: int, hi: int, faulted: bool, runs: PageRuns) -> None:
     """Pages whose page-table entries map the object (or nothing yet: the read faults them in)."""
-    offset = vma.pgoff - vma.start // PAGE  # object page index = virtual page number + offset
+    offset = vma.pgoff - vma.start // vma.page  # object page index = virtual page number + offset
     anonymous = vma.obj is None or vma.obj.backing == "anonfile"
-    for olo, ohi, cached, past_end in _object_pieces(vma.obj, lo + offset, hi + offset):
+    for olo, ohi, cached, past_end in _object_pieces(vma.obj, lo + offset, hi + offset, vma.page):
         in_cache = cached is not None and not anonymous
         if not faulted and (("um" in vma.flags and not in_cache) or ("ui" in vma.flags and in_cache)):
             add_run(runs, UFFD, ohi - olo)  # registered with userfaultfd: the read waits for the handler
@@ -92,8 +92,8 @@ def write_runs(space: Space, addr: int, size: int, byte: int) -> PageRuns:
     """Write `byte` to the first byte of each page touched (the rest of a page mid-way keeps its
     first byte); "ok" or the fault a real write would get, as runs."""
     runs: PageRuns = []
-    first, last = page_span(addr, size)
-    covers_first = addr % PAGE == 0
+    first, last = page_span(addr, size, space.page)
+    covers_first = addr % space.page == 0
     for lo, hi, vma in _vma_pieces(space, first, last, "wr"):
         if vma is None:
             add_run(runs, SIGSEGV, hi - lo)
@@ -114,7 +114,7 @@ def _write_piece(
     if pte is not None and pte.guard:
         add_run(runs, SIGSEGV, hi - lo)
         return
-    offset = vma.pgoff - vma.start // PAGE
+    offset = vma.pgoff - vma.start // vma.page
     lo_ok, hi_ok = _writable_pages(vma, lo + offset, hi + offset)
     if lo_ok < hi_ok:
         vlo, vhi = lo_ok - offset, hi_ok - offset
@@ -141,7 +141,7 @@ def _writable_pages(vma: Vma, lo: int, hi: int) -> Tuple[int, int]:
         writable = KINDS[vma.special].writable_pages if vma.special else None
         return (lo, hi) if writable is None else (lo, max(lo, min(hi, writable)))
     if obj.sigbus_beyond_size:
-        return lo, max(lo, min(hi, -(-obj.size // PAGE)))
+        return lo, max(lo, min(hi, -(-obj.size // vma.page)))
     return lo, hi
 
 
@@ -153,7 +153,7 @@ def _write_private(space: Space, vma: Vma, lo: int, hi: int, pte: Optional[Pte],
     current = pte.value if pte is not None and pte.value is not None else None
     if current is None:
         obj = vma.obj
-        index = vma.pgoff + (lo * PAGE - vma.start) // PAGE
+        index = vma.pgoff + (lo * vma.page - vma.start) // vma.page
         current = obj.pages.get(index) or 0 if obj is not None and obj.backing != "anonfile" else 0
     space.ptes.set(lo, hi, Pte(value=current))
 

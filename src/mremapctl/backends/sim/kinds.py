@@ -11,7 +11,8 @@ import os
 from typing import Callable, Dict, FrozenSet, Optional, Tuple
 
 from mremapctl import flags as F
-from mremapctl.backends.sim.space import PAGE, Obj
+from mremapctl.backends.sim.facts import Facts
+from mremapctl.backends.sim.space import Obj
 from mremapctl.errors import BadInput
 from mremapctl.kinds import KINDS
 from mremapctl.primitives import MapRequest
@@ -32,60 +33,60 @@ RULED_FLAGS: Dict[str, Tuple[Tuple[str, FrozenSet[str], FrozenSet[str]], ...]] =
     "secretmem": (("secretmem-locked", frozenset({"lo"}), frozenset()),),
     "aio": (("aio-ring-dontcopy", frozenset({"dc"}), frozenset()),),
 }
-KERNEL_SIZES = {"vdso": 2 * PAGE, "aio": PAGE}  # what the kernel maps, whatever was asked
 CHUNK_PAGES = 256  # a user's file is read this many pages at a time
+SIM_PID = 4242  # the pid in simulated temporary file names
 
 
 def prot_flags(prot: int) -> FrozenSet[str]:
     return frozenset(f for bit, f in ((F.PROT_READ, "rd"), (F.PROT_WRITE, "wr"), (F.PROT_EXEC, "ex")) if prot & bit)
 
 
-Maker = Callable[[MapRequest, int, int], Optional[Obj]]  # (request, region size, pid) -> object
+Maker = Callable[[MapRequest, int, int], Optional[Obj]]  # (request, region size, page size) -> object
 
 
-def _anon(req: MapRequest, size: int, pid: int) -> Optional[Obj]:
+def _anon(req: MapRequest, size: int, page: int) -> Optional[Obj]:
     return None
 
 
-def _shmem(req: MapRequest, size: int, pid: int) -> Obj:
+def _shmem(req: MapRequest, size: int, page: int) -> Obj:
     if req.hugetlb:
         return Obj("shmem", "/anon_hugepage (deleted)", size)
     return Obj("shmem", "/dev/zero (deleted)", size)
 
 
-def _hugetlb(req: MapRequest, size: int, pid: int) -> Obj:
+def _hugetlb(req: MapRequest, size: int, page: int) -> Obj:
     return Obj("shmem", "/anon_hugepage (deleted)", size)
 
 
-def _devzero(req: MapRequest, size: int, pid: int) -> Obj:
+def _devzero(req: MapRequest, size: int, page: int) -> Obj:
     if req.shared:
         return Obj("shmem", "/dev/zero (deleted)", size)
     return Obj("anonfile", "/dev/zero", 0, dev="00:05", sigbus_beyond_size=False, own_placement=True)
 
 
-def _memfd(req: MapRequest, size: int, pid: int) -> Obj:
+def _memfd(req: MapRequest, size: int, page: int) -> Obj:
     return Obj("shmem", f"/memfd:{req.name} (deleted)", _file_size(req, size))
 
 
-def _file(req: MapRequest, size: int, pid: int) -> Obj:
+def _file(req: MapRequest, size: int, page: int) -> Obj:
     if req.path:
-        return user_file(req.path)
+        return user_file(req.path, page)
     directory = (req.dir or "/tmp").rstrip("/")
-    return Obj("file", f"{directory}/mremapctl.{pid}.{req.name} (deleted)", _file_size(req, size))
+    return Obj("file", f"{directory}/mremapctl.{SIM_PID}.{req.name} (deleted)", _file_size(req, size))
 
 
-def _sysvshm(req: MapRequest, size: int, pid: int) -> Obj:
+def _sysvshm(req: MapRequest, size: int, page: int) -> Obj:
     return Obj("shmem", "/SYSV00000000 (deleted)", size, own_placement=True)
 
 
-def _secretmem(req: MapRequest, size: int, pid: int) -> Obj:
+def _secretmem(req: MapRequest, size: int, page: int) -> Obj:
     return Obj("shmem", "/secretmem (deleted)", _file_size(req, size))
 
 
 def _special(path: str, first_byte: Optional[int] = None) -> Maker:
     """Kernel-owned pages: the vDSO starts with its ELF header (0x7f); its code is not modelled."""
 
-    def make(req: MapRequest, size: int, pid: int) -> Obj:
+    def make(req: MapRequest, size: int, page: int) -> Obj:
         obj = Obj("special", path, size)
         if first_byte is not None:
             obj.pages.set(0, 1, first_byte)
@@ -114,7 +115,7 @@ def _file_size(req: MapRequest, size: int) -> int:
     return req.file_size if req.file_size is not None else size
 
 
-def user_file(path: str) -> Obj:
+def user_file(path: str, page: int) -> Obj:
     """A user's own file as the kernel would see it: its real size (pages beyond EOF give
     SIGBUS) and the first byte of each page, read from the file (never written)."""
     obj = Obj("file", path, 0)
@@ -122,8 +123,8 @@ def user_file(path: str) -> Obj:
         with open(path, "rb") as f:
             obj.size = os.fstat(f.fileno()).st_size
             index = 0
-            while chunk := f.read(CHUNK_PAGES * PAGE):
-                for i, byte in enumerate(chunk[::PAGE]):  # the first byte of each page, a chunk at a time
+            while chunk := f.read(CHUNK_PAGES * page):
+                for i, byte in enumerate(chunk[::page]):  # the first byte of each page, a chunk at a time
                     obj.pages.set(index + i, index + i + 1, byte)
                 index += CHUNK_PAGES
     except OSError as err:
@@ -131,11 +132,11 @@ def user_file(path: str) -> Obj:
     return obj
 
 
-def object_for(req: MapRequest, size: int, pid: int, objects: Dict[str, Obj]) -> Optional[Obj]:
+def object_for(req: MapRequest, size: int, page: int, objects: Dict[str, Obj]) -> Optional[Obj]:
     """The backing object a new region maps (None: private anonymous memory)."""
     if req.same_as:
         return objects[req.same_as]
-    return MAKERS[req.kind](req, size, pid)
+    return MAKERS[req.kind](req, size, page)
 
 
 def vm_flags(req: MapRequest, prot: int, obj: Optional[Obj], holds: Callable[[str], bool]) -> FrozenSet[str]:
@@ -162,11 +163,14 @@ def vm_flags(req: MapRequest, prot: int, obj: Optional[Obj], holds: Callable[[st
     return frozenset(flags)
 
 
-def region_size(req: MapRequest, huge: int) -> int:
-    """The size the kernel gives the region: its own for the vDSO and an aio ring, else rounded up."""
-    if req.kind in KERNEL_SIZES:
-        return KERNEL_SIZES[req.kind]
+def region_size(req: MapRequest, facts: Facts) -> int:
+    """The size the kernel gives the region: its own for the vDSO and an aio ring (one page), else
+    the size asked for, rounded up to pages (huge pages for hugetlb)."""
+    kind = KINDS[req.kind]
+    if kind.kernel_size == "code":
+        return -(-facts.vdso_bytes // facts.page) * facts.page
+    if kind.kernel_size == "page":
+        return facts.page
     size = req.size or 0
-    if KINDS[req.kind].huge(req.hugetlb):
-        return -(-size // huge) * huge
-    return -(-size // PAGE) * PAGE
+    unit = facts.huge if kind.huge(req.hugetlb) else facts.page
+    return -(-size // unit) * unit

@@ -10,7 +10,7 @@ from mremapctl.backends.sim import contents, kinds
 from mremapctl.backends.sim.call import Refused
 from mremapctl.backends.sim.facts import Facts
 from mremapctl.backends.sim.remap import simulate
-from mremapctl.backends.sim.space import PAGE, SOFT_DIRTY, SPECIAL, MergeRules, Obj, Pte, Space, Vma, new_anon_vma
+from mremapctl.backends.sim.space import SOFT_DIRTY, SPECIAL, MergeRules, Obj, Pte, Space, Vma, new_anon_vma
 from mremapctl.errors import BadInput, Unavailable
 from mremapctl.kernel import Version, show
 from mremapctl.kinds import KINDS
@@ -18,7 +18,6 @@ from mremapctl.primitives import MapRequest, Outcome
 from mremapctl.results import MapEntry, PageRuns, fill_note
 from mremapctl.rules import active_rules, get
 
-SIM_PID = 4242  # the pid in simulated temporary file names
 MMAP_MIN_ADDR = 0x10000  # vm.mmap_min_addr: nothing is placed below it
 UFFD_MODE_FLAGS = {1: "um", 2: "uw", 4: "ui"}
 UFFD_MODE_NAMES = {1: "missing", 2: "wp", 4: "minor"}
@@ -75,10 +74,13 @@ class SimMachine:
         self.version = version
         self.name = show(version)
         self.facts = facts or Facts()
-        self.page_size = PAGE
+        self.page_size = self.facts.page
         self.objects: Dict[str, Obj] = {}
         self.rules = active_rules(version)
-        self.space = Space(MergeRules(self.holds("sticky-flags"), self.holds("faulted-merges-unfaulted")))
+        if self.facts.arch == "arm64" and not self.holds("arm64-vdso-grew"):
+            self.facts.vdso_bytes = 4096
+        merges = MergeRules(self.holds("sticky-flags"), self.holds("faulted-merges-unfaulted"))
+        self.space = Space(merges, self.page_size)
         self.unaccounts_unfaulted = self.holds("mprotect-unaccounts-unfaulted")
 
     # -- accounting the rules need ----------------------------------------------------------
@@ -92,6 +94,10 @@ class SimMachine:
     def holds(self, rule_id: str) -> bool:
         """Whether a rule holds on this model's kernel: the simulator's one question about versions."""
         return rule_id in self.rules
+
+    def _page_end(self, addr: int, size: int) -> int:
+        """The end of [addr, addr+size) rounded up to a page, as the memory calls round lengths."""
+        return addr + -(-size // self.page_size) * self.page_size
 
     def split_refusal(self, vma: Vma, start: int, end: int) -> Optional[str]:
         """The rule that refuses cutting [start, end) out of this VMA, if one holds (the perf ring
@@ -113,19 +119,19 @@ class SimMachine:
 
     def free_range(self, length: int, hint: int = 0) -> int:
         """get_unmapped_area(): a free hint is honoured, else the highest gap below mmap_base."""
-        if hint and hint % PAGE == 0 and self.space.is_free(hint, hint + length):
+        if hint and hint % self.page_size == 0 and self.space.is_free(hint, hint + length):
             return hint
         top = self.facts.mmap_base
         while True:
             start = top - length
             if start < MMAP_MIN_ADDR:
                 raise Refused("no-room")
-            blocking = self.space.overlapping(start - PAGE, top)
+            blocking = self.space.overlapping(start - self.page_size, top)
             if not blocking:
                 # One free page below: in a real process the neighbour there is unknowable, so
                 # the model never lets kernel-placed copies merge with each other either.
                 return start
-            top = min(v.start for v in blocking) - PAGE
+            top = min(v.start for v in blocking) - self.page_size
 
     def munmap_rule(self, start: int, end: int) -> Optional[str]:
         """Why munmap of [start, end) would fail (a rule id), or None."""
@@ -140,7 +146,7 @@ class SimMachine:
     # -- regions ----------------------------------------------------------------------------
 
     def map_region(self, req: MapRequest) -> Outcome:
-        size = kinds.region_size(req, self.facts.huge)
+        size = kinds.region_size(req, self.facts)
         needs = KINDS[req.kind].needs_rule
         if needs is not None and not self.holds(needs):
             raise Unavailable(f"{req.kind} is off in the {self.name} model: {get(needs).text}")
@@ -152,7 +158,7 @@ class SimMachine:
         if req.replace and self.munmap_rule(req.addr, end):
             return _err("EPERM")
         prot = req.prot | (F.PROT_READ | F.PROT_WRITE if req.fill is not None else 0)
-        obj = kinds.object_for(req, size, SIM_PID, self.objects)
+        obj = kinds.object_for(req, size, self.page_size, self.objects)
         flags = kinds.vm_flags(req, prot, obj, self.holds)
         if "ac" in flags and size > self.facts.total_ram:
             return _err("ENOMEM")  # heuristic overcommit refuses one charge larger than RAM (swap: not modelled)
@@ -160,7 +166,7 @@ class SimMachine:
             self.objects[req.name] = obj
         if req.replace:
             self.unmap(req.addr, end)
-        pgoff = req.addr // PAGE if obj is None else 0
+        pgoff = req.addr // self.page_size if obj is None else 0
         vma = Vma(
             req.addr,
             end,
@@ -169,6 +175,7 @@ class SimMachine:
             pgoff,
             kind=req.kind,
             special=req.kind if KINDS[req.kind].special else None,
+            page=self.page_size,
         )
         vma = self.space.merge_around(self.space.insert(vma))
         note = None
@@ -188,7 +195,7 @@ class SimMachine:
         return Outcome(value=value, rule=rule_id, explain=rule.text)
 
     def _range_ok(self, addr: int, size: int) -> Optional[Outcome]:
-        if addr % PAGE or size == 0:
+        if addr % self.page_size or size == 0:
             return _err("EINVAL")
         return None
 
@@ -228,7 +235,7 @@ class SimMachine:
         bad = self._range_ok(addr, size)
         if bad:
             return bad
-        end = addr + -(-size // PAGE) * PAGE
+        end = self._page_end(addr, size)
         rule = self.munmap_rule(addr, end)
         if rule:
             if rule == "hugetlb-split-unaligned":
@@ -238,8 +245,8 @@ class SimMachine:
         return Outcome(value=0)
 
     def mprotect(self, addr: int, size: int, prot: int) -> Outcome:
-        end = addr + -(-size // PAGE) * PAGE
-        if addr % PAGE:
+        end = self._page_end(addr, size)
+        if addr % self.page_size:
             return _err("EINVAL")
         if not self._covered(addr, end):
             return _err("ENOMEM")
@@ -261,7 +268,7 @@ class SimMachine:
         return Outcome(value=0)
 
     def mlock(self, addr: int, size: int, onfault: bool) -> Outcome:
-        end = addr + -(-size // PAGE) * PAGE
+        end = self._page_end(addr, size)
         if not self._covered(addr, end):
             return _err("ENOMEM")
         # Pages already locked are not counted again (the kernel subtracts them before comparing).
@@ -281,7 +288,7 @@ class SimMachine:
         return Outcome(value=0)
 
     def munlock(self, addr: int, size: int) -> Outcome:
-        end = addr + -(-size // PAGE) * PAGE
+        end = self._page_end(addr, size)
         if not self._covered(addr, end):
             return _err("ENOMEM")
         return self._set_flags(addr, end, drop=("lo", "lf"), skip=_never_locked) or Outcome(value=0)
@@ -292,7 +299,7 @@ class SimMachine:
         bad = self._range_ok(addr, size)
         if bad:
             return bad
-        end = addr + -(-size // PAGE) * PAGE
+        end = self._page_end(addr, size)
         if not self._covered(addr, end):
             return _err("ENOMEM")
         if self.holds("mseal-merge-skipped"):
@@ -322,8 +329,8 @@ class SimMachine:
             )
         if name.startswith("guard_") and self.holds("guard-advice-missing"):
             return _err("EINVAL")
-        end = addr + -(-size // PAGE) * PAGE
-        if addr % PAGE:
+        end = self._page_end(addr, size)
+        if addr % self.page_size:
             return _err("EINVAL")
         if not self._covered(addr, end):
             return _err("ENOMEM")
@@ -335,7 +342,7 @@ class SimMachine:
         elif name in ("dontneed", "free"):
             self.space.drop_ptes(addr, end)
         elif name == "guard_install":
-            self.space.ptes.set(addr // PAGE, end // PAGE, Pte(guard=True))
+            self.space.ptes.set(addr // self.page_size, end // self.page_size, Pte(guard=True))
             visible = self.holds("guard-flag-visible")
             for vma in self.space.overlapping(addr, end):
                 if visible:  # the whole VMA, no split, no merge
@@ -344,7 +351,7 @@ class SimMachine:
                 if vma.anon_vma is None and (vma.anonymous or not visible):
                     vma.anon_vma = new_anon_vma()
         elif name == "guard_remove":
-            for lo, hi, pte in self.space.ptes.runs(addr // PAGE, end // PAGE):
+            for lo, hi, pte in self.space.ptes.runs(addr // self.page_size, end // self.page_size):
                 if pte.guard:
                     self.space.ptes.delete(lo, hi)
         return Outcome(value=0)
@@ -358,7 +365,7 @@ class SimMachine:
                     f"(model {self.name})"
                 )
         end = addr + size
-        if addr % PAGE or size % PAGE or not self._covered(addr, end):
+        if addr % self.page_size or size % self.page_size or not self._covered(addr, end):
             return _err("EINVAL")
         if mode & 4 and any(v.obj is None or v.obj.backing != "shmem" for v in self.space.overlapping(addr, end)):
             return _err("EINVAL")  # minor faults exist only for shmem and hugetlbfs

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import List, Optional, Tuple
 
 from mremapctl.backends.sim.call import AddressSpace, Call, Refused
-from mremapctl.backends.sim.space import PAGE, UFFD_FLAGS, Vma
+from mremapctl.backends.sim.space import UFFD_FLAGS, Vma
 from mremapctl.kinds import KINDS
 
 
@@ -221,9 +221,9 @@ def move_vma(c: Call, vma: Vma, dest: int) -> None:
         raise Refused(refusal)
     if vma.special and KINDS[vma.special].whole_moves_only and not whole:
         raise Refused("special-move-hook")
-    pgoff = vma.pgoff + (c.addr - vma.start) // PAGE
+    pgoff = vma.pgoff + (c.addr - vma.start) // c.page
     if vma.anonymous and vma.anon_vma is None:
-        pgoff = dest // PAGE  # an unfaulted anonymous VMA is rebased to its new address
+        pgoff = dest // c.page  # an unfaulted anonymous VMA is rebased to its new address
     # Without UFFD_FEATURE_EVENT_REMAP (the model's userfaultfd never asks for it) the copy
     # leaves the registration behind: it stays with the old range.
     new = replace(vma, start=dest, end=dest + c.new_len, pgoff=pgoff, flags=vma.flags - UFFD_FLAGS)
@@ -269,7 +269,7 @@ def keep_source(c: Call, vma: Vma, emptied: bool) -> Vma:
         flags = flags - {"ac"}
     fresh = emptied and c.holds("dontunmap-fresh-anon-vma")
     # only memory without a file: a private /dev/zero mapping keeps its offset (seen on 6.1.192)
-    pgoff = vma.start // PAGE if emptied and vma.obj is None and c.holds("dontunmap-pgoff-reset") else vma.pgoff
+    pgoff = vma.start // c.page if emptied and vma.obj is None and c.holds("dontunmap-pgoff-reset") else vma.pgoff
     kept = replace(vma, flags=flags, anon_vma=None if fresh else vma.anon_vma, pgoff=pgoff)
     c.space.remove(vma)
     return c.space.insert(kept)

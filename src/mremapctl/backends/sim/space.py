@@ -15,9 +15,6 @@ from typing import FrozenSet, Iterator, List, Optional, Tuple
 from mremapctl.backends.sim.extents import Extents
 from mremapctl.flags import VM_FLAGS
 
-PAGE = 4096
-
-# smaps prints VmFlags in bit order; these are the mnemonics in that order.
 SPECIAL = frozenset({"io", "de", "pf", "mm"})  # VM_SPECIAL: such VMAs never merge
 UFFD_FLAGS = frozenset({"um", "uw", "ui"})
 SOFT_DIRTY = frozenset({"sd"})  # ignored when merging
@@ -72,6 +69,7 @@ class Vma:
     kind: Optional[str] = None  # the mapping kind that made it (None: not made by the scenario)
     special: Optional[str] = None  # the kind again when it is special: its own split, move and merge rules
     path_override: Optional[str] = None
+    page: int = field(default=4096, repr=False)  # the machine's page size (pgoff counts these)
 
     @property
     def size(self) -> int:
@@ -79,7 +77,7 @@ class Vma:
 
     @property
     def pages(self) -> int:
-        return self.size // PAGE
+        return self.size // self.page
 
     @property
     def shared(self) -> bool:
@@ -102,14 +100,14 @@ class Vma:
         )
 
     def offset(self) -> int:
-        return self.pgoff * PAGE if self.obj is not None else 0
+        return self.pgoff * self.page if self.obj is not None else 0
 
     def ordered_flags(self) -> Tuple[str, ...]:
         return _ordered(self.flags)
 
     def piece(self, start: int, end: int) -> Vma:
         """The part [start, end) of this VMA, as the kernel's split leaves it."""
-        return replace(self, start=start, end=end, pgoff=self.pgoff + (start - self.start) // PAGE)
+        return replace(self, start=start, end=end, pgoff=self.pgoff + (start - self.start) // self.page)
 
 
 @dataclass
@@ -125,8 +123,9 @@ def new_anon_vma() -> int:
 class Space:
     """VMAs sorted by address, and the page table (virtual page number → Pte)."""
 
-    def __init__(self, merges: MergeRules = MergeRules()) -> None:
+    def __init__(self, merges: MergeRules = MergeRules(), page: int = 4096) -> None:
         self.merges = merges
+        self.page = page
         self.vmas: List[Vma] = []
         self.ptes: Extents[Pte] = Extents()  # by virtual page number
 
@@ -175,7 +174,7 @@ class Space:
     def unmap(self, start: int, end: int) -> None:
         for vma in self.isolate(start, end):
             self.remove(vma)
-        self.ptes.delete(start // PAGE, end // PAGE)
+        self.ptes.delete(start // self.page, end // self.page)
 
     def replace_flags(self, vma: Vma, flags: FrozenSet[str]) -> Vma:
         vma.flags = flags
@@ -220,9 +219,9 @@ class Space:
 
     def move_ptes(self, old: int, new: int, length: int) -> None:
         """Page tables move with the data; the old range is left without entries."""
-        self.ptes.move(old // PAGE, (old + length) // PAGE, new // PAGE)
+        self.ptes.move(old // self.page, (old + length) // self.page, new // self.page)
 
     def drop_ptes(self, start: int, end: int, keep_guards: bool = True) -> None:
-        for lo, hi, pte in self.ptes.runs(start // PAGE, end // PAGE):
+        for lo, hi, pte in self.ptes.runs(start // self.page, end // self.page):
             if not (keep_guards and pte.guard):
                 self.ptes.delete(lo, hi)

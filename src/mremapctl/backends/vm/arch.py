@@ -7,12 +7,11 @@ Names are Debian's (amd64, arm64); `uname -m` names (x86_64, aarch64) are accept
 
 from __future__ import annotations
 
-import platform
-import re
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
 from mremapctl.errors import BadInput
+from mremapctl.platforms import arch_name, format_page
 
 
 @dataclass(frozen=True)
@@ -60,41 +59,11 @@ ARM64 = Arch(
     False,
 )
 ARCHES = {"amd64": AMD64, "arm64": ARM64}
-ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64"}
-
-
-def host_arch() -> str:
-    """The Debian name of this machine's architecture: the default guest."""
-    machine = platform.machine().lower()
-    return ALIASES.get(machine, machine)
 
 
 def get_arch(name: Optional[str]) -> Arch:
     """An architecture by Debian or uname name (None: the host's), or one line naming the known ones."""
-    key = (name or host_arch()).strip().lower()
-    key = ALIASES.get(key, key)
-    if key not in ARCHES:
-        what = f"--arch {name}" if name else f"this machine is {key}"
-        raise BadInput(f"{what}: the vm backend boots amd64 (x86_64) and arm64 (aarch64) guests; give --arch")
-    return ARCHES[key]
-
-
-def parse_page_size(text: Optional[str]) -> Optional[int]:
-    """'16K', '16k', '16384' -> 16384; None stays None (the architecture's smallest)."""
-    if text is None:
-        return None
-    m = re.fullmatch(r"\s*(\d+)\s*([kK]i?[bB]?)?\s*", text)
-    if not m:
-        raise BadInput(f"--page-size {text!r}: expected a size such as 4K or 16K")
-    value = int(m.group(1)) * (1024 if m.group(2) else 1)
-    if value <= 0 or value & (value - 1):
-        raise BadInput(f"--page-size {text}: a page size is a power of two, such as 4K or 16K")
-    return value
-
-
-def format_page(size: int) -> str:
-    """16384 -> '16K'."""
-    return f"{size // 1024}K" if size % 1024 == 0 else str(size)
+    return ARCHES[arch_name(name)]
 
 
 def of_flavour(flavour: str) -> Tuple[Arch, int]:

@@ -50,7 +50,8 @@ class VmBackend:
         page_size: Optional[str] = None,
     ) -> None:
         from mremapctl.backends import vm
-        from mremapctl.backends.vm.arch import get_arch, parse_page_size
+        from mremapctl.backends.vm.arch import get_arch
+        from mremapctl.platforms import parse_page_size
 
         self.progress = progress
         self.booted = vm.get(kernel, progress, arch=get_arch(arch).name, page_size=parse_page_size(page_size))

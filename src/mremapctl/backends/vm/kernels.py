@@ -17,12 +17,13 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from mremapctl.backends.vm import catalog, versions
 from mremapctl.backends.vm.apt import PrivateApt
-from mremapctl.backends.vm.arch import Arch, format_page, get_arch
+from mremapctl.backends.vm.arch import Arch, get_arch
 from mremapctl.backends.vm.cache import cache_dir, locked, remove_tree
 from mremapctl.backends.vm.errors import KernelNotFound, MirrorUnavailable, UnsupportedKernel
 from mremapctl.backends.vm.prereq import check_arch, check_prerequisites
 from mremapctl.backends.vm.unpack import check_config, select, unpack_or_fail
 from mremapctl.backends.vm.versions import KernelPackage
+from mremapctl.platforms import format_page
 
 __all__ = ["Kernel", "available", "cached_kernels", "check_config", "clean", "fetch", "get", "resolve", "select"]
 Progress = Callable[[str], None]

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Callable, ContextManager, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from mremapctl.backends.vm import kernels, virtiofs
-from mremapctl.backends.vm.arch import host_arch
 from mremapctl.backends.vm.cache import cache_dir
 from mremapctl.backends.vm.errors import GuestCrashed, GuestTimeout, VMError
 from mremapctl.backends.vm.guest import write_run_files, write_userland_run_files
@@ -30,6 +29,7 @@ from mremapctl.backends.vm.initramfs import HOST_TAG, RUN_TAG, initramfs_for, us
 from mremapctl.backends.vm.kernels import Kernel
 from mremapctl.backends.vm.prereq import check_arch
 from mremapctl.backends.vm.versions import KernelPackage
+from mremapctl.platforms import host_arch
 
 CONSOLE_TAIL = 3000  # characters of the guest console kept for error reports
 
