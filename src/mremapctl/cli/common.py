@@ -15,8 +15,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def run_options(func: F) -> F:
     """How to run an experiment (backend, kernel, time-out, force, full maps) and how to show it
-    (--explain, --show-c, tables, picture, --svg, --html, and the output options; --json refuses the
-    options that shape the human output)."""
+    (--explain, --smaps, --show-c, tables, picture, --svg, --html, and the output options; --json
+    refuses the options that shape the human output)."""
     options = [
         click.option(
             "--backend",
@@ -49,6 +49,12 @@ def run_options(func: F) -> F:
         click.option("--force", is_flag=True, help="Populate memory beyond the safe share of MemAvailable."),
         click.option("--full-maps", is_flag=True, help="Show every mapping of the process, not only the lab's."),
         click.option(
+            "--smaps",
+            is_flag=True,
+            help="Also show each range's memory as smaps counts it: Rss, Pss, Swap, Locked, AnonHugePages, "
+            "before → after (the JSON always has them).",
+        ),
+        click.option(
             "--explain",
             "explain",
             is_flag=True,
@@ -63,7 +69,7 @@ def run_options(func: F) -> F:
             "--tables/--no-tables",
             default=True,
             show_default=True,
-            help="Print the maps tables (without: the calls and the picture only).",
+            help="Print the tables: maps, memory, contents (without: the calls and the picture only).",
         ),
         click.option(
             "--picture/--no-picture",

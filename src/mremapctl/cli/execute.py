@@ -77,7 +77,13 @@ def render_and_export(console: Any, opts: Dict[str, Any], run: Run, read_labels:
     from mremapctl.cli.params import write_text
     from mremapctl.render.text import Show, render_experiment, render_run
 
-    show = Show(tables=opts.get("tables", True), picture=opts.get("picture", True), explain=opts.get("explain", False))
+    show = Show(
+        tables=opts.get("tables", True),
+        picture=opts.get("picture", True),
+        explain=opts.get("explain", False),
+        smaps=opts.get("smaps", False),
+        full_maps=opts.get("full_maps", False),
+    )
     if read_labels is not None:
         render_experiment(console, run, read_labels, show)
     else:
