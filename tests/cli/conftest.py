@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable, List
+from typing import Any, Callable, Dict, List, Optional
 
 import pytest
 from click.testing import CliRunner
@@ -20,9 +20,13 @@ class Result:
     stderr: str
 
 
-def invoke(args: List[str]) -> Result:
+PIPE = {"NO_COLOR": "1"}
+
+
+def invoke(args: List[str], env: Optional[Dict[str, str]] = None) -> Result:
+    """``env``: what the environment adds to a 200-column width (default: a pipe's NO_COLOR)."""
     runner = CliRunner()
-    with runner.isolation(env={"COLUMNS": "200", "NO_COLOR": "1"}) as streams:
+    with runner.isolation(env={"COLUMNS": "200", **(PIPE if env is None else env)}) as streams:
         try:
             main(args)
             code = 0
