@@ -111,10 +111,16 @@ def predict(run: Run, scenario: Scenario, lab_size: int) -> None:
     """Annotate a live run with the model of this kernel (never fatal: the live answer stands)."""
     from mremapctl.annotate import annotate
     from mremapctl.backends.select import open_sim
+    from mremapctl.errors import BadInput, Unavailable
 
     model = open_sim(run.kernel, lab_size)
     model.facts.soft_dirty = any("sd" in (e.vm_flags or ()) for e in run.maps_after)
-    annotate(run, model.run(scenario))
+    try:
+        predicted = model.run(scenario)
+    except (BadInput, Unavailable) as err:  # e.g. advice the model does not know: live ran it all the same
+        run.notes.append(f"no prediction from the model of this kernel: {str(err).split(';')[0]}")
+        return
+    annotate(run, predicted)
 
 
 def show_c(make_scenario: Callable[[int], Tuple[Scenario, List[str]]], lab_size: int) -> None:
