@@ -97,6 +97,33 @@ OPTIONS: List[Callable[[Any], Any]] = [
         type=ScenarioValue(V.raw_flags, "INT"),
         help="Exact flag bits 0..0xffffffff, undefined ones included (e.g. 0x9); --fixed ADDR gives new_address.",
     ),
+    click.option(
+        "--hint",
+        type=ADDRESS,
+        metavar="ADDR",
+        help="new_address without MREMAP_FIXED: where --dontunmap asks the kernel to put the copy (a hint).",
+    ),
+    click.option(
+        "--onto",
+        is_flag=True,
+        help="MREMAP_FIXED onto an existing mapping: first map an anonymous 'target' (filled with T), one page "
+        "longer than the move, at the --fixed address.",
+    ),
+    click.option(
+        "--uffd",
+        type=click.Choice(list(V.UFFD_MODES)),
+        help="Register the region with userfaultfd in this mode before the mremap (UFFDIO_REGISTER).",
+    ),
+    click.option(
+        "--populate",
+        type=click.Choice(list(V.POPULATE_ADVICE)),
+        help="Fault the pages in without writing data: MADV_POPULATE_READ or _WRITE (5.14+; implies --no-fill).",
+    ),
+    click.option(
+        "--thp",
+        type=click.Choice(list(V.THP_ADVICE)),
+        help="Transparent huge pages: MADV_HUGEPAGE or MADV_NOHUGEPAGE, before the region is first touched.",
+    ),
     click.option("--offset", type=SIZE, help="Start the mremap this far into the region."),
     click.option("--grow", is_flag=True, help="new_size = 2 × old_size."),
     click.option("--shrink", is_flag=True, help="new_size = old_size / 2."),
@@ -133,11 +160,12 @@ def _sharing(opts: Dict[str, Any]) -> Optional[bool]:
     return True if opts["shared"] else False if opts["private"] else None
 
 
-def _wants_fill(fill: Optional[bool], kind: str, path: Optional[str]) -> bool:
-    """Fill unless told not to, except kernel-owned contents and a user's own file (never by default)."""
+def _wants_fill(fill: Optional[bool], kind: str, path: Optional[str], populate: Optional[str]) -> bool:
+    """Fill unless told not to, except kernel-owned contents, a user's own file (never by default),
+    and --populate (which faults pages in without writing them)."""
     if fill is not None:
         return fill
-    return KINDS[kind].fillable and path is None
+    return KINDS[kind].fillable and path is None and populate is None
 
 
 def _save(path: Optional[Path], text: str) -> Optional[Path]:
@@ -163,6 +191,9 @@ def try_cmd(output: Output, **opts: Any) -> None:
       mremapctl try --anon --fixed                 # move to a free spot in the lab
       mremapctl try --shmem --old-size 0 --maymove # old_size 0 duplicates a shared mapping
       mremapctl try --anon --raw-flags 0x9         # an undefined flag bit: EINVAL
+      mremapctl try --anon --dontunmap --smaps     # Rss: the old range is left empty
+      mremapctl try --anon --dontunmap --uffd missing   # the GC flip: the old range faults to a handler
+      mremapctl try --anon --fixed --onto          # FIXED onto a mapping: it is unmapped first
       mremapctl try --memfd --dontunmap --json     # schema-1 JSON for scripts
     """
     from mremapctl.cli.execute import run_and_show
@@ -180,7 +211,7 @@ def try_cmd(output: Output, **opts: Any) -> None:
         writable=opts["writable"],
         size=opts["size"],
         prot=opts["prot"],
-        fill=opts["fill_byte"] if _wants_fill(opts["fill"], kind, path) else None,
+        fill=opts["fill_byte"] if _wants_fill(opts["fill"], kind, path, opts["populate"]) else None,
         mlock=opts["mlock"],
         mseal=opts["mseal"],
         locked=opts["locked"],
@@ -193,6 +224,11 @@ def try_cmd(output: Output, **opts: Any) -> None:
         offset=opts["offset"],
         grow=opts["grow"],
         shrink=opts["shrink"],
+        uffd=opts["uffd"],
+        hint=opts["hint"],
+        onto=opts["onto"],
+        populate=opts["populate"],
+        thp=opts["thp"],
     )
     run_and_show(
         output,
