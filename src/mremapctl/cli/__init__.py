@@ -84,7 +84,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     try:
         # Not cli.main(): it turns a closed pipe into exit 1 and prints a blank line on Ctrl-C.
-        with cli.make_context("mremapctl", list(args)) as ctx:
+        # obj: the arguments as typed, for a report that gives the exact command (survey)
+        with cli.make_context("mremapctl", list(args), obj={"argv": list(args)}) as ctx:
             code: Any = cli.invoke(ctx)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
     except click.exceptions.Exit as done:  # --help, --version
