@@ -6,6 +6,7 @@ from typing import Any, Callable, TypeVar
 
 import click
 
+from mremapctl.cli import complete
 from mremapctl.cli.output import output_options
 from mremapctl.cli.params import SECONDS, OutputFile, ScenarioValue
 from mremapctl.lab import LAB_SIZE, lab_size
@@ -36,6 +37,7 @@ def run_options(func: F) -> F:
         click.option(
             "--kernel",
             metavar="VERSION",
+            shell_complete=complete.kernels,
             help="The kernel to simulate, e.g. 5.12 (default: this machine's, else the newest model).",
         ),
         click.option(

@@ -8,6 +8,7 @@ from typing import List, Optional, Tuple
 
 import click
 
+from mremapctl.cli import complete
 from mremapctl.cli.output import Output, output_options, refuse_together
 
 
@@ -32,7 +33,12 @@ from mremapctl.cli.output import Output, output_options, refuse_together
     show_default=True,
     help="Survey this machine, a real Debian kernel booted under qemu, or a kernel model (both with --kernel).",
 )
-@click.option("--kernel", metavar="VERSION", help="The kernel for --backend vm or sim, e.g. 5.10.")
+@click.option(
+    "--kernel",
+    metavar="VERSION",
+    shell_complete=complete.kernels,
+    help="The kernel for --backend vm or sim, e.g. 5.10.",
+)
 @output_options("markdown")
 def survey_cmd(
     files: Tuple[Path, ...],

@@ -7,6 +7,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import click
 
+from mremapctl.cli import complete
 from mremapctl.cli.common import run_options
 from mremapctl.cli.output import Output, refuse_together
 from mremapctl.cli.params import ADDRESS, BARE, SIZE, OutputFile, ScenarioValue, or_bare, write_text
@@ -46,7 +47,11 @@ OPTIONS: List[Callable[[Any], Any]] = [
         "unless you ask twice: --writable (open it read-write, map it shared) and --fill (write the fill byte).",
     ),
     click.option(
-        "--kind", "kind_name", type=ScenarioValue(V.kind, "KIND"), help="The mapping kind by name (as the flags above)."
+        "--kind",
+        "kind_name",
+        type=ScenarioValue(V.kind, "KIND"),
+        shell_complete=complete.kinds,
+        help="The mapping kind by name (as the flags above).",
     ),
     click.option("--private", is_flag=True, help="MAP_PRIVATE (memfd, file, devzero)."),
     click.option("--shared", is_flag=True, help="MAP_SHARED (memfd, file, devzero)."),
@@ -192,8 +197,8 @@ def try_cmd(output: Output, **opts: Any) -> None:
       mremapctl try --shmem --old-size 0 --maymove # old_size 0 duplicates a shared mapping
       mremapctl try --anon --raw-flags 0x9         # an undefined flag bit: EINVAL
       mremapctl try --anon --dontunmap --smaps     # Rss: the old range is left empty
-      mremapctl try --anon --dontunmap --uffd missing   # the GC flip: the old range faults to a handler
-      mremapctl try --anon --fixed --onto          # FIXED onto a mapping: it is unmapped first
+      mremapctl try --dontunmap --uffd missing     # the GC flip: the old range faults to a handler
+      mremapctl try --anon --fixed --onto          # FIXED onto a mapping: that part of it is unmapped
       mremapctl try --memfd --dontunmap --json     # schema-1 JSON for scripts
     """
     from mremapctl.cli.execute import run_and_show

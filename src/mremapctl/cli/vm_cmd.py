@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Dict
 
 import click
 
+from mremapctl.cli import complete
 from mremapctl.cli.output import Output, output_options
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def _row(p: KernelPackage, note: str) -> Dict[str, Any]:
 
 
 @vm_cmd.command("fetch")
-@click.argument("kernel", metavar="VERSION")
+@click.argument("kernel", metavar="VERSION", shell_complete=complete.kernels)
 def vm_fetch(kernel: str) -> None:
     """Download and prepare a kernel (the newest package of that major.minor)."""
     from mremapctl.backends import vm
