@@ -108,6 +108,7 @@ class Engine:
         return result
 
     def finish(self, index: int, op: str, call: str, outcome: Outcome, name: Optional[str] = None) -> StepResult:
+        call = outcome.call or call
         result = StepResult(index, op, call, rule=outcome.rule, explain=outcome.explain, note=outcome.note, name=name)
         if outcome.ok:
             if op in ("mmap", "mremap"):

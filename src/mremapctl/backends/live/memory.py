@@ -18,7 +18,7 @@ from array import array
 from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
 from mremapctl.backends.live.libc import Syscalls
-from mremapctl.maps import find, parse_maps
+from mremapctl.maps import find, parse_maps, parse_smaps
 from mremapctl.pages import describe_byte
 from mremapctl.results import OK, SIGBUS, SIGSEGV, UFFD, MapEntry, PageRuns, add_run
 
@@ -107,6 +107,7 @@ class Memory:
         self.page = page_size
         self.pipe = MemoryPipe(sys)  # one page at a time: the default pipe size is enough
         self.uffd_armed = False  # a read may block in a userfaultfd: probe from a thread
+        self.uffd_user_mode_only = False  # the userfaultfd hears of user-space faults only (unprivileged)
 
     def fault_kind(self, addr: int, writing: bool) -> str:
         """The signal a user access at addr would get, given that the kernel said EFAULT."""
@@ -158,7 +159,16 @@ class Memory:
         if box[0] is None:
             return UFFD  # the thread stays blocked in the fault until the child exits
         pipe.close()
+        if box[0] == SIGBUS and self.uffd_user_mode_only and self._registered(addr):
+            return UFFD  # refused to the kernel's read; a user-space access would wait for the handler
         return box[0]
+
+    def _registered(self, addr: int) -> bool:
+        """Whether the mapping at addr is registered for missing or minor faults (VmFlags um, ui)."""
+        with open("/proc/self/smaps") as f:
+            entries, _ = parse_smaps(f.read(), [(addr, addr + 1)])
+        entry = find(entries, addr)
+        return entry is not None and bool({"um", "ui"} & set(entry.vm_flags or ()))
 
     def read_runs(self, addr: int, size: int) -> PageRuns:
         """The first byte of each page touched, as runs.
