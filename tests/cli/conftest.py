@@ -48,3 +48,46 @@ def cli(live_backend: Any) -> Callable[[List[str]], Result]:
 def cli_no_live() -> Callable[[List[str]], Result]:
     """The CLI for commands that fail before any experiment runs."""
     return invoke
+
+
+NOBODY = 65534
+
+
+def as_nobody(args: List[str]) -> Result:
+    """The CLI run in a forked child that dropped root for nobody (no capabilities left).
+
+    In-process rather than exec'ing Python: the interpreter may live where nobody cannot read
+    (under /root), so every module a command may import is imported before the fork.
+    """
+    import importlib
+    import json
+    import os
+    import pkgutil
+
+    import mremapctl
+
+    for found in pkgutil.walk_packages(mremapctl.__path__, "mremapctl."):
+        if not found.name.endswith("__main__") and ".vm" not in found.name and "ffi_build" not in found.name:
+            importlib.import_module(found.name)
+    for name in ("grp", "pwd", "stat", "threading", "json", "rich.console", "rich.table", "rich.progress"):
+        importlib.import_module(name)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(read)
+            os.setgroups([])
+            os.setresgid(NOBODY, NOBODY, NOBODY)
+            os.setresuid(NOBODY, NOBODY, NOBODY)
+            os.write(write, json.dumps(invoke(args).__dict__).encode())
+        except BaseException as err:  # said to the parent: the child has no other way out
+            os.write(write, json.dumps({"exit_code": 70, "stdout": "", "stderr": repr(err)}).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    chunks = []
+    while chunk := os.read(read, 1 << 16):
+        chunks.append(chunk)
+    os.close(read)
+    os.waitpid(pid, 0)
+    return Result(**json.loads(b"".join(chunks)))

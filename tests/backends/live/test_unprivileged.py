@@ -5,22 +5,19 @@ UFFD_USER_MODE_ONLY, so the GC flip runs all the same."""
 from __future__ import annotations
 
 import errno
-import importlib
 import json
 import os
-import pkgutil
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 
 import mremapctl
 from mremapctl.backends.live import machine
 from mremapctl.backends.live.userfaultfd import Opened
-from tests.cli.conftest import invoke
+from tests.cli.conftest import as_nobody, invoke
 
 FLIP = Path(mremapctl.__file__).parent / "examples" / "gc-heap-flip.toml"
-NOBODY = 65534
 
 
 def test_a_refused_userfaultfd_is_named_not_the_register(live_backend: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -34,45 +31,14 @@ def test_a_refused_userfaultfd_is_named_not_the_register(live_backend: Any, monk
     assert "UFFDIO_REGISTER" not in lines[step] and lines[step + 1].strip().startswith("userfaultfd not permitted")
 
 
-def as_nobody(args: list) -> Dict[str, Any]:
-    """Run the CLI in a forked child that has dropped root for nobody. Every module is imported first:
-    the child may not be able to read the interpreter's own files (a Python under /root)."""
-    for found in pkgutil.walk_packages(mremapctl.__path__, "mremapctl."):
-        if not found.name.endswith("__main__") and ".vm" not in found.name and "ffi_build" not in found.name:
-            importlib.import_module(found.name)
-    for name in ("grp", "pwd", "stat", "threading", "tomllib", "json"):
-        importlib.import_module(name)
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child
-        try:
-            os.close(read)
-            os.setgroups([])
-            os.setresgid(NOBODY, NOBODY, NOBODY)
-            os.setresuid(NOBODY, NOBODY, NOBODY)
-            result = invoke(args)
-            os.write(write, json.dumps(result.__dict__).encode())
-        finally:
-            os._exit(0)
-    os.close(write)
-    chunks = []
-    while chunk := os.read(read, 1 << 16):
-        chunks.append(chunk)
-    os.close(read)
-    os.waitpid(pid, 0)
-    assert chunks, "the unprivileged child reported nothing"
-    data: Dict[str, Any] = json.loads(b"".join(chunks))
-    return data
-
-
 def test_the_gc_flip_as_an_unprivileged_user(live_backend: Any) -> None:
     if os.geteuid() != 0:
         if os.environ.get("CI"):
             pytest.fail("CI runs as root, so this test can drop to an unprivileged user")
         pytest.skip("dropping to an unprivileged user needs root")
     result = as_nobody(["run", str(FLIP), "--check", "--json"])
-    assert result["exit_code"] == 0, result["stderr"]
-    steps = json.loads(result["stdout"])["steps"]
+    assert result.exit_code == 0, result.stderr
+    steps = json.loads(result.stdout)["steps"]
     assert steps[1]["op"] == "uffd_register" and steps[1]["ok"]
     assert steps[4]["pages"] == ["uffd"] * 4  # the old heap faults to the collector
     with open("/proc/sys/vm/unprivileged_userfaultfd") as f:
