@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from mremapctl.cli.output import Output
+from mremapctl.cli.output import Output, refuse_together
 from mremapctl.errors import Unavailable
 from mremapctl.lab import Lab
 from mremapctl.primitives import RunOptions
@@ -33,6 +33,7 @@ def run_and_show(
     from mremapctl.documents import run_json
 
     if opts.get("show_c"):
+        refuse_together(opts, "show_c", "svg", "html")  # a C program instead of the output to save
         show_c(make_scenario, opts["lab_size"])
     with output.progress("experiment") as progress:
         run = carry_out(opts, make_scenario, read_labels is not None, save, progress.say)
