@@ -74,6 +74,7 @@ def test_three_machines_one_column_each(saved: Dict[str, Path]) -> None:
     anon = next(line for line in out.splitlines() if line.lstrip().startswith("anon: DONTUNMAP same"))
     assert "≠" not in anon and anon.split()[-3:] == ["moved"] * 3
     assert "experiments differ between the 3 machines" in out
+    assert not [line for line in out.splitlines() if line.endswith(" ")]  # piped: no padding
 
 
 def test_changes_only_keeps_the_rows_that_differ(saved: Dict[str, Path]) -> None:
