@@ -19,7 +19,9 @@ import zipapp
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-REQUIREMENTS = ["click>=8.1", "rich>=13", "tomli>=1.1"]
+# click 8.2 and later need Python 3.10: say so, rather than trust every index to tell pip (a mirror
+# without data-requires-python once gave the 3.9 archive a click that 3.9 cannot import).
+REQUIREMENTS = ["click>=8.1,<8.2", "rich>=13", "tomli>=1.1"]
 
 
 def build(output: Path) -> Path:

@@ -1,6 +1,7 @@
 """Bring the documentation's examples up to date: regenerate docs/errno.md and docs/timeline.md
-from the rules and the models, then rerun every `$ mremapctl …` console example in docs/*.md and
-README.md and write its output in place.
+from the rules and the models and the manual page (src/mremapctl/man/mremapctl.1) from the
+commands' help, then rerun every `$ mremapctl …` console example in docs/*.md and README.md and
+write its output in place.
 
     .venv/bin/python scripts/update_docs.py           # rewrite what changed
     .venv/bin/python scripts/update_docs.py --check   # only report; exit 1 if anything is stale
@@ -36,6 +37,14 @@ def main(argv: List[str]) -> int:
                 stale.append(str(path.relative_to(doc_examples.ROOT)))
                 if not args.check:
                     path.write_text(text)
+    if not args.files:
+        from mremapctl.cli.manpage import MANPAGE, manual
+
+        page = manual()
+        if MANPAGE.read_text() != page:
+            stale.append(str(MANPAGE.relative_to(doc_examples.ROOT)))
+            if not args.check:
+                MANPAGE.write_text(page)
     for path in args.files or doc_examples.doc_files():
         path = path.resolve()
         if path in generated:

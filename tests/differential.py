@@ -203,6 +203,7 @@ def differences(live: Run, sim: Run) -> List[str]:
         a, b = normal_step(live, i), normal_step(sim, i)
         if a != b:
             out.append(f"step {i + 1} {live.steps[i].call}: live {a[1:]} sim {b[1:]} (rule {sim.steps[i].rule})")
+    out += memory_differences(live, sim)
     la = sorted(normal_entry(live, e) for e in live.maps_after)
     sa = sorted(normal_entry(sim, e) for e in sim.maps_after)
     if la != sa:
@@ -212,4 +213,19 @@ def differences(live: Run, sim: Run) -> List[str]:
             + "\n  sim  "
             + "\n       ".join(map(str, sa))
         )
+    return out
+
+
+def memory_differences(live: Run, sim: Run) -> List[str]:
+    """The smaps counters of the lab's ranges, wherever the model says it knows them."""
+    known = {(e.start - live.lab_start, e.size): e.memory for e in live.maps_after if _in_lab(live, e.start)}
+    out = []
+    for entry in sim.maps_after:
+        live_memory = known.get((entry.start - sim.lab_start, entry.size))
+        if not _in_lab(sim, entry.start) or entry.memory is None or live_memory is None:
+            continue
+        fields = ("rss", "pss", "swap", "locked")
+        said = {f: (getattr(live_memory, f), getattr(entry.memory, f)) for f in fields}
+        if any(a != b for a, b in said.values()):
+            out.append(f"memory of {entry.label or entry.path} differs (live, sim): {said}")
     return out

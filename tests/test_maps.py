@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from mremapctl.maps import find, parse_maps, parse_maps_line, parse_smaps
+from mremapctl.results import MemoryUse
 
 DATA = Path(__file__).parent / "data"
 LAB = [(0x200000000000, 0x200800000000)]
@@ -43,3 +44,17 @@ def test_smaps_window_and_unknown_keys() -> None:
 def test_not_a_maps_line() -> None:
     assert parse_maps_line("VmFlags: rd wr") is None
     assert parse_maps_line("Size:   4 kB") is None
+
+
+def test_smaps_memory_counters_in_bytes() -> None:
+    text = (
+        "200000000000-200000004000 rw-s 00000000 00:01 8    /memfd:A (deleted)\n"
+        "Size:                 16 kB\nRss:                  12 kB\nPss:                   6 kB\n"
+        "Swap:                  4 kB\nLocked:                0 kB\nAnonHugePages:         0 kB\n"
+        "THPeligible:    0\nVmFlags: rd wr sh mr mw me ms\n"
+        "200000004000-200000005000 rw-p 00000000 00:00 0\nVmFlags: rd wr mr mw me ac\n"
+    )
+    (memfd, bare), _ = parse_smaps(text)
+    assert memfd.memory == MemoryUse(rss=12288, pss=6144, swap=4096, locked=0, anon_huge_pages=0)
+    assert memfd.vm_flags == ("rd", "wr", "sh", "mr", "mw", "me", "ms")
+    assert bare.memory is None  # no counters printed: unknown, not zero

@@ -8,7 +8,18 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any, Dict, List, Literal, Optional, get_args
 
-from mremapctl.results import DiffRow, MapEntry, ModelInfo, PageRuns, Run, StepResult, diff_maps, runs_of
+from mremapctl.results import (
+    SMAPS_COUNTERS,
+    DiffRow,
+    MapEntry,
+    MemoryUse,
+    ModelInfo,
+    PageRuns,
+    Run,
+    StepResult,
+    diff_maps,
+    runs_of,
+)
 
 TOOL = "mremapctl"
 SCHEMA = 1
@@ -51,7 +62,14 @@ def entry_json(entry: MapEntry) -> Dict[str, Any]:
         "path": entry.path,
         "vm_flags": list(entry.vm_flags) if entry.vm_flags is not None else None,
         "label": entry.label,
+        **memory_json(entry.memory),
     }
+
+
+def memory_json(memory: Optional[MemoryUse]) -> Dict[str, Optional[int]]:
+    """The smaps counters as fields of the entry, in bytes; null where not read or not known."""
+    known = memory or MemoryUse()
+    return {name: getattr(known, name) for name in SMAPS_COUNTERS.values()}
 
 
 def diff_json(row: DiffRow) -> Dict[str, Any]:
@@ -136,7 +154,14 @@ def entry_from_json(data: Dict[str, Any]) -> MapEntry:
         data["path"],
         tuple(flags) if flags is not None else None,
         data.get("label"),
+        _memory(data),
     )
+
+
+def _memory(data: Dict[str, Any]) -> Optional[MemoryUse]:
+    """The counters of an entry (None from writers before they were added, or when none was read)."""
+    counters = {name: data.get(name) for name in SMAPS_COUNTERS.values()}
+    return MemoryUse(**counters) if any(value is not None for value in counters.values()) else None
 
 
 def step_from_json(data: Dict[str, Any]) -> StepResult:

@@ -8,6 +8,7 @@ simulator runs it in-process against its address-space model.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterator, List, Optional, Tuple
 
 from mremapctl import flags as F
@@ -55,10 +56,7 @@ class Engine:
             return self.fresh
         entries, others = self.machine.snapshot(self.window(), self.options.vm_flags)
         self.other_mappings = others
-        self.fresh = [
-            MapEntry(e.start, e.end, e.perms, e.offset, e.dev, e.inode, e.path, e.vm_flags, self.label_for(e))
-            for e in entries
-        ]
+        self.fresh = [replace(e, label=self.label_for(e)) for e in entries]
         return self.fresh
 
     def label_for(self, entry: MapEntry) -> Optional[str]:
@@ -80,6 +78,8 @@ class Engine:
             # Failed calls can change the maps too (a FIXED target unmapped, a VMA split).
             if step.op in MAPPING_OPS and result.status != SKIPPED and self.options.per_step_maps:
                 result.maps_after = self.snapshot()
+            elif step.op == "mremap" and self.options.snapshots:
+                self.snapshot()  # `try`'s "after" is its mremap's: the reads that follow fault pages in (Rss)
             yield result
 
     def final_maps(self) -> Tuple[List[MapEntry], List[MapEntry]]:
@@ -108,6 +108,7 @@ class Engine:
         return result
 
     def finish(self, index: int, op: str, call: str, outcome: Outcome, name: Optional[str] = None) -> StepResult:
+        call = outcome.call or call
         result = StepResult(index, op, call, rule=outcome.rule, explain=outcome.explain, note=outcome.note, name=name)
         if outcome.ok:
             if op in ("mmap", "mremap"):

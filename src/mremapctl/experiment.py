@@ -16,8 +16,9 @@ from mremapctl.expr import AddrExpr, SizeExpr
 from mremapctl.kinds import KINDS
 from mremapctl.lab import GiB, align_up
 from mremapctl.results import FAILED, SKIPPED, Run
+from mremapctl.scenario import values as V
 from mremapctl.scenario.load import Scenario, validate, writes_into_user_files
-from mremapctl.scenario.steps import Mlock, Mmap, Mremap, Mseal, Read, Step
+from mremapctl.scenario.steps import Madvise, Mlock, Mmap, Mprotect, Mremap, Mseal, Read, Step, UffdRegister, Write
 
 
 @dataclass
@@ -43,6 +44,11 @@ class TryOptions:
     offset: Optional[str] = None
     grow: bool = False
     shrink: bool = False
+    uffd: Optional[str] = None  # register the region with userfaultfd in this mode before the mremap
+    hint: Optional[str] = None  # new_address without FIXED: where DONTUNMAP would like the copy
+    onto: bool = False  # FIXED onto an existing mapping (made first, filled with "T")
+    populate: Optional[str] = None  # "read" | "write": MADV_POPULATE_READ / _WRITE, no data written
+    thp: Optional[str] = None  # "huge" | "none": MADV_HUGEPAGE / MADV_NOHUGEPAGE before the first touch
     notes: List[str] = field(default_factory=list)
 
 
@@ -50,20 +56,32 @@ def _pages_text(value: int, page: int) -> str:
     return f"{value // page}p" if value % page == 0 and value else str(value)
 
 
+TARGET = "target"  # the mapping --onto moves onto
+
+
 def flag_bits(opts: TryOptions) -> Tuple[int, List[str]]:
     """The mremap flags, and a note for each flag implied rather than asked for."""
+    if opts.hint is not None and (opts.fixed is not None or opts.onto):
+        fixed = "--fixed" if opts.fixed is not None else "--onto"
+        raise BadInput(f"--hint and {fixed} exclude each other: --hint is new_address without MREMAP_FIXED")
     if opts.raw_flags is not None:
         if opts.maymove or opts.dontunmap or opts.fixed == "":
-            raise BadInput("--raw-flags gives the exact bits: drop --maymove and --dontunmap (--fixed ADDR may stay)")
+            raise BadInput(
+                "--raw-flags gives the exact bits: drop --maymove, --dontunmap and a bare --fixed "
+                "(--fixed ADDR, --hint ADDR and --onto give new_address)"
+            )
         return opts.raw_flags, []
     bits, notes = 0, []
     if opts.maymove:
         bits |= F.MREMAP_MAYMOVE
-    if opts.fixed is not None:
+    if opts.fixed is not None or opts.onto:
         bits |= F.MREMAP_FIXED
+    if opts.onto and opts.fixed is None:
+        notes.append(f"--onto implies MREMAP_FIXED: the move lands on the mapping {TARGET!r}, made first")
     if opts.dontunmap:
         bits |= F.MREMAP_DONTUNMAP
-    for flag, option in ((F.MREMAP_DONTUNMAP, "--dontunmap"), (F.MREMAP_FIXED, "--fixed")):
+    fixed_by = "--fixed" if opts.fixed is not None else "--onto"
+    for flag, option in ((F.MREMAP_DONTUNMAP, "--dontunmap"), (F.MREMAP_FIXED, fixed_by)):
         if bits & flag and not bits & F.MREMAP_MAYMOVE:
             bits |= F.MREMAP_MAYMOVE
             notes.append(
@@ -79,9 +97,11 @@ def build(opts: TryOptions, page_size: int, words: Optional[Dict[str, str]] = No
     if (opts.grow or opts.shrink) and opts.new_size is not None:
         raise BadInput("--grow/--shrink choose the new size: drop --new-size")
     bits, notes = flag_bits(opts)
-    steps: List[Step] = [_mmap_step(opts)]
+    steps: List[Step] = [*_region_steps(opts), *_target_steps(opts, bits, page_size)]
     if opts.mlock:
         steps.append(Mlock(at=AddrExpr("old")))
+    if opts.uffd:
+        steps.append(UffdRegister(at=AddrExpr("old"), mode=opts.uffd))
     if opts.mseal:
         steps.append(Mseal(at=AddrExpr("old")))
     steps.append(_mremap_step(opts, bits, page_size))
@@ -90,14 +110,46 @@ def build(opts: TryOptions, page_size: int, words: Optional[Dict[str, str]] = No
     return Scenario(tuple(steps), description=describe(opts, bits)), notes + writes_into_user_files(tuple(steps))
 
 
-def _mmap_step(opts: TryOptions) -> Mmap:
+def _region_steps(opts: TryOptions) -> List[Step]:
+    """Map the region; with --thp the advice comes before the first touch, so the fill is a write
+    after it (then the protection asked for); --populate faults the pages in without writing."""
+    advise_first = opts.thp is not None and opts.fill is not None
+    first_fill, first_prot = (None, _with_write(opts.prot)) if advise_first else (opts.fill, None)
+    steps: List[Step] = [_mmap_step(opts, fill=first_fill, prot=first_prot)]
+    if opts.thp:
+        steps.append(Madvise(at=AddrExpr("old"), advice=V.THP_ADVICE[opts.thp]))
+    if opts.populate:
+        steps.append(Madvise(at=AddrExpr("old"), advice=V.POPULATE_ADVICE[opts.populate]))
+    if advise_first and opts.fill is not None:
+        steps.append(Write(at=AddrExpr("old"), byte=opts.fill))
+        if "w" not in opts.prot:
+            steps.append(Mprotect(at=AddrExpr("old"), prot=opts.prot))
+    return steps
+
+
+def _with_write(prot: str) -> str:
+    """The protection to fill under: the one asked for, plus write (and read, for a write to fault in)."""
+    return "".join(c for c in "rwx" if c in prot or c in "rw")
+
+
+def _target_steps(opts: TryOptions, bits: int, page_size: int) -> List[Step]:
+    """--onto: the mapping the FIXED move lands on, where it will land, one page longer than the
+    move, so what is left of it shows (a mapping replaced whole would read as unchanged maps)."""
+    if not opts.onto:
+        return []
+    _, _, _, new_size = _sizes(opts, page_size)
+    size = _pages_text(align_up(new_size or 0, page_size) + page_size, page_size)
+    return [Mmap(name=TARGET, kind="anon", size=SizeExpr(size), at=_fixed_address(opts, bits, page_size), fill="T")]
+
+
+def _mmap_step(opts: TryOptions, fill: Optional[str], prot: Optional[str]) -> Mmap:
     return Mmap(
         name="old",
         kind=opts.kind,
         shared=opts.shared,
         size=SizeExpr(opts.size) if opts.size else None,
-        prot=opts.prot,
-        fill=opts.fill,
+        prot=prot or opts.prot,
+        fill=fill,
         locked=opts.locked,
         hugetlb=opts.hugetlb,
         dir=opts.dir,
@@ -130,14 +182,21 @@ def _sizes(opts: TryOptions, page_size: int) -> Tuple[Optional[int], int, Option
     return region, offset, old_size, new_size
 
 
-def _mremap_step(opts: TryOptions, bits: int, page_size: int) -> Mremap:
-    region, offset, old_size, new_size = _sizes(opts, page_size)
-    new_address = None
-    if opts.fixed:  # with --raw-flags too: the bits are exact, the address is where FIXED goes
-        new_address = AddrExpr(opts.fixed)
-    elif opts.fixed is not None or bits & F.MREMAP_FIXED:  # a free spot: the next GiB the region leaves alone
+def _fixed_address(opts: TryOptions, bits: int, page_size: int) -> Optional[AddrExpr]:
+    """new_address: --fixed ADDR or --hint ADDR as given, else for FIXED a free spot (the next GiB
+    the region leaves alone), else none."""
+    if opts.fixed or opts.hint:  # with --raw-flags too: the bits are exact, the address is where FIXED goes
+        return AddrExpr(opts.fixed or opts.hint or "")
+    if opts.fixed is not None or bits & F.MREMAP_FIXED:
+        region, _, _, new_size = _sizes(opts, page_size)
         end = max(region or page_size, new_size or 0)
-        new_address = AddrExpr(f"lab+{align_up(end + 1, GiB) // GiB}G")
+        return AddrExpr(f"lab+{align_up(end + 1, GiB) // GiB}G")
+    return None
+
+
+def _mremap_step(opts: TryOptions, bits: int, page_size: int) -> Mremap:
+    _, offset, old_size, new_size = _sizes(opts, page_size)
+    new_address = AddrExpr(TARGET) if opts.onto else _fixed_address(opts, bits, page_size)
     explicit_old = old_size is not None and (offset or opts.old_size is not None)
     return Mremap(
         old=AddrExpr(f"old+{_pages_text(offset, page_size)}" if offset else "old"),
@@ -169,6 +228,7 @@ SETUP_REASONS = {
     ("mlock", "EPERM"): "not permitted: RLIMIT_MEMLOCK is 0 and CAP_IPC_LOCK is missing",
     ("mseal", "ENOSYS"): "this kernel has no mseal() (6.10+)",
     ("mseal", "EINVAL"): "this kernel refuses mseal() here (on 32-bit, or a bad range)",
+    ("madvise", "EINVAL"): "unknown advice here (MADV_POPULATE_* came in 5.14), or the range refuses it",
 }
 
 

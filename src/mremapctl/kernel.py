@@ -112,6 +112,15 @@ class Model:
         return ", ".join(parts)
 
 
+def every_series() -> List[Series]:
+    """Every mainline release from the oldest model to the newest the rules know."""
+    out, at = [], OLDEST
+    while at <= NEWEST:
+        out.append(at)
+        at = _next_series(at)
+    return out
+
+
 def _next_series(series: Series) -> Series:
     return (series[0] + 1, 0) if series[1] == LAST_MINOR.get(series[0], 99) else (series[0], series[1] + 1)
 

@@ -9,9 +9,10 @@ what would make a matrix slow).
 from __future__ import annotations
 
 import re
-from typing import Iterable, List, Optional, Sequence, Tuple
+from dataclasses import replace
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from mremapctl.results import MapEntry
+from mremapctl.results import SMAPS_COUNTERS, MapEntry, MemoryUse
 
 Window = Sequence[Tuple[int, int]]
 
@@ -67,35 +68,50 @@ def parse_maps(text: str, window: Optional[Window] = None) -> Tuple[List[MapEntr
 
 
 def parse_smaps(text: str, window: Optional[Window] = None) -> Tuple[List[MapEntry], int]:
-    """Like :func:`parse_maps`, with each entry's VmFlags attached."""
+    """Like :func:`parse_maps`, with each entry's VmFlags and memory counters (Rss, Pss …) attached."""
     kept: List[MapEntry] = []
     skipped = 0
     current: Optional[MapEntry] = None
+    counters: Dict[str, int] = {}
     for line in text.splitlines():
         if line.startswith("VmFlags:"):
             if current is not None:
-                kept.append(_with_flags(current, line[len("VmFlags:") :].split()))
+                kept.append(_completed(current, counters, line[len("VmFlags:") :].split()))
                 current = None
             continue
-        if ":" in line.split(" ", 1)[0]:  # a "Key:   value kB" line
+        key, colon, value = line.partition(":")
+        if colon and " " not in key:  # a "Key:   value kB" line
+            if current is not None and key in SMAPS_COUNTERS:
+                counters[SMAPS_COUNTERS[key]] = _kilobytes(value)
             continue
         bounds = _range(line)
         if bounds is None:
             continue
         if current is not None:  # a kernel without VmFlags (before 3.8)
-            kept.append(current)
-        current = None
+            kept.append(_completed(current, counters, None))
+        current, counters = None, {}
         if _in_window(bounds[0], bounds[1], window):
             current = parse_maps_line(line)
         else:
             skipped += 1
     if current is not None:
-        kept.append(current)
+        kept.append(_completed(current, counters, None))
     return kept, skipped
 
 
-def _with_flags(entry: MapEntry, flags: Iterable[str]) -> MapEntry:
-    return MapEntry(entry.start, entry.end, entry.perms, entry.offset, entry.dev, entry.inode, entry.path, tuple(flags))
+def _kilobytes(value: str) -> int:
+    """ "   16 kB" in bytes (smaps gives every counter in kB)."""
+    number = value.split()[0] if value.split() else "0"
+    return int(number) * 1024 if number.isdigit() else 0
+
+
+def _completed(entry: MapEntry, counters: Dict[str, int], flags: Optional[Iterable[str]]) -> MapEntry:
+    """The entry with what its smaps block said: VmFlags (None before 3.8) and the memory counters."""
+    return replace(
+        entry,
+        vm_flags=tuple(flags) if flags is not None else None,
+        memory=MemoryUse(**counters) if counters else None,
+    )
 
 
 def find(entries: Sequence[MapEntry], addr: int) -> Optional[MapEntry]:

@@ -50,6 +50,7 @@ class Outcome:
     rule: Optional[str] = None
     explain: Optional[str] = None
     note: Optional[str] = None
+    call: Optional[str] = None  # the call that failed, when it is not the step's own (userfaultfd() before a register)
 
     @property
     def ok(self) -> bool:

@@ -53,9 +53,26 @@ def runs_of(pages: List[str]) -> PageRuns:
     return runs
 
 
+# The smaps counters pmap -X shows, by smaps key: what they are called here and in the JSON.
+SMAPS_COUNTERS = {"Rss": "rss", "Pss": "pss", "Swap": "swap", "Locked": "locked", "AnonHugePages": "anon_huge_pages"}
+
+
+@dataclass(frozen=True)
+class MemoryUse:
+    """How much of a mapping is in memory, as smaps counts it, in bytes; None where it is not known
+    (the model has no THP, for instance). After a DONTUNMAP move the old range's Rss drops to 0
+    while the new range holds the pages: the maps lines alone do not show that."""
+
+    rss: Optional[int] = None
+    pss: Optional[int] = None
+    swap: Optional[int] = None
+    locked: Optional[int] = None
+    anon_huge_pages: Optional[int] = None
+
+
 @dataclass(frozen=True)
 class MapEntry:
-    """One line of /proc/self/maps, with its smaps VmFlags when they were read."""
+    """One line of /proc/self/maps, with its smaps VmFlags and memory counters when they were read."""
 
     start: int
     end: int
@@ -66,14 +83,16 @@ class MapEntry:
     path: str
     vm_flags: Optional[Tuple[str, ...]] = None
     label: Optional[str] = None
+    memory: Optional[MemoryUse] = None
 
     @property
     def size(self) -> int:
         return self.end - self.start
 
     def same_mapping(self, other: MapEntry) -> bool:
-        """Equal in everything the kernel reports (the label is ours, not the kernel's)."""
-        return replace(self, label=None) == replace(other, label=None)
+        """Equal in everything the maps line and VmFlags report: the label is ours, and the memory
+        counters describe the pages, not the mapping (a read changes them)."""
+        return replace(self, label=None, memory=None) == replace(other, label=None, memory=None)
 
 
 @dataclass(frozen=True)

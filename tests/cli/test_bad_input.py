@@ -64,6 +64,8 @@ CASES = [
     (["try", "--json", "--svg", "/tmp/x.svg"], "--json and --svg exclude each other"),
     (["run", "dontunmap-memfd", "--html", "/tmp/x.html", "--json"], "--json and --html exclude each other"),
     (["survey", "--markdown", "--json"], "--json and --markdown exclude each other"),
+    (["try", "--show-c", "--svg", "/tmp/x.svg"], "--show-c and --svg exclude each other"),
+    (["survey", "--compare", "--markdown", "--json"], "--json and --markdown exclude each other"),
     (["bench", "--json", "--csv"], "--json and --csv exclude each other"),
 ]
 

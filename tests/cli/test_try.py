@@ -92,3 +92,21 @@ def test_full_maps_shows_the_process(cli: Any) -> None:
     result = cli(["try", "--full-maps", "--json"])
     paths = {e["path"] for e in json.loads(result.stdout)["maps_after"]}
     assert "[stack]" in paths and "[vdso]" in paths
+
+
+def test_full_maps_is_titled_the_whole_process_and_pictures_the_experiment(cli: Any) -> None:
+    result = cli(["try", "--anon", "--dontunmap", "--full-maps"])
+    assert result.exit_code == 0, result.stderr
+    assert "maps (the whole process)" in result.stdout and "maps (lab and" not in result.stdout
+    band = next(line for line in result.stdout.splitlines() if line.startswith("lab "))
+    assert band.count("▕") == 2  # old and new only: the process's other mappings are in the table
+    assert "[stack]" in result.stdout and "other mappings of the process are not shown" not in result.stdout
+
+
+def test_no_tables_hides_every_table_and_keeps_the_calls(cli: Any) -> None:
+    result = cli(["try", "--anon", "--dontunmap", "--no-tables", "--smaps"])
+    assert result.exit_code == 0, result.stderr
+    for title in ("maps (", "memory (", "contents now"):
+        assert title not in result.stdout
+    assert "read(0x100000000000, 16384) = zero ×4" in result.stdout  # the reads, as calls
+    assert re.search(r"read\(0x7f[0-9a-f]+, 16384\) = data:A ×4", result.stdout)

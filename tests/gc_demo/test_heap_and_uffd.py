@@ -7,6 +7,7 @@ import struct
 
 import pytest
 
+from mremapctl.backends.live import userfaultfd
 from mremapctl.gc_demo import uffd
 from mremapctl.gc_demo.heap import OBJECT, PAGE, TAG, Marks, compact, expected_page, page_bytes
 
@@ -42,7 +43,7 @@ def test_ioctl_numbers_match_the_uapi_header() -> None:
     assert uffd.UFFDIO_REGISTER == 0xC020AA00
     assert uffd.UFFDIO_COPY == 0xC028AA03
     assert uffd.UFFDIO_CONTINUE == 0xC020AA07
-    assert uffd.USERFAULTFD_IOC_NEW == 0xAA00
+    assert userfaultfd.USERFAULTFD_IOC_NEW == 0xAA00
     assert uffd.IOCTL_BIT == {"copy": 1 << 3, "continue": 1 << 7}
 
 
@@ -71,7 +72,7 @@ def test_messages_parse_page_faults_only() -> None:
 def test_permission_message_says_what_is_needed(
     syscall_err: int, dev_err: int, sysctl: int, euid: int, expected: str
 ) -> None:
-    message = uffd.permission_message(syscall_err, dev_err, sysctl, euid)
+    message = userfaultfd.permission_message(syscall_err, dev_err, sysctl, euid)
     assert message.startswith("userfaultfd not permitted: ") and expected in message
     assert "run as root (or with CAP_SYS_PTRACE)" in message
     assert "`sysctl -w vm.unprivileged_userfaultfd=1`" in message

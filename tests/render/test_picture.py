@@ -9,7 +9,7 @@ from rich.console import Console
 
 from mremapctl.backends.select import open_sim
 from mremapctl.experiment import TryOptions, build
-from mremapctl.render.picture import band
+from mremapctl.render.picture import band, legend
 from mremapctl.results import diff_maps
 from mremapctl.teach import explain_step
 from tests.cli.conftest import invoke
@@ -32,6 +32,21 @@ def test_dontunmap_keeps_the_old_region_and_shows_the_copy_elsewhere() -> None:
     assert text.startswith("lab ▕old 16 KiB▏··32 GiB·· │ elsewhere ▕+new 16 KiB▏ 0x7")
 
 
+def test_without_colour_each_bar_names_its_kind_and_the_legend_says_so() -> None:
+    run = open_sim("6.18").run(build(TryOptions(kind="memfd", dontunmap=True), 4096)[0])
+    rows = diff_maps(run.maps_before, run.maps_after)
+    text = band(rows, run.lab_start, run.lab_end, plain=True).plain
+    assert text.startswith("lab ▕old 16 KiB memfd▏") and "▕+new 16 KiB memfd▏" in text
+    assert "anon" not in legend(plain=True).plain and "kind" in legend(plain=True).plain
+    assert "memfd" in legend().plain  # in colour the legend is the colour key
+
+
+def test_with_smaps_the_bars_say_what_is_resident() -> None:
+    run = open_sim("6.18").run(build(TryOptions(kind="anon", dontunmap=True), 4096)[0])
+    text = band(diff_maps(run.maps_before, run.maps_after), run.lab_start, run.lab_end, smaps=True).plain
+    assert "▕old 16 KiB rss 0▏" in text and "▕+new 16 KiB rss 16 KiB▏" in text
+
+
 def test_growth_in_place_is_a_change() -> None:
     assert picture(kind="anon", maymove=True, grow=True) == "lab ▕~new 32 KiB▏··32 GiB··"
 
@@ -51,7 +66,7 @@ def test_explain_picture_and_exports_on_the_command_line(tmp_path: Path) -> None
         ["try", "--anon", "--dontunmap", "--backend", "sim", "--explain", "--svg", str(svg), "--html", str(html)]
     )
     assert result.exit_code == 0
-    assert "↳ The data now lives at the new address" in result.stdout and "lab ▕old 16 KiB▏" in result.stdout
+    assert "↳ The data now lives at the new address" in result.stdout and "lab ▕old 16 KiB anon▏" in result.stdout
     assert svg.read_text().startswith("<svg") and "DONTUNMAP" in svg.read_text()
     assert "<html" in html.read_text() and "DONTUNMAP" in html.read_text()
     quiet = invoke(["try", "--anon", "--dontunmap", "--backend", "sim", "--no-picture"])

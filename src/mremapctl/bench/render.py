@@ -21,6 +21,7 @@ from mremapctl.errors import BadInput
 from mremapctl.units import format_ns, format_size, short_size
 
 CSV_FIELDS = ["op", "mapping", "size", "placement", "populated", "min_ns", "median_ns", "p90_ns", "samples"]
+NOISY_MARK = "!"
 CHART_ORDER = [("move", "anon"), ("dontunmap", "anon"), ("dontunmap", "memfd"), ("move", "memfd")]
 
 
@@ -29,7 +30,7 @@ def render_report(console: Any, report: BenchReport, detail: bool, chart_spec: O
     console.print(detail_table(report.cells) if detail else grid_table(report.cells))
     console.print(
         Text(
-            "≈ overhead ≥ half the raw time · yellow: noisy (p90 > 1.5 × median) · medians net of the "
+            f"≈ overhead ≥ half the raw time · {NOISY_MARK} noisy (p90 > 1.5 × median) · medians net of the "
             "timer overhead" + ("" if detail else " · min/p90/samples: --detail, --json, --csv"),
             style="dim",
         )
@@ -62,7 +63,9 @@ def cell_text(cell: Optional[CaseStats], compact: bool = False) -> Text:
     value = format_ns(cell.median_ns).replace(" ", "") if compact else format_ns(cell.median_ns)
     if cell.overhead_dominated:
         return Text("≈" + value, style="dim")
-    return Text(value, style="yellow" if cell.noisy else "")
+    if cell.noisy:  # marked, not only coloured: a pipe or NO_COLOR shows no yellow
+        return Text(value + NOISY_MARK, style="yellow")
+    return Text(value)
 
 
 def grid_table(cells: Sequence[CaseStats]) -> Table:

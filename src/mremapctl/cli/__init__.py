@@ -8,6 +8,7 @@ with the exit code of the contract (1: could not be carried out, 2: bad input).
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any, List, NoReturn, Optional
 
@@ -40,7 +41,15 @@ COMMANDS = {
         "demo_cmd",
         "Live demos: `demo gc`, the userfaultfd GC pause of the 5.13 patch.",
     ),
+    "completion": (
+        "mremapctl.cli.completion_cmd",
+        "completion_cmd",
+        "Print the shell completion script: bash, zsh or fish.",
+    ),
 }
+
+PROG = "mremapctl"
+COMPLETE_VAR = "_MREMAPCTL_COMPLETE"  # set by the completion script when the shell asks for words
 
 # Click 8.2 added it; older ones (the 3.9 zipapp bundles 8.1) print the help themselves.
 NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
@@ -82,9 +91,15 @@ def cli() -> None:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = sys.argv[1:] if argv is None else argv
+    instruction = os.environ.get(COMPLETE_VAR)
+    if instruction:  # the shell asks what may come next (`mremapctl completion` installs the asking)
+        from click.shell_completion import shell_complete
+
+        sys.exit(shell_complete(cli, {}, PROG, COMPLETE_VAR, instruction))
     try:
         # Not cli.main(): it turns a closed pipe into exit 1 and prints a blank line on Ctrl-C.
-        with cli.make_context("mremapctl", list(args)) as ctx:
+        # obj: the arguments as typed, for a report that gives the exact command (survey)
+        with cli.make_context(PROG, list(args), obj={"argv": list(args)}) as ctx:
             code: Any = cli.invoke(ctx)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
     except click.exceptions.Exit as done:  # --help, --version

@@ -6,6 +6,7 @@ from typing import Any, Callable, List, TypeVar
 
 import click
 
+from mremapctl.cli import complete
 from mremapctl.cli.output import output_options
 from mremapctl.cli.params import SECONDS, OutputFile, ScenarioValue
 from mremapctl.lab import LAB_SIZE, lab_size
@@ -13,18 +14,19 @@ from mremapctl.lab import LAB_SIZE, lab_size
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def vm_target_options(prefix: str = "With --backend vm: the") -> List[Callable[[F], F]]:
-    """--arch and --page-size: which Debian kernel flavour the vm backend boots."""
+def vm_target_options() -> List[Callable[[F], F]]:
+    """--arch and --page-size: the machine the simulation models, or the Debian flavour the vm boots."""
     return [
         click.option(
             "--arch",
             metavar="ARCH",
-            help=f"{prefix} guest's architecture, amd64 or arm64. [default: this machine's]",
+            help="The machine's architecture, amd64 or arm64: simulated, or the vm's guest. [default: this machine's]",
         ),
         click.option(
             "--page-size",
             metavar="SIZE",
-            help=f"{prefix} guest kernel's page size, 4K or 16K (arm64's arm64-16k flavour). [default: 4K]",
+            help="Its page size: 4K, 16K or 64K (arm64) for the simulation; 4K or 16K (Debian's arm64-16k) for vm. "
+            "[default: the architecture's smallest]",
         ),
     ]
 
@@ -38,8 +40,8 @@ def vm_target(func: F) -> F:
 
 def run_options(func: F) -> F:
     """How to run an experiment (backend, kernel, time-out, force, full maps) and how to show it
-    (--explain, --show-c, tables, picture, --svg, --html, and the output options; --json refuses the
-    options that shape the human output)."""
+    (--explain, --smaps, --show-c, tables, picture, --svg, --html, and the output options; --json
+    refuses the options that shape the human output)."""
     options = [
         click.option(
             "--backend",
@@ -59,6 +61,7 @@ def run_options(func: F) -> F:
         click.option(
             "--kernel",
             metavar="VERSION",
+            shell_complete=complete.kernels,
             help="The kernel to simulate, e.g. 5.12 or 6.18.8 (default: this machine's, else the newest, 7.3).",
         ),
         *vm_target_options(),
@@ -72,6 +75,12 @@ def run_options(func: F) -> F:
         ),
         click.option("--force", is_flag=True, help="Populate memory beyond the safe share of MemAvailable."),
         click.option("--full-maps", is_flag=True, help="Show every mapping of the process, not only the lab's."),
+        click.option(
+            "--smaps",
+            is_flag=True,
+            help="Also show each range's memory as smaps counts it: Rss, Pss, Swap, Locked, AnonHugePages, "
+            "before → after (the JSON always has them).",
+        ),
         click.option(
             "--explain",
             "explain",
@@ -87,7 +96,7 @@ def run_options(func: F) -> F:
             "--tables/--no-tables",
             default=True,
             show_default=True,
-            help="Print the maps tables (without: the calls and the picture only).",
+            help="Print the tables: maps, memory, contents (without: the calls and the picture only).",
         ),
         click.option(
             "--picture/--no-picture",

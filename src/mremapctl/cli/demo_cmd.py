@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 import click
 
+from mremapctl.cli import complete
 from mremapctl.cli.output import Output, output_options
 from mremapctl.cli.params import SECONDS, SIZE
 
@@ -42,7 +43,10 @@ def demo_cmd() -> None:
     help="live: the real flow here; sim: the steps through the model of --kernel.",
 )
 @click.option(
-    "--kernel", metavar="VERSION", help="The kernel to simulate, e.g. 5.12 (implies sim unless it is this one)."
+    "--kernel",
+    metavar="VERSION",
+    shell_complete=complete.kernels,
+    help="The kernel to simulate, e.g. 5.12 (implies sim unless it is this one).",
 )
 @output_options()
 @click.option("--force", is_flag=True, help="Populate beyond the safe share (half) of MemAvailable.")

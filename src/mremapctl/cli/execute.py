@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from mremapctl.cli.output import Output
+from mremapctl.cli.output import Output, refuse_together
 from mremapctl.errors import Unavailable
 from mremapctl.lab import Lab
 from mremapctl.primitives import RunOptions
@@ -33,6 +33,7 @@ def run_and_show(
     from mremapctl.documents import run_json
 
     if opts.get("show_c"):
+        refuse_together(opts, "show_c", "svg", "html")  # a C program instead of the output to save
         show_c(make_scenario, opts["lab_size"], opts.get("page_size"))
     with output.progress("experiment") as progress:
         run = carry_out(opts, make_scenario, read_labels is not None, save, progress.say)
@@ -84,7 +85,13 @@ def render_and_export(console: Any, opts: Dict[str, Any], run: Run, read_labels:
     from mremapctl.cli.params import write_text
     from mremapctl.render.text import Show, render_experiment, render_run
 
-    show = Show(tables=opts.get("tables", True), picture=opts.get("picture", True), explain=opts.get("explain", False))
+    show = Show(
+        tables=opts.get("tables", True),
+        picture=opts.get("picture", True),
+        explain=opts.get("explain", False),
+        smaps=opts.get("smaps", False),
+        full_maps=opts.get("full_maps", False),
+    )
     if read_labels is not None:
         render_experiment(console, run, read_labels, show)
     else:
@@ -112,11 +119,19 @@ def predict(run: Run, scenario: Scenario, lab_size: int) -> None:
     """Annotate a live run with the model of this kernel (never fatal: the live answer stands)."""
     from mremapctl.annotate import annotate
     from mremapctl.backends.select import open_sim
+    from mremapctl.errors import BadInput, Unavailable
     from mremapctl.kernel import model_info
+    from mremapctl.platforms import Platform, host_arch
 
-    model = open_sim(run.kernel_version or run.kernel, lab_size)
+    shape = Platform(run.arch or host_arch(), run.page_size)  # a vm guest's may not be this machine's
+    model = open_sim(run.kernel_version or run.kernel, lab_size, shape)
     model.facts.soft_dirty = any("sd" in (e.vm_flags or ()) for e in run.maps_after)
-    annotate(run, model.run(scenario))
+    try:
+        predicted = model.run(scenario)
+    except (BadInput, Unavailable) as err:  # e.g. advice the model does not know: live ran it all the same
+        run.notes.append(f"no prediction from the model of this kernel: {str(err).split(';')[0]}")
+        return
+    annotate(run, predicted)
     run.model = model_info(model.answers_as)
     if model.answers_as.newer_than_models:  # the annotation stands, marked as the newest model's guess
         run.notes.extend(model.answers_as.notes)

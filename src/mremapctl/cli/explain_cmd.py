@@ -6,12 +6,18 @@ from typing import Optional
 
 import click
 
+from mremapctl.cli import complete
 from mremapctl.cli.output import Output, output_options
 
 
 @click.command("explain")
-@click.argument("topic", metavar="ERRNO|FLAG|RULE")
-@click.option("--kernel", metavar="VERSION", help="Only the rules that hold in this kernel version.")
+@click.argument("topic", metavar="ERRNO|FLAG|RULE", shell_complete=complete.topics)
+@click.option(
+    "--kernel",
+    metavar="VERSION",
+    shell_complete=complete.kernels,
+    help="Only the rules that hold in this kernel version.",
+)
 @output_options()
 def explain_cmd(topic: str, kernel: Optional[str], output: Output) -> None:
     """Every rule that yields an errno (EINVAL, EFAULT, ENOMEM, EAGAIN, EPERM), or that governs a

@@ -6,6 +6,7 @@ from typing import Optional
 
 import click
 
+from mremapctl.cli import complete
 from mremapctl.cli.output import Output, output_options
 
 
@@ -17,7 +18,9 @@ from mremapctl.cli.output import Output, output_options
     show_default=True,
     help="live: make each kind here; sim: what the model of --kernel makes.",
 )
-@click.option("--kernel", metavar="VERSION", help="The kernel model for --backend sim.")
+@click.option(
+    "--kernel", metavar="VERSION", shell_complete=complete.kernels, help="The kernel model for --backend sim."
+)
 @output_options()
 def kinds_cmd(backend: str, kernel: Optional[str], output: Output) -> None:
     """Make one mapping of every kind (in a forked child, inside the lab) and show its VmFlags

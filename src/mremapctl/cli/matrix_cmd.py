@@ -6,12 +6,19 @@ from typing import Any, Callable, List, Optional, Tuple
 
 import click
 
+from mremapctl.cli import complete
 from mremapctl.cli.common import vm_target
 from mremapctl.cli.output import Output, output_options
 
 
 @click.command("matrix", context_settings={"max_content_width": 100})
-@click.option("--kinds", multiple=True, metavar="K,K", help="Rows: mapping kinds (default: all).")
+@click.option(
+    "--kinds",
+    multiple=True,
+    metavar="K,K",
+    shell_complete=complete.kind_list,
+    help="Rows: mapping kinds (default: all).",
+)
 @click.option(
     "--variants",
     multiple=True,
@@ -38,7 +45,14 @@ from mremapctl.cli.output import Output, output_options
     metavar="B,B",
     help="live, sim, vm, auto, or several (live,sim) to put them side by side.",
 )
-@click.option("--kernel", "kernels", multiple=True, metavar="VERSION", help="A kernel (repeatable) for sim and vm.")
+@click.option(
+    "--kernel",
+    "kernels",
+    multiple=True,
+    metavar="VERSION",
+    shell_complete=complete.kernels,
+    help="A kernel (repeatable) for sim and vm.",
+)
 @click.option("--kernels", "kernel_range", metavar="A..B", help="Every mainline model from A to B, e.g. 5.4..7.3.")
 @vm_target
 @click.option("--changes-only", is_flag=True, help="Only the rows whose cells differ across the groups.")

@@ -35,8 +35,7 @@ class Output:
         """The console for the result, on stdout."""
         console = _console_class()(
             file=NoTrailingSpaces(sys.stdout),
-            no_color=self._no_color(),
-            force_terminal=True if self.color else None,
+            **self._colours(),
             highlight=False,
             emoji=False,  # we print ⚠ and ✓ ourselves; :name: codes would only cost an import
             soft_wrap=False,
@@ -50,8 +49,7 @@ class Output:
         """The console for everything that is not the result; its lines are never wrapped."""
         return _console_class()(
             file=sys.stderr,
-            no_color=self._no_color(),
-            force_terminal=True if self.color else None,
+            **self._colours(),
             highlight=False,
             emoji=False,
             soft_wrap=True,
@@ -59,6 +57,12 @@ class Output:
 
     def _no_color(self) -> bool:
         return self.color is False or (self.color is None and bool(os.environ.get("NO_COLOR")))
+
+    def _colours(self) -> Dict[str, Any]:
+        """--no-color and NO_COLOR: no escape sequence at all (rich's no_color keeps bold and dim)."""
+        if self._no_color():
+            return {"color_system": None}
+        return {"force_terminal": True if self.color else None}
 
     def show(self, document: Dict[str, Any], render: Callable[..., None], *args: Any) -> None:
         """The result: ``document`` for scripts (an ``envelope``, docs/json.md), or

@@ -8,12 +8,13 @@ from typing import Any, Optional
 
 import click
 
+from mremapctl.cli import complete
 from mremapctl.cli.common import run_options
 from mremapctl.cli.output import Output
 
 
 @click.command("run", context_settings={"max_content_width": 100})
-@click.argument("scenario", required=False, metavar="FILE.toml|NAME|-")
+@click.argument("scenario", required=False, metavar="FILE.toml|NAME|-", shell_complete=complete.scenarios)
 @click.option("--check", is_flag=True, help="Exit 1 when a step's `expect` is not met.")
 @click.option("--list", "list_bundled", is_flag=True, help="List the bundled scenarios.")
 @run_options

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 import click
 
+from mremapctl.cli import complete
 from mremapctl.cli.common import run_options
 from mremapctl.cli.output import Output, refuse_together
 from mremapctl.cli.params import ADDRESS, BARE, SIZE, OutputFile, ScenarioValue, or_bare, write_text
@@ -48,7 +49,11 @@ OPTIONS: List[Callable[[Any], Any]] = [
         "unless you ask twice: --writable (open it read-write, map it shared) and --fill (write the fill byte).",
     ),
     click.option(
-        "--kind", "kind_name", type=ScenarioValue(V.kind, "KIND"), help="The mapping kind by name (as the flags above)."
+        "--kind",
+        "kind_name",
+        type=ScenarioValue(V.kind, "KIND"),
+        shell_complete=complete.kinds,
+        help="The mapping kind by name (as the flags above).",
     ),
     click.option("--private", is_flag=True, help="MAP_PRIVATE (memfd, file, devzero)."),
     click.option("--shared", is_flag=True, help="MAP_SHARED (memfd, file, devzero)."),
@@ -99,6 +104,33 @@ OPTIONS: List[Callable[[Any], Any]] = [
         type=ScenarioValue(V.raw_flags, "INT"),
         help="Exact flag bits 0..0xffffffff, undefined ones included (e.g. 0x9); --fixed ADDR gives new_address.",
     ),
+    click.option(
+        "--hint",
+        type=ADDRESS,
+        metavar="ADDR",
+        help="new_address without MREMAP_FIXED: where --dontunmap asks the kernel to put the copy (a hint).",
+    ),
+    click.option(
+        "--onto",
+        is_flag=True,
+        help="MREMAP_FIXED onto an existing mapping: first map an anonymous 'target' (filled with T), one page "
+        "longer than the move, at the --fixed address.",
+    ),
+    click.option(
+        "--uffd",
+        type=click.Choice(list(V.UFFD_MODES)),
+        help="Register the region with userfaultfd in this mode before the mremap (UFFDIO_REGISTER).",
+    ),
+    click.option(
+        "--populate",
+        type=click.Choice(list(V.POPULATE_ADVICE)),
+        help="Fault the pages in without writing data: MADV_POPULATE_READ or _WRITE (5.14+; implies --no-fill).",
+    ),
+    click.option(
+        "--thp",
+        type=click.Choice(list(V.THP_ADVICE)),
+        help="Transparent huge pages: MADV_HUGEPAGE or MADV_NOHUGEPAGE, before the region is first touched.",
+    ),
     click.option("--offset", type=SIZE, help="Start the mremap this far into the region."),
     click.option("--grow", is_flag=True, help="new_size = 2 × old_size."),
     click.option("--shrink", is_flag=True, help="new_size = old_size / 2."),
@@ -135,11 +167,12 @@ def _sharing(opts: Dict[str, Any]) -> Optional[bool]:
     return True if opts["shared"] else False if opts["private"] else None
 
 
-def _wants_fill(fill: Optional[bool], kind: str, path: Optional[str]) -> bool:
-    """Fill unless told not to, except kernel-owned contents and a user's own file (never by default)."""
+def _wants_fill(fill: Optional[bool], kind: str, path: Optional[str], populate: Optional[str]) -> bool:
+    """Fill unless told not to, except kernel-owned contents, a user's own file (never by default),
+    and --populate (which faults pages in without writing them)."""
     if fill is not None:
         return fill
-    return KINDS[kind].fillable and path is None
+    return KINDS[kind].fillable and path is None and populate is None
 
 
 def _save(path: Optional[Path], text: str) -> Optional[Path]:
@@ -165,6 +198,9 @@ def try_cmd(output: Output, **opts: Any) -> None:
       mremapctl try --anon --fixed                 # move to a free spot in the lab
       mremapctl try --shmem --old-size 0 --maymove # old_size 0 duplicates a shared mapping
       mremapctl try --anon --raw-flags 0x9         # an undefined flag bit: EINVAL
+      mremapctl try --anon --dontunmap --smaps     # Rss: the old range is left empty
+      mremapctl try --dontunmap --uffd missing     # the GC flip: the old range faults to a handler
+      mremapctl try --anon --fixed --onto          # FIXED onto a mapping: that part of it is unmapped
       mremapctl try --memfd --dontunmap --json     # schema-1 JSON for scripts
     """
     from mremapctl.cli.execute import run_and_show
@@ -182,7 +218,7 @@ def try_cmd(output: Output, **opts: Any) -> None:
         writable=opts["writable"],
         size=opts["size"],
         prot=opts["prot"],
-        fill=opts["fill_byte"] if _wants_fill(opts["fill"], kind, path) else None,
+        fill=opts["fill_byte"] if _wants_fill(opts["fill"], kind, path, opts["populate"]) else None,
         mlock=opts["mlock"],
         mseal=opts["mseal"],
         locked=opts["locked"],
@@ -195,6 +231,11 @@ def try_cmd(output: Output, **opts: Any) -> None:
         offset=opts["offset"],
         grow=opts["grow"],
         shrink=opts["shrink"],
+        uffd=opts["uffd"],
+        hint=opts["hint"],
+        onto=opts["onto"],
+        populate=opts["populate"],
+        thp=opts["thp"],
     )
     run_and_show(
         output,

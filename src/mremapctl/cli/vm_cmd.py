@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Dict, Optional
 
 import click
 
+from mremapctl.cli import complete
 from mremapctl.cli.common import vm_target_options
 from mremapctl.cli.output import Output, output_options
 
@@ -29,7 +30,7 @@ def vm_cmd() -> None:
     """
 
 
-ARCH_OPTION, PAGE_SIZE_OPTION = vm_target_options("The")
+ARCH_OPTION, PAGE_SIZE_OPTION = vm_target_options()
 
 
 @vm_cmd.command("list")
@@ -74,7 +75,7 @@ def _row(p: KernelPackage, note: str) -> Dict[str, Any]:
 
 
 @vm_cmd.command("fetch")
-@click.argument("kernel", metavar="VERSION")
+@click.argument("kernel", metavar="VERSION", shell_complete=complete.kernels)
 @ARCH_OPTION
 @PAGE_SIZE_OPTION
 def vm_fetch(kernel: str, arch: Optional[str], page_size: Optional[str]) -> None:

@@ -14,6 +14,11 @@ def _files() -> Dict[str, str]:
     return {entry.name[:-5]: entry.read_text() for entry in folder.iterdir() if entry.name.endswith(".toml")}
 
 
+def bundled_names() -> List[str]:
+    """The bundled scenarios' names, without reading them (shell completion asks on every Tab)."""
+    return sorted(entry.name[:-5] for entry in resources.files(__name__).iterdir() if entry.name.endswith(".toml"))
+
+
 def bundled() -> List[Tuple[str, str]]:
     """(name, one-line description) of every bundled scenario, sorted by name."""
     return sorted((name, parse_scenario(text, name).description or "") for name, text in _files().items())

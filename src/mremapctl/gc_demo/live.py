@@ -1,7 +1,7 @@
 """The Android-style GC flow, live, in a lab child.
 
 1. heap: a private anonymous or memfd-shared mapping at the lab's start, filled with objects;
-2. pause: ``mremap(heap, size, size, MAYMOVE|DONTUNMAP|FIXED, from_space)`` — the heap's pages
+2. pause: ``mremap(heap, size, size, MAYMOVE|FIXED|DONTUNMAP, from_space)`` — the heap's pages
    (their page tables, at PMD/PUD level where aligned) move to the from-space and the heap
    range stays mapped, empty; FIXED puts the from-space at a 1 GiB-aligned lab address, as
    ART reserves its from-space, so nothing lands outside the lab;
@@ -37,6 +37,10 @@ from mremapctl.lab import GiB, Lab
 FROM_SPACE_OFFSET = 16 * GiB  # 1 GiB-aligned like the heap: the pause can move whole PMDs/PUDs
 FILL_CHUNK = 256  # pages written per memmove when filling the heap
 PROGRESS_SECONDS = 1.0
+
+
+# The pause: the heap's pages move to the from-space, the heap stays mapped (5.7+; shared 5.13+).
+PAUSE_FLAGS = F.MREMAP_MAYMOVE | F.MREMAP_FIXED | F.MREMAP_DONTUNMAP
 
 
 @dataclass(frozen=True)
@@ -118,11 +122,10 @@ def _pause(sys: Syscalls, result: GcResult) -> None:
     No collection lands inside the timed call: the collector is off in lab children (child.py).
     """
     overhead = measure_overhead(sys, 1000).median_ns
-    flags = F.MREMAP_MAYMOVE | F.MREMAP_DONTUNMAP | F.MREMAP_FIXED
-    prepared = sys.prepare("mremap", result.heap_addr, result.size, result.size, flags, result.from_space)
+    prepared = sys.prepare("mremap", result.heap_addr, result.size, result.size, PAUSE_FLAGS, result.from_space)
     ret, err, elapsed = sys.timed(prepared)
     if ret != result.from_space:
-        raise Unavailable(f"the pause's mremap(MAYMOVE|DONTUNMAP|FIXED) failed: {errno.errorcode.get(err, err)}")
+        raise Unavailable(f"the pause's mremap(MAYMOVE|FIXED|DONTUNMAP) failed: {errno.errorcode.get(err, err)}")
     result.pause_raw_ns, result.pause_ns = elapsed, max(0, elapsed - overhead)
 
 

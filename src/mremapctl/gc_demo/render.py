@@ -8,9 +8,10 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from mremapctl.calls import mremap_call
 from mremapctl.documents import envelope
 from mremapctl.gc_demo.heap import OBJECTS_PER_PAGE
-from mremapctl.gc_demo.live import GcResult
+from mremapctl.gc_demo.live import PAUSE_FLAGS, GcResult
 from mremapctl.gc_demo.sim import NOT_MODELLED, NOT_REACHED, Walk
 from mremapctl.units import format_ns, format_size
 
@@ -82,19 +83,22 @@ def render_live(console: Any, r: GcResult) -> None:
     )
     console.print(_steps_table(live_rows(r)))
     console.print(live_summary(r))
-    console.print(Text(f"pause net of the timer's own cost ({format_ns(r.pause_raw_ns)} as measured)", style="dim"))
+    console.print(Text(pause_note(r), style="dim"))
     for problem in r.problems[:5]:
         console.print(Text(f"⚠ {problem}", style="yellow"))
+
+
+def pause_note(r: GcResult) -> str:
+    """How the pause was measured, in an order that cannot be misread (timed, less the timer)."""
+    net, timed, timer = (format_ns(ns) for ns in (r.pause_ns, r.pause_raw_ns, r.pause_raw_ns - r.pause_ns))
+    return f"pause {net}: {timed} as timed, less {timer} for the timer itself"
 
 
 def live_rows(r: GcResult) -> List[Tuple[str, str, Text, str]]:
     mode, ioctl = RESOLVE[r.heap]
     ok, bad = Text("ok", style="bold green"), Text("FAILED", style="bold red")
     how = "compacts each page in place through the from-space, then" if r.heap == "memfd" else "compacts into a buffer,"
-    pause = (
-        f"mremap({r.heap_addr:#x}, {r.size}, {r.size}, MREMAP_MAYMOVE|MREMAP_DONTUNMAP|MREMAP_FIXED, "
-        f"{r.from_space:#x}): the stop-the-world move"
-    )
+    pause = f"{mremap_call(r.heap_addr, r.size, r.size, PAUSE_FLAGS, r.from_space)}: the stop-the-world move"
     compact = (
         f"{r.mutators} mutators touched {r.pages} pages; the handler served {r.faults} faults "
         f"({r.minor_faults} minor): it {how} {ioctl}"

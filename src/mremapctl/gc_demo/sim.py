@@ -48,7 +48,7 @@ def scenario_text(heap: str, size: int, with_uffd: bool) -> str:
     shared = "shared = true\n" if heap == "memfd" else ""
     text = (
         f'[[step]]\nop = "mmap"\nname = "heap"\nkind = "{heap}"\n{shared}size = "{size}"\nfill = "H"\n\n'
-        f'[[step]]\nop = "mremap"\nold = "heap"\nnew_size = "{size}"\nflags = ["MAYMOVE", "DONTUNMAP", "FIXED"]\n'
+        f'[[step]]\nop = "mremap"\nold = "heap"\nnew_size = "{size}"\nflags = ["MAYMOVE", "FIXED", "DONTUNMAP"]\n'
         'new_address = "lab+16G"\nname = "from"\n\n'
     )
     if with_uffd:

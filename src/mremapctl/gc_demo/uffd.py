@@ -24,7 +24,7 @@ import errno
 import os
 import struct
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional, Sequence, Tuple
+from typing import Iterator
 
 from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.structs import (
@@ -36,13 +36,13 @@ from mremapctl.backends.live.structs import (
     uffdio_copy,
     uffdio_register,
 )
+from mremapctl.backends.live.userfaultfd import open_userfaultfd
 from mremapctl.errors import Unavailable
 
 # UFFDIO_API and UFFDIO_REGISTER are the live backend's, and every struct is packed in structs.py;
 # the demo adds the ioctls that resolve faults.
 UFFDIO_COPY = ioc(3, 0x03, 40)
 UFFDIO_CONTINUE = ioc(3, 0x07, 32)
-USERFAULTFD_IOC_NEW = ioc(0, 0x00, 0)
 IOCTL_BIT = {"copy": 1 << 0x03, "continue": 1 << 0x07}  # bits of uffdio_register.ioctls
 
 MODE_MISSING, MODE_MINOR = 1, 4
@@ -50,7 +50,6 @@ FEATURE_MINOR_SHMEM = 1 << 10
 EVENT_PAGEFAULT = 0x12
 FLAG_WRITE, FLAG_MINOR = 1, 4
 MSG = struct.Struct("<B7xQQ8x")  # event, flags, address
-DEV = "/dev/userfaultfd"
 
 
 @dataclass(frozen=True)
@@ -117,75 +116,9 @@ class Userfaultfd:
 
 
 def open_fd(sys: Syscalls) -> int:
-    """userfaultfd(2), else /dev/userfaultfd (6.1+); Unavailable naming what is missing."""
-    flags = os.O_CLOEXEC | os.O_NONBLOCK
-    fd, err = sys.call("userfaultfd", flags)
-    if fd >= 0:
-        return fd
-    if err == errno.ENOSYS:
-        raise Unavailable("userfaultfd unavailable: this kernel is built without CONFIG_USERFAULTFD")
-    if err not in (errno.EPERM, errno.EACCES):
-        raise Unavailable(f"userfaultfd(2) failed: {os.strerror(err)}")
-    dev_fd, dev_err = open_dev(sys, flags)
-    if dev_fd >= 0:
-        return dev_fd
-    raise Unavailable(permission_message(err, dev_err, read_sysctl(), os.geteuid()))
-
-
-def open_dev(sys: Syscalls, flags: int) -> Tuple[int, int]:
-    """A userfaultfd from /dev/userfaultfd (its file mode is the permission check): (fd, 0) or (-1, errno)."""
-    try:
-        dev = os.open(DEV, os.O_RDWR | os.O_CLOEXEC)
-    except OSError as failure:
-        return -1, failure.errno or errno.EACCES
-    try:
-        fd, err = sys.call("ioctl", dev, USERFAULTFD_IOC_NEW, flags)
-    finally:
-        os.close(dev)
-    return (fd, 0) if fd >= 0 else (-1, err)
-
-
-def read_sysctl() -> Optional[int]:
-    try:
-        with open("/proc/sys/vm/unprivileged_userfaultfd") as f:
-            return int(f.read())
-    except (OSError, ValueError):
-        return None
-
-
-def permission_message(syscall_err: int, dev_err: int, sysctl: Optional[int], euid: int) -> str:
-    """One line: why neither way to a userfaultfd worked here, and the three ways to fix it."""
-    why_syscall = f"userfaultfd(2) gave {errno.errorcode.get(syscall_err, syscall_err)}"
-    if sysctl == 0 and euid != 0:
-        why_syscall += " (vm.unprivileged_userfaultfd = 0 and this process lacks CAP_SYS_PTRACE)"
-    elif euid == 0:
-        why_syscall += " even as root (a seccomp filter or an LSM forbids it)"
-    if dev_err == errno.ENOENT:
-        why_dev = f"{DEV} does not exist (Linux 6.1+)"
-    else:
-        why_dev = f"{DEV} is not accessible ({errno.errorcode.get(dev_err, dev_err)}{_dev_mode()})"
-    return (
-        f"userfaultfd not permitted: {why_syscall}, and {why_dev}; the demo needs one of: run as root "
-        "(or with CAP_SYS_PTRACE), `sysctl -w vm.unprivileged_userfaultfd=1`, or read-write access to "
-        f"{DEV} for this user (e.g. a group that owns it, mode 0660)"
-    )
-
-
-def _dev_mode() -> str:
-    """ ": crw------- root:root" for the message, or nothing when it cannot be told."""
-    import grp
-    import pwd
-    import stat
-
-    try:
-        st = os.stat(DEV)
-    except OSError:
-        return ""
-    return f": {stat.filemode(st.st_mode)} {_name(pwd.getpwuid, st.st_uid)}:{_name(grp.getgrgid, st.st_gid)}"
-
-
-def _name(lookup: Callable[[int], Sequence[object]], ident: int) -> str:
-    try:
-        return str(lookup(ident)[0])
-    except KeyError:
-        return str(ident)
+    """A userfaultfd that hears of kernel-mode faults too (the mutators read through write(2)), or
+    Unavailable saying what was refused and how to allow it."""
+    opened = open_userfaultfd(sys, os.O_CLOEXEC | os.O_NONBLOCK, user_mode_only=False, needs="the demo")
+    if opened.fd < 0:
+        raise Unavailable(opened.refusal or os.strerror(opened.errno))
+    return opened.fd

@@ -4,7 +4,7 @@ flag set when several are compared (rows × kernels), with the differences marke
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from rich import box
 from rich.console import Console
@@ -12,11 +12,35 @@ from rich.table import Table
 from rich.text import Text
 
 from mremapctl.documents import envelope
+from mremapctl.flags import MREMAP_FLAGS, MREMAP_MAYMOVE, decode_flags
 from mremapctl.render.fit import split_columns
-from mremapctl.survey.grid import Column, Row
+from mremapctl.survey.grid import FLAG_SETS, Column, Row
 from mremapctl.survey.matrix import Cell, Matrix
 
 LEGEND = "✓ moved · ✓ in place · errno: refused · — unavailable here · ✗ the experiment failed (child died, time-out)"
+DIFFERS = " ≠"  # after a row's kind where the columns answer differently: a mark, not only a colour
+
+
+def flags_sent(flag_set: str) -> str:
+    """The exact mremap flags a column sends: "FIXED" is MREMAP_MAYMOVE|MREMAP_FIXED.
+
+    >>> flags_sent("DONTUNMAP")
+    'MREMAP_MAYMOVE|MREMAP_DONTUNMAP'
+    """
+    bits = FLAG_SETS[flag_set]
+    return decode_flags(bits, MREMAP_FLAGS, "MREMAP_") if bits else "0"
+
+
+def implied_note(columns: Sequence[Column]) -> Optional[str]:
+    """The columns whose heading leaves out the MAYMOVE they send (explain fixed-needs-maymove:
+    without it the kernel refuses FIXED and DONTUNMAP)."""
+    named = [c.flags for c in columns if FLAG_SETS[c.flags] & MREMAP_MAYMOVE and c.flags != "MAYMOVE"]
+    if not named:
+        return None
+    shown = ", ".join(dict.fromkeys(named))
+    return f"{shown}: sent with MREMAP_MAYMOVE too, which the kernel requires (`mremapctl explain fixed-needs-maymove`)"
+
+
 Group = Tuple[str, str]  # (backend, kernel)
 
 
@@ -93,12 +117,17 @@ def render_matrix(console: Console, cells: Sequence[Cell], rows: Sequence[Row], 
                 for row in rows:
                     answers = {by[(g, row, column)].answer for g in groups if (g, row, column) in by}
                     present = [by.get((g, row, column)) for g in chosen]
-                    table.add_row(row.label, *[cell_text(c, len(answers) > 1) if c else "" for c in present])
+                    differs = len(answers) > 1
+                    label = row.label + (DIFFERS if differs else "")
+                    table.add_row(label, *[cell_text(c, differs) if c else "" for c in present])
                 return table
 
             for table in split_columns(console, groups, compared):
                 console.print(table)
-    console.print(Text(LEGEND, style="dim"))
+    console.print(Text(LEGEND + (f" ·{DIFFERS} the columns differ" if len(groups) > 1 else ""), style="dim"))
+    note = implied_note(columns)
+    if note:
+        console.print(Text(note, style="dim"))
     reasons = OrderedDict.fromkeys(
         c.reason.removeprefix("unavailable: ")
         for c in cells
@@ -115,7 +144,10 @@ def matrix_json(matrix: Matrix) -> Dict[str, Any]:
         "seconds": round(matrix.seconds, 3),
         "interrupted": matrix.interrupted,
     }
-    return envelope("matrix", cells=[c.to_json() for c in matrix.cells], summary=summary)
+    sent = {
+        flag_set: flags_sent(flag_set) for flag_set in dict.fromkeys("|".join(c.flags) or "none" for c in matrix.cells)
+    }
+    return envelope("matrix", cells=[c.to_json() for c in matrix.cells], summary=summary, flags_sent=sent)
 
 
 def render_matrix_result(console: Console, matrix: Matrix, rows: Sequence[Row], columns: Sequence[Column]) -> None:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional, Tuple
 
 from rich import box
 from rich.console import Console
@@ -12,14 +12,11 @@ from rich.table import Table
 from rich.text import Text
 
 from mremapctl.documents import envelope
+from mremapctl.survey.about import Machine
+from mremapctl.survey.fleet import experiment_json, experiment_name
 from mremapctl.survey.lessons import StepDeviation
 from mremapctl.survey.survey import Deviation, Survey
-
-
-def _cell(d: Deviation) -> str:
-    kind, variant, flags, size = d.cell
-    label = kind + ("" if variant == "plain" else f" {variant}")
-    return f"{label}: {'|'.join(flags) or 'no flags'} {size}"
+from mremapctl.units import format_size
 
 
 def _step(d: StepDeviation) -> str:
@@ -46,8 +43,32 @@ def _table(title: str, *columns: str) -> Table:
     return table
 
 
-def render_survey(console: Console, s: Survey) -> None:
+def facts(machine: Machine) -> List[Tuple[str, str]]:
+    """The machine's facts a bug report needs, as (what, value) in the order a reader wants them."""
+
+    def said(value: Optional[bool]) -> str:
+        return "unknown" if value is None else "yes" if value else "no"
+
+    return [
+        ("host", machine.hostname),
+        ("kernel", f"{machine.kernel} ({machine.backend})"),
+        ("architecture", machine.architecture or "n/a"),
+        ("page size", format_size(machine.page_size)),
+        ("syscalls through", machine.syscall_layer or "n/a"),
+        ("soft-dirty (VmFlag sd)", said(machine.soft_dirty)),
+        ("secretmem", said(machine.secretmem)),
+        ("mseal", said(machine.mseal)),
+        ("mremapctl", machine.tool_version),
+        ("date", machine.date),
+        ("command", machine.command),
+    ]
+
+
+def render_survey(console: Console, s: Survey, machine: Optional[Machine] = None) -> None:
     console.print(Text("kernel ", style="dim").append(s.kernel, style="bold"))
+    if machine:
+        shown = [f"{what} {value}" for what, value in facts(machine)[2:8]]
+        console.print(Text(" · ".join(shown), style="dim"))
     console.print(Text(verdict(s), style="bold green" if s.exact and not s.cut_short else "bold yellow"))
     counts = "  ".join(f"{name}:{count}" for name, count in s.per_model.items())
     console.print(Text(f"deviations per model: {counts}", style="dim"))
@@ -60,7 +81,7 @@ def render_survey(console: Console, s: Survey) -> None:
             "rule the model applied",
         )
         for d in s.deviations:
-            table.add_row(_cell(d), Text(d.live, style="bold"), d.model, d.rule or "")
+            table.add_row(experiment_name(d.cell), Text(d.live, style="bold"), d.model, d.rule or "")
         console.print(table)
     if s.step_deviations:
         table = _table(
@@ -71,13 +92,17 @@ def render_survey(console: Console, s: Survey) -> None:
         console.print(table)
     for why in s.unavailable.values():
         console.print(Text(f"unavailable here: {why.removeprefix('unavailable: ')}", style="dim"))
-    console.print(Text(f"{len(s.cells)} live experiments in {s.seconds:.1f} s", style="dim"))
+    console.print(Text(f"{len(s.cells)} {_ran_on(machine)} experiments in {s.seconds:.1f} s", style="dim"))
     if s.cut_short:
         console.print(Text(s.cut_short, style="bold red"))
 
 
-def survey_markdown(s: Survey) -> str:
-    lines = [f"## mremapctl survey: {s.kernel}", "", f"**{verdict(s)}**", "", "| model | deviations |", "|---|---|"]
+def survey_markdown(s: Survey, machine: Optional[Machine] = None) -> str:
+    lines = [f"## mremapctl survey: {s.kernel}", "", f"**{verdict(s)}**", ""]
+    if machine:
+        rows = [(what, f"`{value}`" if what == "command" else value) for what, value in facts(machine)]
+        lines += ["| | |", "|---|---|"] + [f"| {what} | {_md(value)} |" for what, value in rows] + [""]
+    lines += ["| model | deviations |", "|---|---|"]
     lines += [f"| {name} | {count} |" for name, count in s.per_model.items()]
     if s.deviations:
         lines += [
@@ -87,7 +112,7 @@ def survey_markdown(s: Survey) -> str:
             "| experiment | live | model | rule |",
             "|---|---|---|---|",
         ]
-        lines += [f"| {_cell(d)} | {d.live} | {d.model} | {d.rule or ''} |" for d in s.deviations]
+        lines += [f"| {experiment_name(d.cell)} | {d.live} | {d.model} | {d.rule or ''} |" for d in s.deviations]
     if s.step_deviations:
         lines += ["", f"### Lessons that answer otherwise than the {s.behaves_like} model", ""]
         lines += ["| lesson | step | live | model |", "|---|---|---|---|"]
@@ -96,38 +121,16 @@ def survey_markdown(s: Survey) -> str:
         lines += ["", "### Unavailable here", ""] + [
             f"- {v.removeprefix('unavailable: ')}" for v in s.unavailable.values()
         ]
-    lines += ["", f"{len(s.cells)} live experiments, mremapctl survey --markdown", ""]
+    lines += ["", f"{len(s.cells)} {_ran_on(machine)} experiments; {FLAG_SETS_NOTE}", ""]
     if s.cut_short:
         lines += [f"**{s.cut_short}**", ""]
     return "\n".join(lines)
 
 
-def render_comparison(console: Console, a: Dict[str, Any], b: Dict[str, Any], diff: List[Dict[str, Any]]) -> None:
-    console.print(f"A: {a['kernel']} (behaves like {a['behaves_like']})")
-    console.print(f"B: {b['kernel']} (behaves like {b['behaves_like']})")
-    if not diff:
-        console.print(Text("the two machines answer every common experiment the same way", style="bold green"))
-        return
-    table = Table(
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        header_style="bold",
-        title=f"{len(diff)} experiments differ",
-        title_justify="left",
-    )
-    for column in ("experiment", "A", "B"):
-        table.add_column(column)
-    for row in diff:
-        variant = "" if row["variant"] == "plain" else f" {row['variant']}"
-        table.add_row(
-            f"{row['kind']}{variant}: {'|'.join(row['flags']) or 'no flags'} {row['size_rel']}", row["a"], row["b"]
-        )
-    console.print(table)
-
-
-def survey_json(s: Survey) -> Dict[str, Any]:
+def survey_json(s: Survey, machine: Optional[Machine] = None) -> Dict[str, Any]:
     return envelope(
         "survey",
+        machine=machine.to_json() if machine else None,
         kernel=s.kernel,
         behaves_like=s.behaves_like,
         exact=s.exact,
@@ -144,17 +147,18 @@ def survey_json(s: Survey) -> Dict[str, Any]:
 
 
 def deviation_json(d: Deviation) -> Dict[str, Any]:
-    kind, variant, flags, size = d.cell
-    return {
-        "kind": kind,
-        "variant": variant,
-        "flags": list(flags),
-        "size_rel": size,
-        "live": d.live,
-        "model": d.model,
-        "rule": d.rule,
-    }
+    return {**experiment_json(d.cell), "live": d.live, "model": d.model, "rule": d.rule}
 
 
-def comparison_json(a: Dict[str, Any], b: Dict[str, Any], diff: List[Dict[str, Any]]) -> Dict[str, Any]:
-    return envelope("survey-comparison", a=a["kernel"], b=b["kernel"], differences=diff)
+# The flag sets as the matrix and survey name them leave out the MAYMOVE they send.
+FLAG_SETS_NOTE = "FIXED and DONTUNMAP are sent with MREMAP_MAYMOVE, which the kernel requires with either"
+
+
+def _md(text: str) -> str:
+    """A value for a Markdown table cell: its pipes escaped (a command may hold some)."""
+    return text.replace("|", "\\|")
+
+
+def _ran_on(machine: Optional[Machine]) -> str:
+    """ "live", "vm" or "sim": what ran the experiments (a survey is live unless said otherwise)."""
+    return machine.backend if machine else "live"

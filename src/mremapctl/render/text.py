@@ -15,6 +15,7 @@ from mremapctl.calls import errno_message
 from mremapctl.flags import DONTUNMAP_BLOCKERS
 from mremapctl.pages import summarise_runs
 from mremapctl.render.fit import fits
+from mremapctl.render.memory import memory_table
 from mremapctl.render.picture import band, legend
 from mremapctl.results import CRASHED, SKIPPED, DiffRow, MapEntry, Run, StepResult, diff_maps
 from mremapctl.teach import explain_step
@@ -199,11 +200,48 @@ def others_line(run: Run) -> Text:
 
 @dataclass
 class Show:
-    """What to print besides the calls: tables, the address-space picture, explanations."""
+    """What to print besides the calls: tables, the address-space picture, explanations, the
+    smaps memory counters, and whether the maps are the whole process's (--full-maps)."""
 
     tables: bool = True
     picture: bool = True
     explain: bool = False
+    smaps: bool = False
+    full_maps: bool = False
+
+    def maps_title(self) -> str:
+        return "maps (the whole process)" if self.full_maps else "maps (lab and the experiment's ranges)"
+
+
+def plain(console: Console) -> bool:
+    """No colour on this console (a pipe, --no-color, NO_COLOR): what colour says must be said in words."""
+    return console.color_system is None
+
+
+def pictured(rows: Sequence[DiffRow], run: Run, show: Show) -> List[DiffRow]:
+    """The rows the band draws: with --full-maps the tables list the whole process, but the picture
+    stays on the lab and the experiment's ranges (the ones with a region name)."""
+    if not show.full_maps:
+        return list(rows)
+    return [r for r in rows if _entry_of(r).label or run.lab_start <= _entry_of(r).start < run.lab_end]
+
+
+def _entry_of(row: DiffRow) -> MapEntry:
+    entry = row.after or row.before
+    assert entry is not None
+    return entry
+
+
+def picture(console: Console, rows: Sequence[DiffRow], run: Run, show: Show) -> None:
+    console.print(band(pictured(rows, run, show), run.lab_start, run.lab_end, show.smaps, plain(console)))
+
+
+def maps_and_memory(console: Console, rows: Sequence[DiffRow], show: Show, title: Optional[str], when: str) -> None:
+    """The maps table, then (--smaps) the memory counters of the same ranges, ``when`` saying
+    between which moments they changed."""
+    console.print(maps_view(console, rows, title))
+    if show.smaps:
+        console.print(memory_table(rows, f"memory (smaps: {when})"))
 
 
 def render_run(console: Console, run: Run, show: Optional[Show] = None) -> None:
@@ -218,12 +256,12 @@ def render_run(console: Console, run: Run, show: Optional[Show] = None) -> None:
             rows = diff_maps(previous, step.maps_after)
             if any(r.status != "unchanged" for r in rows):
                 if show.picture:
-                    console.print(band(rows, run.lab_start, run.lab_end))
+                    picture(console, rows, run, show)
                 if show.tables:
-                    console.print(maps_view(console, rows))
+                    maps_and_memory(console, rows, show, None, "before → after this step")
             previous = step.maps_after
     if show.picture:
-        console.print(legend())
+        console.print(legend(plain(console)))
     footer(console, run)
 
 
@@ -252,24 +290,28 @@ def render_experiment(console: Console, run: Run, read_labels: Sequence[str], sh
         )
         console.print(Text(empty, style="dim"))
     if rows and show.picture:
-        console.print(band(rows, run.lab_start, run.lab_end))
-        console.print(legend())
+        picture(console, rows, run, show)
+        console.print(legend(plain(console)))
     if rows and show.tables:
-        console.print(maps_view(console, rows, title="maps (lab and the experiment's ranges)"))
+        maps_and_memory(console, rows, show, show.maps_title(), "before → right after the mremap, before the reads")
     reads = list(zip(read_labels, [s for s in run.steps if s.op == "read"]))
-    if reads:
+    if reads and show.tables:
         console.print(contents_table(reads))
-        warnings = [f"{label}: {step.note}" for label, step in reads if step.note and "⚠" in step.note]
-        for warning in warnings:
-            console.print(indent(Text(warning, style="yellow")))
-        if show.explain:
-            said = {explain_step(step) for _, step in reads} - {None}
-            for text in sorted(said):  # type: ignore[type-var]
-                console.print(indent(Text(f"↳ {text}", style="italic")))
+        for label, step in reads:
+            if step.note and "⚠" in step.note:
+                console.print(indent(Text(f"{label}: {step.note}", style="yellow")))
+    else:  # --no-tables: the calls and the picture only, so the reads are calls too
+        for _, step in reads:
+            console.print(call_block(step, numbered=False))
+    if show.explain:
+        said = {explain_step(step) for _, step in reads} - {None}
+        for text in sorted(said):  # type: ignore[type-var]
+            console.print(indent(Text(f"↳ {text}", style="italic")))
     footer(console, run)
 
 
 def footer(console: Console, run: Run) -> None:
-    console.print(others_line(run))
+    if run.other_mappings or run.backend == "sim":  # none left out: --full-maps, or no snapshot
+        console.print(others_line(run))
     if run.failure:
         console.print(Text(f"the run stopped early: {run.failure}", style="bold red"))

@@ -18,6 +18,9 @@ from mremapctl.flags import MADVISE, VM_FLAGS, mremap_flag_bits, parse_prot
 from mremapctl.kinds import KINDS, kind_names
 
 UFFD_MODES = {"missing": 1, "wp": 2, "minor": 4}
+# `try --populate` and `--thp`: the madvise advice each value stands for (as a scenario writes it).
+POPULATE_ADVICE = {"read": "populate_read", "write": "populate_write"}
+THP_ADVICE = {"huge": "hugepage", "none": "nohugepage"}
 CAPABILITIES = {"IPC_LOCK": 14, "SYS_RESOURCE": 24, "SYS_ADMIN": 21, "SYS_PTRACE": 19}
 RAW_FLAGS_MAX = 0xFFFFFFFF  # mremap's flags argument is an unsigned long, but only 32 bits are ever defined
 

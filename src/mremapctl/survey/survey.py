@@ -141,27 +141,3 @@ def load_survey(path: Path) -> Dict[str, Any]:
     if not isinstance(data, dict) or data.get("tool") != "mremapctl" or data.get("kind") != "survey":
         raise BadInput(f"{str(path)!r} is not a mremapctl survey (make one with `mremapctl survey --json`)")
     return data
-
-
-def compare_surveys(a: Dict[str, Any], b: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """Cells whose answers differ between two machines' surveys."""
-
-    def answers(data: Dict[str, Any]) -> Dict[Key, str]:
-        return {Cell.from_json(c).key: Cell.from_json(c).answer for c in data.get("cells", [])}
-
-    left, right = answers(a), answers(b)
-    out = []
-    for key in left:
-        if key in right and left[key] != right[key]:
-            kind, variant, flags, size = key
-            out.append(
-                {
-                    "kind": kind,
-                    "variant": variant,
-                    "flags": list(flags),
-                    "size_rel": size,
-                    "a": left[key],
-                    "b": right[key],
-                }
-            )
-    return out

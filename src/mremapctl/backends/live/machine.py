@@ -10,6 +10,7 @@ from mremapctl.backends.live import structs
 from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.makers import Makers, meminfo
 from mremapctl.backends.live.memory import Memory
+from mremapctl.backends.live.userfaultfd import open_userfaultfd
 from mremapctl.errors import BadInput
 from mremapctl.kernel import parse_version, running_release
 from mremapctl.kinds import KINDS
@@ -21,6 +22,11 @@ from mremapctl.results import MapEntry, PageRuns, fill_note
 from mremapctl.units import approx_size, format_size
 
 UFFD_FEATURES_WANTED = 1 << 9 | 1 << 10 | 1 << 12  # MINOR_HUGETLBFS | MINOR_SHMEM | WP_HUGETLBFS_SHMEM
+USER_MODE_ONLY_NOTE = (
+    "unprivileged here (vm.unprivileged_userfaultfd = 0): the userfaultfd is UFFD_USER_MODE_ONLY, which hears of "
+    "user-space faults only; the tool reads through the kernel, so a read that a user-space access would "
+    "leave waiting for the handler is reported uffd from the range's VmFlags (um, ui)"
+)
 RLIMITS = {"memlock": 8, "address_space": 9, "data": 2}  # RLIMIT_* on x86_64 and aarch64 alike
 
 
@@ -100,28 +106,36 @@ class LiveMachine:
         return _outcome(*self.sys.call("madvise", addr, size, advice))
 
     def uffd_register(self, addr: int, size: int, mode: int) -> Outcome:
-        if self.uffd < 0:
-            err = self._open_uffd()
-            if err:
-                return Outcome(errno=err, note="userfaultfd() or UFFDIO_API failed")
+        first = self.uffd < 0
+        if first:
+            refused = self._open_uffd()
+            if refused:
+                return refused
         reg = structs.uffdio_register(addr, size, mode)
         ret, err = self.sys.call("ioctl", self.uffd, structs.UFFDIO_REGISTER, self.sys.address(reg))
-        if ret == 0:
-            self.memory.uffd_armed = True
-        return _outcome(ret, err)
+        if ret != 0:
+            return _outcome(ret, err)
+        self.memory.uffd_armed = True
+        return Outcome(value=0, note=USER_MODE_ONLY_NOTE if first and self.memory.uffd_user_mode_only else None)
 
-    def _open_uffd(self) -> int:
+    def _open_uffd(self) -> Optional[Outcome]:
+        """Open the process's userfaultfd (at its first registration); an Outcome saying what was
+        refused, with the refused call, or None."""
+        flags = os.O_CLOEXEC | os.O_NONBLOCK
         for features in (UFFD_FEATURES_WANTED, 0):  # older kernels refuse features they lack
-            fd, err = self.sys.call("userfaultfd", os.O_CLOEXEC | os.O_NONBLOCK)
-            if fd == -1:
-                return err
+            opened = open_userfaultfd(self.sys, flags, user_mode_only=True, needs="uffd_register")
+            if opened.fd < 0:
+                return Outcome(errno=opened.errno, note=opened.refusal, call="userfaultfd(O_CLOEXEC|O_NONBLOCK)")
             api = structs.uffdio_api(features)
-            ret, err = self.sys.call("ioctl", fd, structs.UFFDIO_API, self.sys.address(api))
+            ret, err = self.sys.call("ioctl", opened.fd, structs.UFFDIO_API, self.sys.address(api))
             if ret == 0:
-                self.uffd = fd
-                return 0
-            os.close(fd)
-        return err
+                self.uffd = opened.fd
+                self.memory.uffd_user_mode_only = opened.user_mode_only
+                return None
+            os.close(opened.fd)
+        return Outcome(
+            errno=err, call="ioctl(uffd, UFFDIO_API, {UFFD_API, 0})", note="the userfaultfd handshake failed"
+        )
 
     def setrlimit(self, limits: Dict[str, int]) -> Outcome:
         """prlimit64(2) itself: Python's resource module turns the kernel's EPERM into ValueError."""

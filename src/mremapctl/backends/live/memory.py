@@ -18,7 +18,7 @@ from array import array
 from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
 from mremapctl.backends.live.libc import Syscalls
-from mremapctl.maps import find, parse_maps
+from mremapctl.maps import find, parse_maps, parse_smaps
 from mremapctl.pages import describe_byte
 from mremapctl.results import OK, SIGBUS, SIGSEGV, UFFD, MapEntry, PageRuns, add_run
 
@@ -107,6 +107,7 @@ class Memory:
         self.page = page_size
         self.pipe = MemoryPipe(sys)  # one page at a time: the default pipe size is enough
         self.uffd_armed = False  # a read may block in a userfaultfd: probe from a thread
+        self.uffd_user_mode_only = False  # the userfaultfd hears of user-space faults only (unprivileged)
 
     def fault_kind(self, addr: int, writing: bool) -> str:
         """The signal a user access at addr would get, given that the kernel said EFAULT."""
@@ -158,7 +159,16 @@ class Memory:
         if box[0] is None:
             return UFFD  # the thread stays blocked in the fault until the child exits
         pipe.close()
+        if box[0] == SIGBUS and self.uffd_user_mode_only and self._registered(addr):
+            return UFFD  # refused to the kernel's read; a user-space access would wait for the handler
         return box[0]
+
+    def _registered(self, addr: int) -> bool:
+        """Whether the mapping at addr is registered for missing or minor faults (VmFlags um, ui)."""
+        with open("/proc/self/smaps") as f:
+            entries, _ = parse_smaps(f.read(), [(addr, addr + 1)])
+        entry = find(entries, addr)
+        return entry is not None and bool({"um", "ui"} & set(entry.vm_flags or ()))
 
     def read_runs(self, addr: int, size: int) -> PageRuns:
         """The first byte of each page touched, as runs.
@@ -169,6 +179,11 @@ class Memory:
         anonymous memory has no page yet, and past the end of a file where no private copy is.
         """
         runs: PageRuns = []
+        if self.uffd_armed and not pagemap_readable():  # no page known to be there: each may wait
+            for batch in page_batches(addr, size, self.page, IOV_BATCH):
+                for page in batch:
+                    add_run(runs, self.read_byte(page), 1)
+            return runs
         for start, end, entry in self._spans(addr, size):
             if entry is None or _inaccessible(entry):  # every page faults alike
                 add_run(runs, self._read_in(start, entry), pages_touched(start, end, self.page))
@@ -340,9 +355,24 @@ PM_HOLE_BITS = (1 << 55) | (1 << 57)  # soft-dirty and uffd-wp may be set on an 
 PAGEMAP_CHUNK = 1 << 16  # entries read at a time (512 KiB)
 
 
+def pagemap_readable() -> bool:
+    """Whether this process may read its pagemap (one that gave up root keeps a /proc/self owned by root)."""
+    return os.access("/proc/self/pagemap", os.R_OK)
+
+
 def pagemap_runs(first: int, last: int) -> Iterator[Tuple[int, int, bool]]:
-    """Pages [first, last) in runs: (lo, hi, True for a hole: no page, not swapped, not a guard)."""
-    with open("/proc/self/pagemap", "rb", buffering=0) as f:
+    """Pages [first, last) in runs: (lo, hi, True for a hole: no page, not swapped, not a guard).
+
+    A process that gave up root keeps a /proc/self owned by root: without pagemap no page is known
+    to be a hole, and every page is read (slower, the same answers).
+    """
+    try:
+        f = open("/proc/self/pagemap", "rb", buffering=0)  # noqa: SIM115 (closed by the with below)
+    except OSError:
+        if first < last:
+            yield first, last, False
+        return
+    with f:
         pending: Optional[List[Any]] = None
         for lo in range(first, last, PAGEMAP_CHUNK):
             hi = min(last, lo + PAGEMAP_CHUNK)

@@ -15,7 +15,7 @@ from mremapctl.kinds import KINDS
 from mremapctl.pages import describe_byte
 from mremapctl.results import NOT_MODELLED, OK, SIGBUS, SIGSEGV, UFFD, PageRuns, add_run
 
-MAPS_ZERO = Pte(value=0)  # an anonymous page faulted in by a read: the shared zero page
+MAPS_ZERO = Pte(value=0, zero_page=True)  # an anonymous page faulted in by a read: the shared zero page
 MAPS_OBJECT = Pte()  # a page that maps its object's page
 
 
@@ -84,8 +84,34 @@ def _read_object(space: Space, vma: Vma, lo: int, hi: int, faulted: bool, runs: 
         else:
             if not faulted:
                 space.ptes.set(olo - offset, ohi - offset, MAPS_ZERO if anonymous else MAPS_OBJECT)
+                fault_around(space, vma, olo - offset, ohi - offset)
             unknown = cached is None and vma.obj is not None and vma.obj.unknown_contents
             add_run(runs, NOT_MODELLED if unknown else describe_byte(0 if anonymous else cached or 0), ohi - olo)
+
+
+FAULT_AROUND_BYTES = 1 << 16  # vm fault_around_bytes
+
+
+def fault_around(space: Space, vma: Vma, lo: int, hi: int) -> None:
+    """A read fault of a file or shmem page also maps the cached pages around it, in the aligned
+    block of FAULT_AROUND_PAGES it falls in (do_fault_around()): invisible in what a read returns,
+    visible in Rss. Not for anonymous, special, secret or hugetlb memory, nor where userfaultfd
+    wants to hear of minor or write-protect faults."""
+    page = space.page
+    obj = vma.obj
+    if obj is None or vma.anonymous or vma.special or "ht" in vma.flags or vma.flags & {"ui", "uw"}:
+        return
+    if vma.kind is not None and KINDS[vma.kind].secret:
+        return
+    n = max(1, FAULT_AROUND_BYTES // page)
+    start, end = max(lo // n * n, vma.start // page), min(-(-hi // n) * n, vma.end // page)
+    offset = vma.pgoff - vma.start // page  # object page index = virtual page number + offset
+    eof = -(-obj.size // page) if obj.sigbus_beyond_size else end + offset
+    for plo, phi, pte in space.ptes.pieces(start, end):
+        if pte is None:
+            for olo, ohi, cached in obj.pages.pieces(plo + offset, min(phi + offset, eof)):
+                if cached is not None:
+                    space.ptes.set(olo - offset, ohi - offset, MAPS_OBJECT)
 
 
 def write_runs(space: Space, addr: int, size: int, byte: int) -> PageRuns:

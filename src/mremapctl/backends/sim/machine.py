@@ -6,7 +6,7 @@ import errno
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from mremapctl import flags as F
-from mremapctl.backends.sim import contents, kinds
+from mremapctl.backends.sim import contents, kinds, residency
 from mremapctl.backends.sim.call import Refused
 from mremapctl.backends.sim.facts import Facts
 from mremapctl.backends.sim.remap import simulate
@@ -393,6 +393,7 @@ class SimMachine:
 
     def snapshot(self, window: Optional[Sequence[Tuple[int, int]]], vm_flags: bool) -> Tuple[List[MapEntry], int]:
         entries = []
+        everyone = residency.mappers(self.space) if vm_flags else {}
         for vma in self.space:
             if window is not None and not any(vma.start < e and s < vma.end for s, e in window):
                 continue
@@ -408,6 +409,7 @@ class SimMachine:
                     inode,
                     vma.path,
                     vma.ordered_flags() if vm_flags else None,
+                    memory=residency.memory_of(self.space, vma, everyone) if vm_flags else None,
                 )
             )
         return entries, 0

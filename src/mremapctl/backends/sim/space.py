@@ -114,6 +114,7 @@ class Vma:
 class Pte:
     value: Optional[int] = None  # a private page's first byte; None: maps the object's page
     guard: bool = False
+    zero_page: bool = False  # the shared zero page a read of anonymous memory maps: not in Rss
 
 
 def new_anon_vma() -> int:
