@@ -1,4 +1,4 @@
-"""Start-up stays cheap: a command imports what it uses (bench/startup.py measures the times)."""
+"""Start-up stays cheap: a command imports what it uses (benchmarks/startup.py measures the times)."""
 
 from __future__ import annotations
 

@@ -79,3 +79,13 @@ print(json.dumps({"codes": codes, "live": live}))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report == {"codes": [0, 0, 0, 0, 0], "live": []}, result.stderr
+
+
+def test_a_run_on_a_kernel_newer_than_every_model_says_so_in_its_json() -> None:
+    from tests.cli.conftest import invoke
+
+    document = json.loads(invoke(["try", "--anon", "--backend", "sim", "--kernel", "7.4", "--json"]).stdout)
+    assert document["model"] == {"version": "7.4", "span": "7.3+", "newer_than_models": True}
+    assert any("newer than every model" in note for note in document["notes"])
+    older = json.loads(invoke(["try", "--anon", "--backend", "sim", "--kernel", "6.12.118", "--json"]).stdout)
+    assert older["model"] == {"version": "6.12.118", "span": "6.12.114–6.12.y", "newer_than_models": False}

@@ -1,6 +1,6 @@
 /*
  * big_floor: the least a program can do for `try --anon --maymove --grow --size SIZE`, the C floor
- * that bench/big_regions.py sets mremapctl's time against: map SIZE of private anonymous memory,
+ * that benchmarks/big_regions.py sets mremapctl's time against: map SIZE of private anonymous memory,
  * fill it (unless "nofill"), grow it to twice SIZE with MREMAP_MAYMOVE, and read the first byte of
  * every page of the new range, counting runs of equal bytes as the tool reports them.
  *

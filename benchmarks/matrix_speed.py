@@ -1,7 +1,7 @@
 """Live matrix throughput (issue: >= 300 experiments/s, whole command) next to fork+exit cost,
 and the simulated matrix over every kernel model (issue: < 5 s), measured in one run.
 
-    python bench/matrix_speed.py
+    python benchmarks/matrix_speed.py
 """
 
 from __future__ import annotations

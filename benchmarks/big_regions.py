@@ -1,11 +1,11 @@
 """Big regions: a 1 GiB experiment next to the C floor for the same work, and the simulation at
 sizes no page-by-page model could hold.
 
-The floor (bench/big_floor.c, built here with cc -O2) maps, fills, grows with MREMAP_MAYMOVE and
+The floor (benchmarks/big_floor.c, built here with cc -O2) maps, fills, grows with MREMAP_MAYMOVE and
 reads the first byte of every page of the new range; mremapctl does that and more (maps before
 and after, the old range read, the model's prediction). Ratios of medians from alternating runs:
 
-    .venv/bin/python bench/big_regions.py [--rounds 5]
+    .venv/bin/python benchmarks/big_regions.py [--rounds 5]
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A scenario here is what `try` runs minus rendering: map a region (filled), mremap it, read
 both ranges; each through the engine, with maps snapshots, as a user's run would be.
 
-    python bench/sim_speed.py [--seconds 3]
+    python benchmarks/sim_speed.py [--seconds 3]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Are `mremapctl bench` medians right? Compare them with a C reference doing the same moves.
 
-Builds bench/mremap_ref.c with the system compiler (cc, into a temporary directory), then for
+Builds benchmarks/mremap_ref.c with the system compiler (cc, into a temporary directory), then for
 --rounds rounds measures every populated cell with the Python benchmark (through the library,
 in a fresh lab child) and with the C reference (a fresh process) — same addresses, same sample
 counts, same warm-up — back to back, alternating which goes first. For every cell whose
@@ -10,7 +10,7 @@ drifts between rounds (page allocator, other load), and pairing the two sides pe
 cancels that drift. The bar: every ratio within 10 %. ``--control`` compares the C
 reference with itself the same way: the noise floor of the machine.
 
-    .venv/bin/python bench/bench_fidelity.py [--sizes 2M,16M,128M,1G] [--samples 10] [--rounds 11]
+    .venv/bin/python benchmarks/bench_fidelity.py [--sizes 2M,16M,128M,1G] [--samples 10] [--rounds 11]
 
 Exit status 0 when every compared cell is within --tolerance, 1 otherwise.
 """

@@ -4,7 +4,7 @@ The issue's targets (median): `try --anon` <= 80 ms and <= 6x `python -c pass`; 
 <= 60 ms; `try --backend sim` <= 70 ms; `--help` <= 40 ms. Run it on a quiet machine, with
 bytecode written (a pip install compiles it), with the venv's own python:
 
-    .venv/bin/python bench/startup.py [--rounds 21]
+    .venv/bin/python benchmarks/startup.py [--rounds 21]
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 /*
- * mremap_ref: the C reference for `mremapctl bench` (bench/bench_fidelity.py builds and runs it).
+ * mremap_ref: the C reference for `mremapctl bench` (benchmarks/bench_fidelity.py builds and runs it).
  *
  * It performs exactly the moves the Python benchmark performs, at the same addresses, in the
  * same order, with clock_gettime(CLOCK_MONOTONIC) around syscall(SYS_mremap, ...), and subtracts
