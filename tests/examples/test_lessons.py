@@ -70,3 +70,14 @@ def test_lesson_passes_its_checks_live(live_backend: Any, request: pytest.Fixtur
         request.getfixturevalue("huge_pages")  # reserve a few for the test, give them back afterwards
     run = live_backend.run(scenario)
     assert run.expectations_met, f"{name} live on {live_backend.kernel}:\n{_unmet(run)}"
+
+
+@pytest.mark.parametrize("page", ["16K", "64K"])
+@pytest.mark.parametrize("name", LESSONS)
+def test_lesson_passes_its_checks_with_bigger_pages(name: str, page: str) -> None:
+    """Expectations hold on arm64 kernels with 16K and 64K pages too (keyed by page size where they differ)."""
+    from mremapctl.platforms import platform
+
+    for kernel in ("6.12.118", "7.3"):
+        run = open_sim(kernel, shape=platform("arm64", page)).run(load_bundled(name))
+        assert run.expectations_met, f"{name} on the {kernel} model with {page} pages:\n{_unmet(run)}"
