@@ -10,7 +10,7 @@ from typing import Any, Dict, Iterator, List, Tuple
 import click
 import pytest
 
-from mremapctl.backends.vm.versions import KernelPackage
+from mremapctl.backends.vm.packages import KernelPackage
 from mremapctl.cli import cli
 from mremapctl.documents import KINDS, runs_from_json
 from mremapctl.render.survey import survey_json

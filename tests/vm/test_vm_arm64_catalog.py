@@ -7,10 +7,10 @@ from typing import List
 
 import pytest
 
-from mremapctl.backends.vm import arch, catalog, versions
+from mremapctl.backends.vm import arch, catalog, packages
 from mremapctl.backends.vm.catalog import Record
 from mremapctl.backends.vm.errors import KernelNotFound
-from mremapctl.backends.vm.versions import KernelPackage
+from mremapctl.backends.vm.packages import KernelPackage
 from mremapctl.errors import BadInput
 from mremapctl.platforms import parse_page_size
 
@@ -46,12 +46,12 @@ def test_flavours_give_the_page_size_and_architecture() -> None:
     assert set(by_flavour) == {"arm64", "arm64-16k", "cloud-arm64", "rt-arm64"}
     assert by_flavour["arm64-16k"].page_size == 16384 and by_flavour["arm64"].page_size == 4096
     assert {p.arch for p in by_flavour.values()} == {"arm64"}
-    assert versions.parse_name("linux-image-6.12.118+deb13-arm64-16k-unsigned") == (
+    assert packages.parse_name("linux-image-6.12.118+deb13-arm64-16k-unsigned") == (
         "6.12.118+deb13-arm64-16k",
         "arm64-16k",
         True,
     )
-    assert versions.parse_name("linux-image-6.12.118+deb13-arm64-16k-dbg") is None
+    assert packages.parse_name("linux-image-6.12.118+deb13-arm64-16k-dbg") is None
 
 
 def test_split_kernel_is_three_parts_and_the_metapackage_only_names_it() -> None:
@@ -76,14 +76,14 @@ def test_split_kernel_is_three_parts_and_the_metapackage_only_names_it() -> None
 )
 def test_version_and_page_size_pick_the_plain_flavour(spec: str, page_size: int, package: str) -> None:
     flavour = arch.ARM64.flavour(page_size)
-    assert versions.resolve(spec, kernels(), flavour).package == package
+    assert packages.resolve(spec, kernels(), flavour).package == package
 
 
 def test_missing_16k_release_and_foreign_names_say_what_to_do() -> None:
     with pytest.raises(KernelNotFound, match=re.escape("no Debian arm64-16k kernel 6.12.117; for 6.12 Debian has")):
-        versions.resolve("6.12.117", kernels(), "arm64-16k")
+        packages.resolve("6.12.117", kernels(), "arm64-16k")
     with pytest.raises(KernelNotFound, match=r"it names an arm64 kernel: add --arch arm64$"):
-        versions.resolve(f"{R}-arm64-16k", [], "amd64")
+        packages.resolve(f"{R}-arm64-16k", [], "amd64")
 
 
 def test_rows_show_both_page_sizes_of_each_series_and_skip_cloud_and_rt() -> None:

@@ -7,10 +7,10 @@ from typing import List
 
 import pytest
 
-from mremapctl.backends.vm import catalog, versions
+from mremapctl.backends.vm import catalog, packages
 from mremapctl.backends.vm.catalog import Record
 from mremapctl.backends.vm.errors import KernelNotFound
-from mremapctl.backends.vm.versions import KernelPackage
+from mremapctl.backends.vm.packages import KernelPackage
 
 R = "7.2.12+deb13-amd64"
 V = "7.2.12-1~bpo13+1"
@@ -126,13 +126,13 @@ def test_notes_say_how_a_kernel_boots() -> None:
     ],
 )
 def test_resolve_new_shapes(spec: str, package: str) -> None:
-    assert versions.resolve(spec, kernels()).package == package
+    assert packages.resolve(spec, kernels()).package == package
 
 
 def test_missing_point_release_lists_the_series() -> None:
     with pytest.raises(
         KernelNotFound, match=re.escape("no Debian amd64 kernel 6.18.7; for 6.18 Debian has 6.18.5, 6.18.15")
     ):
-        versions.resolve("6.18.7", kernels())
+        packages.resolve("6.18.7", kernels())
     with pytest.raises(KernelNotFound, match=re.escape("available: 5.10, 6.1, 6.18, 7.1, 7.2, 7.3")):
-        versions.resolve("6.16", kernels())
+        packages.resolve("6.16", kernels())

@@ -15,7 +15,7 @@ from tests.vm.test_vm_unpack import fake_bzimage, make_deb
 from mremapctl.backends.vm import bzimage, catalog, initramfs, kernels
 from mremapctl.backends.vm.catalog import Record
 from mremapctl.backends.vm.errors import MirrorUnavailable
-from mremapctl.backends.vm.versions import KernelPackage
+from mremapctl.backends.vm.packages import KernelPackage
 
 R = "7.2.12+deb13-amd64"
 V = "7.2.12-1~bpo13+1"

@@ -11,7 +11,7 @@ from mremapctl.cli.common import vm_target_options
 from mremapctl.cli.output import Output, output_options
 
 if TYPE_CHECKING:
-    from mremapctl.backends.vm.versions import KernelPackage
+    from mremapctl.backends.vm.packages import KernelPackage
 
 
 @click.group("vm")

@@ -22,9 +22,9 @@ from mremapctl.backends.vm.errors import (
     VMError,
 )
 from mremapctl.backends.vm.kernels import Kernel, available, cached_kernels, clean, fetch, get, resolve
+from mremapctl.backends.vm.packages import KernelPackage
 from mremapctl.backends.vm.prereq import check_arch, check_prerequisites
 from mremapctl.backends.vm.qemu import GuestResult, run_in_kernel
-from mremapctl.backends.vm.versions import KernelPackage
 
 __all__ = [
     "GuestCrashed",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
-from mremapctl.backends.vm.versions import (
+from mremapctl.backends.vm.packages import (
     NO_9P_FLAVOURS,
     PLAIN_FLAVOUR,
     KernelPackage,

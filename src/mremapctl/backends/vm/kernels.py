@@ -15,14 +15,14 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
-from mremapctl.backends.vm import catalog, versions
+from mremapctl.backends.vm import catalog, packages
 from mremapctl.backends.vm.apt import PrivateApt
 from mremapctl.backends.vm.arch import Arch, get_arch
 from mremapctl.backends.vm.cache import cache_dir, locked, remove_tree
 from mremapctl.backends.vm.errors import KernelNotFound, MirrorUnavailable, UnsupportedKernel
+from mremapctl.backends.vm.packages import KernelPackage
 from mremapctl.backends.vm.prereq import check_arch, check_prerequisites
 from mremapctl.backends.vm.unpack import check_config, select, unpack_or_fail
-from mremapctl.backends.vm.versions import KernelPackage
 from mremapctl.platforms import format_page
 
 __all__ = ["Kernel", "available", "cached_kernels", "check_config", "clean", "fetch", "get", "resolve", "select"]
@@ -133,7 +133,7 @@ def cached_package(kernel: Kernel) -> Optional[KernelPackage]:
     try:
         return KernelPackage(**d)
     except TypeError:
-        return versions.make_package(kernel.package, kernel.version, "cache", 0, cached=True)
+        return packages.make_package(kernel.package, kernel.version, "cache", 0, cached=True)
 
 
 def _listed(root: Path, refresh: Optional[bool], progress: Optional[Progress], arch: Arch) -> List[KernelPackage]:
@@ -167,13 +167,13 @@ def available(
         listed = []
         if progress:
             progress("warning: Debian mirrors unreachable; listing cached kernels only")
-    pkgs = {(p.package, p.version): versions.mark_cached(p, (p.package, p.version) in have) for p in listed}
+    pkgs = {(p.package, p.version): packages.mark_cached(p, (p.package, p.version) in have) for p in listed}
     for key, k in have.items():
         if key not in pkgs:
             made = cached_package(k)
             if made is not None:
                 pkgs[key] = made
-    return sorted(pkgs.values(), key=lambda p: (versions.numbers(p.upstream), p.package), reverse=True)
+    return sorted(pkgs.values(), key=lambda p: (packages.numbers(p.upstream), p.package), reverse=True)
 
 
 def resolve(
@@ -198,7 +198,7 @@ def resolve(
         if k.arch == target.name and spec in (k.package, k.release, k.package.replace("-unsigned", ""))
     ]
     made = cached_package(exact[0]) if exact and refresh is not True else None
-    pkg = made or versions.resolve(spec, available(refresh, progress, root, target.name), flavour)
+    pkg = made or packages.resolve(spec, available(refresh, progress, root, target.name), flavour)
     if page_size is not None and pkg.page_size != page_size:
         raise UnsupportedKernel(
             f"{pkg.package} has {format_page(pkg.page_size)} pages, not the {format_page(page_size)} of --page-size"
@@ -309,7 +309,7 @@ def _cached_for(spec: str, cache: Optional[Path], flavour: str) -> Optional[Kern
     have = cached_kernels(cache)
     made = [cached_package(k) for k in have]
     try:
-        pkg = versions.resolve(spec, [m for m in made if m is not None], flavour)
+        pkg = packages.resolve(spec, [m for m in made if m is not None], flavour)
     except (KernelNotFound, UnsupportedKernel):
         return None
     return next(k for k in have if (k.package, k.version) == (pkg.package, pkg.version))

@@ -27,8 +27,8 @@ from mremapctl.backends.vm.errors import GuestCrashed, GuestTimeout, VMError
 from mremapctl.backends.vm.guest import write_run_files, write_userland_run_files
 from mremapctl.backends.vm.initramfs import HOST_TAG, RUN_TAG, initramfs_for, userland_initramfs
 from mremapctl.backends.vm.kernels import Kernel
+from mremapctl.backends.vm.packages import KernelPackage
 from mremapctl.backends.vm.prereq import check_arch
-from mremapctl.backends.vm.versions import KernelPackage
 from mremapctl.platforms import host_arch
 
 CONSOLE_TAIL = 3000  # characters of the guest console kept for error reports

@@ -16,7 +16,7 @@ from mremapctl.backends.vm.bzimage import extract_vmlinux, has_pvh, has_pvh_note
 from mremapctl.backends.vm.compress import SUFFIXES, decompress
 from mremapctl.backends.vm.debextract import extract
 from mremapctl.backends.vm.errors import FetchFailed, UnsupportedKernel
-from mremapctl.backends.vm.versions import KernelPackage
+from mremapctl.backends.vm.packages import KernelPackage
 
 Progress = Callable[[str], None]
 # the module folders (under kernel/) that hold virtio, 9p and what 9p needs

@@ -22,7 +22,7 @@ from typing import Callable, Dict, Optional
 from mremapctl.backends.vm.apt import PrivateApt
 from mremapctl.backends.vm.cache import locked, remove_tree
 from mremapctl.backends.vm.errors import FetchFailed
-from mremapctl.backends.vm.versions import compare_versions
+from mremapctl.backends.vm.packages import compare_versions
 
 Progress = Callable[[str], None]
 SUITES = ("trixie", "trixie-security")  # the stable release's Python, with its security updates

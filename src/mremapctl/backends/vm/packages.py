@@ -1,4 +1,4 @@
-"""Name and version logic for Debian kernel packages: parse, compare, resolve a spec.
+"""Debian kernel packages: their names and versions, parsed, compared, and resolved from a spec.
 
 Pure functions over package records, so resolution can be tested with a fake
 package list. Debian removes superseded kernel ABIs from the mirrors, so a user

@@ -7,9 +7,9 @@ from typing import List, Optional
 
 import pytest
 
-from mremapctl.backends.vm import versions
+from mremapctl.backends.vm import packages
 from mremapctl.backends.vm.errors import KernelNotFound, UnsupportedKernel
-from mremapctl.backends.vm.versions import KernelPackage
+from mremapctl.backends.vm.packages import KernelPackage
 
 LISTING = [
     ("linux-image-5.10.0-30-amd64", "5.10.218-1", "bullseye"),
@@ -32,7 +32,7 @@ LISTING = [
 def fake(cached: Optional[str] = None) -> List[KernelPackage]:
     out = []
     for name, version, suite in LISTING:
-        pkg = versions.make_package(name, version, suite, cached=(name == cached))
+        pkg = packages.make_package(name, version, suite, cached=(name == cached))
         if pkg is not None:
             out.append(pkg)
     return out
@@ -58,11 +58,11 @@ def test_meta_and_debug_packages_are_ignored() -> None:
     ],
 )
 def test_resolve(spec: str, package: str) -> None:
-    assert versions.resolve(spec, fake()).package == package
+    assert packages.resolve(spec, fake()).package == package
 
 
 def test_resolve_reports_upstream_and_release() -> None:
-    pkg = versions.resolve("5.10", fake())
+    pkg = packages.resolve("5.10", fake())
     assert (pkg.upstream, pkg.release, pkg.flavour, pkg.suite) == (
         "5.10.262",
         "5.10.0-46-amd64",
@@ -72,20 +72,20 @@ def test_resolve_reports_upstream_and_release() -> None:
 
 
 def test_signed_name_preferred_unless_unsigned_is_cached() -> None:
-    assert not versions.resolve("6.1", fake()).unsigned
-    assert versions.resolve("6.1", fake(cached="linux-image-6.1.0-53-amd64-unsigned")).unsigned
+    assert not packages.resolve("6.1", fake()).unsigned
+    assert packages.resolve("6.1", fake(cached="linux-image-6.1.0-53-amd64-unsigned")).unsigned
 
 
 def test_cloud_flavour_is_refused_with_reason() -> None:
     with pytest.raises(UnsupportedKernel, match=r"no 9p.*use linux-image-5\.10\.0-46-amd64"):
-        versions.resolve("5.10.0-46-cloud-amd64", fake())
+        packages.resolve("5.10.0-46-cloud-amd64", fake())
 
 
 def test_unknown_version_lists_what_exists() -> None:
     with pytest.raises(KernelNotFound, match=re.escape("available: 5.10, 6.1, 6.12")):
-        versions.resolve("4.19", fake())
+        packages.resolve("4.19", fake())
     with pytest.raises(KernelNotFound):
-        versions.resolve("linux-image-9.9.9-amd64", fake())
+        packages.resolve("linux-image-9.9.9-amd64", fake())
 
 
 @pytest.mark.parametrize(
@@ -101,11 +101,11 @@ def test_unknown_version_lists_what_exists() -> None:
     ],
 )
 def test_compare_versions(a: str, b: str) -> None:
-    assert versions.compare_versions(a, b) > 0
-    assert versions.compare_versions(b, a) < 0
-    assert versions.compare_versions(a, a) == 0
+    assert packages.compare_versions(a, b) > 0
+    assert packages.compare_versions(b, a) < 0
+    assert packages.compare_versions(a, a) == 0
 
 
 def test_newest_first_orders_by_debian_version() -> None:
-    ordered = versions.newest_first([p for p in fake() if p.upstream.startswith("5.10") and p.flavour == "amd64"])
+    ordered = packages.newest_first([p for p in fake() if p.upstream.startswith("5.10") and p.flavour == "amd64"])
     assert [p.upstream for p in ordered] == ["5.10.262", "5.10.259", "5.10.223", "5.10.218"]
