@@ -8,7 +8,6 @@ simulator runs it in-process against its address-space model.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Iterator, List, Optional, Tuple
 
 from mremapctl import flags as F
@@ -56,7 +55,10 @@ class Engine:
             return self.fresh
         entries, others = self.machine.snapshot(self.window(), self.options.vm_flags)
         self.other_mappings = others
-        self.fresh = [replace(e, label=self.label_for(e)) for e in entries]
+        self.fresh = [  # the constructor, not dataclasses.replace: a matrix takes thousands of snapshots
+            MapEntry(e.start, e.end, e.perms, e.offset, e.dev, e.inode, e.path, e.vm_flags, self.label_for(e), e.memory)
+            for e in entries
+        ]
         return self.fresh
 
     def label_for(self, entry: MapEntry) -> Optional[str]:

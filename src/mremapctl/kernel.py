@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from typing import Dict, List, Optional, Tuple
 
 from mremapctl.errors import BadInput
@@ -86,7 +86,7 @@ class Model:
     def name(self) -> str:
         return show(self.since)
 
-    @property
+    @cached_property
     def span(self) -> str:
         """The releases it stands for: "5.11–5.12", "7.3+", "6.12.113", "6.18.37–6.18.y", and where a
         series took a backport only its releases before it: "6.1.0–6.1.190, 6.2–6.4"."""
@@ -160,11 +160,13 @@ def models() -> Tuple[Model, ...]:
     return tuple(out)
 
 
+@cache
 def series_models() -> List[Model]:
     """The models that begin with a mainline release."""
     return [m for m in models() if m.since[2] == 0]
 
 
+@cache
 def model_for(version: Version) -> Model:
     """The model whose releases hold ``version``: a stable backport's, if its series took one."""
     points = [m for m in models() if m.since[2] and m.since[:2] == version[:2] and m.since <= version]
@@ -222,6 +224,7 @@ def model_info(kernel: Kernel) -> ModelInfo:
     return ModelInfo(show(kernel.version), kernel.model.span, kernel.newer_than_models)
 
 
+@cache
 def stable_landings(series: Series) -> List[Version]:
     """The point releases of one series where a rule lands (a stable backport)."""
     return sorted({m.since for m in models() if m.since[:2] == series and m.since[2]})

@@ -256,6 +256,12 @@ def test_no_input_makes_a_traceback_a_hang_or_a_stray_exit_code(workspace: Path)
         notes = workspace / "notes.txt"
         assert notes.read_bytes() == b"a user's file\n" * 400 or "--writable" in argv, argv
         notes.write_bytes(b"a user's file\n" * 400)
+    # and one input that must fail (exit 1) whatever the seed drew: a missed expectation under --check
+    missed = workspace / "missed.toml"
+    missed.write_text('[[step]]\nop = "mmap"\nname = "A"\nkind = "anon"\nsize = "1p"\nexpect = "EINVAL"\n')
+    result = run_bounded(["run", str(missed), "--check", "--backend", "sim"], SECONDS_PER_INPUT)
+    codes[result.exit_code if result else -1] += 1
+    problems += problems_of(["run", str(missed), "--check"], result)
     seconds = time.monotonic() - started
     print(f"\nfuzz: {INPUTS} inputs (seed {SEED}) in {seconds:.0f} s; exit codes {dict(sorted(codes.items()))}")
     assert not problems, f"{len(problems)} problems, first ones:\n" + "\n\n".join(problems[:8])

@@ -24,7 +24,7 @@ def fits(console: Console, table: Table) -> bool:
     try:
         for column in table.columns:
             column.overflow = "ellipsis"
-        scratch = Console(file=io.StringIO(), width=console.width, no_color=True, highlight=False)
+        scratch = Console(file=io.StringIO(), width=console.width, no_color=True, highlight=False, emoji=False)
         scratch.print(table)
         return "…" not in scratch.file.getvalue()  # type: ignore[attr-defined]
     finally:

@@ -179,6 +179,11 @@ class Memory:
         anonymous memory has no page yet, and past the end of a file where no private copy is.
         """
         runs: PageRuns = []
+        if not self.uffd_armed and pages_touched(addr, addr + size, self.page) <= IOV_BATCH:
+            data = self.pipe.gather(list(next(page_batches(addr, size, self.page, IOV_BATCH), [])))
+            if data is not None:  # the usual small read, every page readable: one system call
+                add_byte_runs(runs, data)
+                return runs
         if self.uffd_armed and not pagemap_readable():  # no page known to be there: each may wait
             for batch in page_batches(addr, size, self.page, IOV_BATCH):
                 for page in batch:
@@ -288,6 +293,9 @@ class Memory:
     def write(self, addr: int, size: int, value: int) -> PageRuns:
         """Write ``value`` to every byte of [addr, addr+size); per page "ok" or the signal, as runs."""
         runs: PageRuns = []
+        if addr % self.page == 0 and size <= self.pipe.capacity and self.pipe.fill(addr, size, value)[1] == 0:
+            add_run(runs, OK, pages_touched(addr, addr + size, self.page))  # the usual small write: it all took
+            return runs
         for start, end, entry in self._spans(addr, size):
             if entry is None or "w" not in entry.perms:  # every page faults alike
                 add_run(runs, self._write_span(start, 1, value, entry), pages_touched(start, end, self.page))

@@ -45,8 +45,11 @@ class LiveBackend:
         self.kernel_version = running_release(self.kernel, os.uname().version)
         self.page_size = os.sysconf("SC_PAGE_SIZE")
 
-    def run(self, scenario: Scenario, options: Optional[RunOptions] = None) -> Run:
-        return self.run_many([scenario], options)[0]
+    def run(
+        self, scenario: Scenario, options: Optional[RunOptions] = None, meanwhile: Optional[Callable[[], None]] = None
+    ) -> Run:
+        """One scenario in a child; ``meanwhile`` runs here while the child experiments."""
+        return self.run_many([scenario], options, meanwhile=meanwhile)[0]
 
     def run_many(
         self,
@@ -56,6 +59,7 @@ class LiveBackend:
         on_result: Optional[Callable[[int, Run], None]] = None,
         errors: str = "raise",
         via_zygote: bool = False,
+        meanwhile: Optional[Callable[[], None]] = None,
     ) -> List[Run]:
         """Each scenario in its own child, up to ``parallel`` at a time; results in scenario order.
 
@@ -78,6 +82,9 @@ class LiveBackend:
                     index, scenario = waiting.pop(0)
                     experiment = self._start(index, scenario, options, errors == "record")
                     active[experiment.child] = experiment
+                if meanwhile:
+                    meanwhile()
+                    meanwhile = None
                 for experiment in _feed_or_time_out(active):
                     del active[experiment.child]
                     runs[experiment.index] = experiment.run

@@ -35,6 +35,10 @@ class SimBackend:
             self.facts = facts_for(shape)
         self.page_size = self.facts.page
         self.arch = self.facts.arch
+        shape = Platform(self.arch, self.page_size)
+        on = "" if shape == Platform("amd64", 4096) else f" on {shape.label}"
+        self.header = f"simulated with the model of Linux {kernel.model.span}{on}"
+        self.model_info = model_info(kernel)
 
     def run(self, scenario: Scenario, options: Optional[RunOptions] = None) -> Run:
         options = options or RunOptions()
@@ -42,10 +46,8 @@ class SimBackend:
         machine = SimMachine(self.answers_as.version, facts)
         engine = Engine(machine, scenario, self.lab, options)
         run = Run("sim", self.kernel, self.page_size, self.lab.start, self.lab.end, arch=self.arch)
-        shape = Platform(self.arch, self.page_size)
-        on = "" if shape == Platform("amd64", 4096) else f" on {shape.label}"
-        run.notes.append(f"simulated with the model of Linux {self.answers_as.model.span}{on}")
-        run.model = model_info(self.answers_as)
+        run.notes.append(self.header)
+        run.model = self.model_info
         run.notes.extend(self.notes)
         try:
             with time_limit(options.timeout):
