@@ -26,7 +26,7 @@ from typing import Any, Callable, List
 from mremapctl import flags as F
 from mremapctl.backends.live.lab_mapping import LabMapping
 from mremapctl.backends.live.libc import Syscalls
-from mremapctl.backends.live.memory import MemoryPipe
+from mremapctl.backends.live.pipe import MemoryPipe
 from mremapctl.backends.live.timing import measure_overhead
 from mremapctl.errors import Unavailable
 from mremapctl.gc_demo.heap import PAGE, Marks, expected_page, page_bytes

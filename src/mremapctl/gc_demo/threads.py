@@ -19,7 +19,7 @@ import zlib
 from typing import Dict, List, Optional, Tuple
 
 from mremapctl.backends.live.libc import Syscalls
-from mremapctl.backends.live.memory import MemoryPipe
+from mremapctl.backends.live.pipe import MemoryPipe
 from mremapctl.gc_demo.heap import PAGE, Marks, compact
 from mremapctl.gc_demo.uffd import FLAG_MINOR, Fault, Userfaultfd
 
