@@ -1,4 +1,4 @@
-"""Live matrix throughput (issue: >= 300 experiments/s, whole command) next to fork+exit cost,
+"""Live matrix throughput (issue: >= 500 experiments/s, whole command) next to fork+exit cost,
 and the simulated matrix over every kernel model (issue: < 5 s), measured in one run.
 
     python benchmarks/matrix_speed.py

@@ -44,8 +44,10 @@ class Engine:
     # -- running -----------------------------------------------------------------------
 
     def window(self) -> Optional[List[Tuple[int, int]]]:
-        if self.options.full_maps:
-            return None
+        return None if self.options.full_maps else self.spans()
+
+    def spans(self) -> List[Tuple[int, int]]:
+        """The lab, and each region the kernel moved out of it: everything this run may have mapped."""
         spans = [(r.addr.offset, r.addr.offset + r.size.value) for r in self.resolver.regions.values()]
         return [(self.lab.start, self.lab.end), *(span for span in spans if not self.lab.contains(*span))]
 

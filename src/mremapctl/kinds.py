@@ -41,6 +41,7 @@ class Kind:
     maps_name: Optional[str] = None  # how /proc/self/maps names it (a prefix; "" no name); None: any file
     band: str = "file"  # its colour class in the address-space picture
     grid_pages: int = 2  # its size in the survey grid
+    outlives_unmap: bool = False  # making it changes the process beyond the lab (an aio context, a moved vDSO)
 
     def map_flags(self, *, shared: bool, replace: bool, locked: bool, hugetlb: bool) -> int:
         """The mmap flags of a region of this kind: sharing, FIXED or FIXED_NOREPLACE, and the kind's own."""
@@ -155,6 +156,7 @@ KINDS: Dict[str, Kind] = {
             whole_moves_only=True,
             kernel_prot=F.PROT_READ | F.PROT_EXEC,
             band="special",
+            outlives_unmap=True,
         ),
         Kind(
             "secretmem",
@@ -187,6 +189,7 @@ KINDS: Dict[str, Kind] = {
             kernel_prot=F.PROT_READ | F.PROT_WRITE,
             band="special",
             grid_pages=1,
+            outlives_unmap=True,
         ),
     )
 }

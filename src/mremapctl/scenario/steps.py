@@ -95,6 +95,7 @@ class Step:
     """Base of every op: the generic TOML reading and writing lives here."""
 
     op: ClassVar[str]
+    outlives_unmap: ClassVar[bool] = False  # unmapping the lab does not undo it (a limit, a capability, a seal)
     expect: Optional[Expect]
 
     @classmethod
@@ -260,6 +261,7 @@ class Munlock(RangeStep):
 @dataclass(frozen=True)
 class Mseal(RangeStep):
     op: ClassVar[str] = "mseal"
+    outlives_unmap: ClassVar[bool] = True
     at: AddrExpr = req(AddrExpr.of)
     size: Optional[SizeExpr] = opt(SizeExpr.of)
     expect: Optional[Expect] = opt(_expect)
@@ -298,6 +300,7 @@ class Vmas(RangeStep):
 @dataclass(frozen=True)
 class Setrlimit(Step):
     op: ClassVar[str] = "setrlimit"
+    outlives_unmap: ClassVar[bool] = True
     memlock: Optional[str] = opt(_limit)
     address_space: Optional[str] = opt(_limit, key="as")
     data: Optional[str] = opt(_limit)
@@ -316,6 +319,7 @@ class Setrlimit(Step):
 @dataclass(frozen=True)
 class DropCap(Step):
     op: ClassVar[str] = "drop_cap"
+    outlives_unmap: ClassVar[bool] = True
     cap: str = req(V.capability)
     expect: Optional[Expect] = opt(_expect)
 

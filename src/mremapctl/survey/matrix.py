@@ -98,6 +98,7 @@ def run_group(
                 errors="record",
                 on_result=lambda i, r: progress(1) if progress else None,
                 via_zygote=len(scenarios) >= ZYGOTE_FROM,
+                share_children=True,
             )
         except BatchInterrupted as stop:
             done = [(pair, run) for pair, run in zip(pairs, stop.runs) if run is not None]

@@ -8,13 +8,16 @@ reports what happened (the signal, or a time-out) as the run's failure.
 from __future__ import annotations
 
 import os
+import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+from mremapctl.backends.live import reuse
 from mremapctl.backends.live.child import (
     BatchInterrupted,
     Child,
     Send,
     error_from,
+    failure,
     raise_failure,
     reap_released,
     reserve_lab,
@@ -24,13 +27,17 @@ from mremapctl.backends.live.child import (
 from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.machine import LiveMachine  # imported here, not in every child
 from mremapctl.engine import Engine, crashed_step
-from mremapctl.errors import Unavailable
+from mremapctl.errors import MremapctlError, Unavailable
 from mremapctl.kernel import running_release
 from mremapctl.lab import LAB_SIZE
 from mremapctl.platforms import host_arch
 from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario
+
+# Scenarios handed to one child at most when children are shared: enough to spread the cost of
+# a fork, few enough that the children of a batch end together.
+SHARED_CHILD_RUNS = 32
 
 
 class LiveBackend:
@@ -60,69 +67,94 @@ class LiveBackend:
         errors: str = "raise",
         via_zygote: bool = False,
         meanwhile: Optional[Callable[[], None]] = None,
+        share_children: bool = False,
     ) -> List[Run]:
-        """Each scenario in its own child, up to ``parallel`` at a time; results in scenario order.
+        """Each scenario in a child, up to ``parallel`` children at a time; results in scenario order.
 
         ``errors="record"``: a scenario that cannot be carried out (an unavailable kind) becomes
         a run whose failure says so, instead of stopping the batch. Ctrl-C kills the children
         and raises BatchInterrupted with the runs finished so far. ``via_zygote``: fork them from a
-        small helper process instead of this one.
+        small helper process instead of this one. ``share_children``: a child runs several
+        scenarios in turn while it can put the process back between them (reuse.py).
         """
         options = options or RunOptions()
         if via_zygote:  # forks from a small process are much cheaper (see zygote.py)
             from mremapctl.backends.live import zygote
 
-            return zygote.run_batch(scenarios, options, parallel, errors, on_result)
+            return zygote.run_batch(scenarios, options, parallel, errors, on_result, share_children)
         runs: List[Optional[Run]] = [None] * len(scenarios)
-        waiting = list(enumerate(scenarios))
-        active: Dict[Child, _Experiment] = {}
+        waiting = list(range(len(scenarios)))
+        lanes = max(1, parallel)
+        share = min(SHARED_CHILD_RUNS, -(-len(scenarios) // lanes)) if share_children else 1
+        if share > 1:
+            reuse.prepare()
+        active: Dict[Child, _Lane] = {}
         try:
             while waiting or active:
-                while waiting and len(active) < max(1, parallel):
-                    index, scenario = waiting.pop(0)
-                    experiment = self._start(index, scenario, options, errors == "record")
-                    active[experiment.child] = experiment
+                while waiting and len(active) < lanes:
+                    batch = reuse.next_batch(waiting, scenarios, share)
+                    del waiting[: len(batch)]
+                    lane = self._start(batch, scenarios, options, errors == "record")
+                    active[lane.child] = lane
                 if meanwhile:
                     meanwhile()
                     meanwhile = None
-                for experiment in _feed_or_time_out(active):
-                    del active[experiment.child]
-                    runs[experiment.index] = experiment.run
-                    if on_result:
-                        on_result(experiment.index, experiment.run)
+                for lane in _feed_or_time_out(active):
+                    for index, run in lane.finished:
+                        runs[index] = run
+                        if on_result:
+                            on_result(index, run)
+                    lane.finished = []
+                    if lane.done:
+                        del active[lane.child]
+                        waiting[:0] = lane.queue  # what a child that stopped early did not start
                 reap_released(block=False)
         except KeyboardInterrupt:
-            for experiment in active.values():
-                experiment.child.kill()
+            for lane in active.values():
+                lane.child.kill()
             raise BatchInterrupted(runs) from None
         finally:
             reap_released(block=True)
         return [r for r in runs if r is not None]
 
-    def _start(self, index: int, scenario: Scenario, options: RunOptions, record_errors: bool) -> _Experiment:
+    def _start(self, indices: List[int], scenarios: Sequence[Scenario], options: RunOptions, record: bool) -> _Lane:
+        def body(send: Send) -> None:  # pragma: no cover - runs in the child
+            before = reuse.ProcessState() if len(indices) > 1 else None
+            for n, index in enumerate(indices):
+                engine = Engine(LiveMachine(self.sys, force=options.force), scenarios[index], self.lab, options)
+                try:
+                    for result in engine.run():
+                        send(("step", result))
+                    maps_before, maps_after = engine.final_maps()
+                    send(("end", maps_before, maps_after, engine.other_mappings))
+                except MremapctlError as err:
+                    send(failure(err))
+                if before and n + 1 < len(indices) and not before.restore_after(engine, self.sys):
+                    send(("retire",))
+                    return
+
+        child = spawn(body, self.lab, self.sys, options.timeout)
+        return _Lane(child, indices, scenarios, self._new_run, record)
+
+    def _new_run(self) -> Run:
         run = Run("live", self.kernel, self.page_size, self.lab.start, self.lab.end)
         run.kernel_version = self.kernel_version
         run.arch = host_arch()
         run.notes.append(f"syscalls through {self.sys.flavour}")
-
-        def body(send: Send) -> None:  # pragma: no cover - runs in the child
-            engine = Engine(LiveMachine(self.sys, force=options.force), scenario, self.lab, options)
-            for result in engine.run():
-                send(("step", result))
-            before, after = engine.final_maps()
-            send(("end", before, after, engine.other_mappings))
-
-        child = spawn(body, self.lab, self.sys, options.timeout)
-        return _Experiment(index, child, run, scenario, record_errors)
+        return run
 
 
-class _Experiment:
-    """One scenario's child, seen from the parent: its Run so far."""
+class _Lane:
+    """One child seen from the parent: the scenarios handed to it, in order, and the run of the
+    one it is on. Runs move to ``finished`` as they end; ``queue`` keeps those not yet ended."""
 
-    def __init__(self, index: int, child: Child, run: Run, scenario: Scenario, record_errors: bool) -> None:
-        self.index, self.child, self.run, self.scenario = index, child, run, scenario
-        self.record_errors = record_errors
-        self.ended = False  # the child has reported the whole run (or an error that ends it)
+    def __init__(
+        self, child: Child, queue: List[int], scenarios: Sequence[Scenario], new_run: Callable[[], Run], record: bool
+    ) -> None:
+        self.child, self.queue, self.scenarios, self.new_run = child, list(queue), scenarios, new_run
+        self.record_errors = record
+        self.run = new_run()
+        self.finished: List[Tuple[int, Run]] = []
         self.done = False  # its slot is free
 
     def feed(self) -> None:
@@ -132,9 +164,8 @@ class _Experiment:
             return
         for frame in frames:
             self.apply(frame)
-        if self.ended and not self.done:
-            self.child.release()  # the slot is free now; the child is reaped later
-            self.done = True
+            if self.done:
+                return
 
     def apply(self, frame: Tuple[Any, ...]) -> None:
         tag = frame[0]
@@ -142,22 +173,38 @@ class _Experiment:
             self.run.steps.append(frame[1])
         elif tag == "end":
             self.run.maps_before, self.run.maps_after, self.run.other_mappings = frame[1], frame[2], frame[3]
-            self.ended = True
+            self.next()
         elif tag == "error" and self.record_errors:
             err = error_from(frame)
             self.run.failure = f"{'unavailable' if isinstance(err, Unavailable) else 'bad input'}: {err}"
-            self.ended = True
+            self.next()
+        elif tag == "retire":  # it could not put the process back: the rest go to a new child
+            self.release()
         else:
             self.child.kill()
             self.done = True
             raise_failure(frame, "the live child")
 
-    def finish(self) -> None:
-        """The pipe closed: say why the run ended early, if it did."""
-        reason = self.child.reap() or (None if self.ended else "exited without reporting")
+    def next(self) -> None:
+        """The current run has ended: on to the next scenario, or free the slot."""
+        self.finished.append((self.queue.pop(0), self.run))
+        if not self.queue:
+            self.release()
+            return
+        self.run = self.new_run()
+        self.child.deadline = time.monotonic() + self.child.timeout  # each experiment has its own time-out
+
+    def release(self) -> None:
+        self.child.release()  # the child is reaped later: an aio context's teardown waits for RCU
         self.done = True
-        if reason and not self.run.failure:
-            self.fail(f"the experiment's child {reason}")
+
+    def finish(self) -> None:
+        """The pipe closed without a word: the current run failed (the signal says how, if one
+        ended the child); the scenarios after it go back to the batch."""
+        reason = self.child.reap()
+        self.done = True
+        self.fail(f"the experiment's child {reason or 'exited without reporting'}")
+        self.finished.append((self.queue.pop(0), self.run))
 
     def time_out(self) -> None:
         step = len(self.run.steps) + 1
@@ -167,19 +214,23 @@ class _Experiment:
         )
         self.child.kill()
         self.done = True
+        self.finished.append((self.queue.pop(0), self.run))
 
     def fail(self, reason: str) -> None:
+        if self.run.failure:
+            return
         self.run.failure = reason
         index = len(self.run.steps) + 1
-        if index <= len(self.scenario.steps):
-            self.run.steps.append(crashed_step(index, self.scenario.steps[index - 1].op, reason))
+        steps = self.scenarios[self.queue[0]].steps
+        if index <= len(steps):
+            self.run.steps.append(crashed_step(index, steps[index - 1].op, reason))
 
 
-def _feed_or_time_out(active: Dict[Child, _Experiment]) -> List[_Experiment]:
-    """Feed the experiments that have data, time out the late ones; returns those now done."""
+def _feed_or_time_out(active: Dict[Child, _Lane]) -> List[_Lane]:
+    """Feed the lanes that have data, time out the late ones; returns those with news."""
     late, readable = wait_for(list(active))
     for child in late:
         active[child].time_out()
     for child in readable:
         active[child].feed()
-    return [e for e in active.values() if e.done]
+    return [lane for lane in active.values() if lane.finished or lane.done]

@@ -31,6 +31,7 @@ def run_batch(
     parallel: int,
     errors: str,
     on_result: Optional[Callable[[int, Run], None]] = None,
+    share_children: bool = False,
 ) -> List[Run]:
     """Run the batch in a zygote; same contract as LiveBackend.run_many (BatchInterrupted on Ctrl-C)."""
     proc = subprocess.Popen(
@@ -41,7 +42,7 @@ def run_batch(
         env=_env_finding_this_package(),
     )
     assert proc.stdin is not None and proc.stdout is not None
-    write_frame(proc.stdin.fileno(), (list(scenarios), options, parallel, errors))
+    write_frame(proc.stdin.fileno(), (list(scenarios), options, parallel, errors, share_children))
     proc.stdin.close()
     runs: List[Optional[Run]] = [None] * len(scenarios)
     try:

@@ -17,12 +17,13 @@ def main() -> None:
     """The zygote's side: read the request, run it, stream each run back."""
     out = sys.stdout.fileno()
     try:
-        scenarios, options, parallel, errors = next(read_frames(sys.stdin.fileno()))
+        scenarios, options, parallel, errors, share_children = next(read_frames(sys.stdin.fileno()))
         LiveBackend().run_many(
             scenarios,
             options,
             parallel=parallel,
             errors=errors,
+            share_children=share_children,
             on_result=lambda i, run: write_frame(out, ("run", i, run)),
         )
     except BatchInterrupted:
