@@ -33,7 +33,8 @@ def _verdict(s: Survey) -> str:
         also = [name for name, count in s.per_model.items() if count == 0 and name != s.behaves_like]
         tie = f"; the {', '.join(also)} models answer them alike" if also else ""
         return f"behaves like Linux {s.behaves_like} (a model it matches in every cell and lesson step{tie})"
-    return f"closest to Linux {s.behaves_like}, with {len(s.deviations)} deviation(s); no model matches every cell"
+    count = s.per_model[s.behaves_like]
+    return f"closest to Linux {s.behaves_like}, with {count} deviation(s); no model matches every cell and lesson step"
 
 
 def _table(title: str, *columns: str) -> Table:
