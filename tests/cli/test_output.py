@@ -57,3 +57,31 @@ def test_notes_are_for_people(capsys: pytest.CaptureFixture[str]) -> None:
     Output(json=True).note("check: all 3 expectations met")
     captured = capsys.readouterr()
     assert (captured.out, captured.err) == ("", "check: all 3 expectations met\n")
+
+
+def test_without_colour_progress_is_plain_lines_with_no_escape_sequence(monkeypatch: pytest.MonkeyPatch) -> None:
+    console = Console(file=io.StringIO(), width=100, color_system=None, force_terminal=True)
+    line = ProgressLine(lambda: console, True, "experiments", 580, plain=True)
+    line.advance()
+    line.advance(5)  # within PLAIN_EVERY of the first line: not repeated
+    line.update(text="booting 7.2")  # a new phase is always said
+    monkeypatch.setattr(ProgressLine, "PLAIN_EVERY", 0.0)
+    line.advance(94)
+    line.close()
+    line.advance()
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "\x1b" not in text and line.bar is None
+    assert text.splitlines() == [
+        "experiments: 1 of 580",
+        "experiments: booting 7.2, 6 of 580",
+        "experiments: booting 7.2, 100 of 580",
+    ]
+
+
+def test_no_color_chooses_plain_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    with Output(color=False).progress("survey") as line:
+        assert line.plain and line.shown
+    monkeypatch.setenv("NO_COLOR", "1")
+    with Output().progress("survey") as line:
+        assert line.plain

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, Optional, TypeVar
@@ -83,7 +84,7 @@ class Output:
         """Progress of long work on stderr: a rich bar on a terminal; nothing on a pipe or with
         --json, where only the result is wanted."""
         shown = not self.json and sys.stderr.isatty()
-        line = ProgressLine(self.stderr_console, shown, what, total)
+        line = ProgressLine(self.stderr_console, shown, what, total, plain=self._no_color())
         try:
             yield line
         finally:
@@ -92,19 +93,28 @@ class Output:
 
 class ProgressLine:
     """One transient progress bar, started at the first report: work that reports nothing (a live
-    `try`) shows nothing."""
+    `try`) shows nothing. Without colour (``plain``) a bar's cursor codes are escape sequences
+    too, so plain lines say the same: each new phase, and the count every few seconds."""
 
     WARNING = "warning:"  # the library's progress lines that must stay, wherever stderr goes
+    PLAIN_EVERY = 2.0  # seconds between plain count lines
 
-    def __init__(self, console: Callable[[], Any], shown: bool, what: str, total: Optional[int]) -> None:
+    def __init__(
+        self, console: Callable[[], Any], shown: bool, what: str, total: Optional[int], plain: bool = False
+    ) -> None:
         self.make_console, self.shown, self.what, self.total = console, shown, what, total
+        self.plain = plain
         self.console: Any = None  # made at the first line shown: rich is not imported for silent work
         self.bar: Any = None
         self.task: Any = None
         self.closed = False
+        self.done = 0
+        self.text: Optional[str] = None
+        self.said_at = 0.0
 
     def advance(self, n: int = 1) -> None:
         """``n`` more units of the total done."""
+        self.done += n
         if self._started():
             self.bar.advance(self.task, n)
 
@@ -112,9 +122,15 @@ class ProgressLine:
         """Where the work is: units done, a new total, what it is doing now."""
         if total is not None:
             self.total = total
+        if done is not None:
+            self.done = done
+        changed = text is not None and text != self.text
+        self.text = text if text is not None else self.text
         if self._started():
             description = f"{self.what} · {text}" if text else self.what
             self.bar.update(self.task, completed=done, total=self.total, description=description)
+        elif self.plain and self.shown and not self.closed:
+            self._plain_line(force=changed)
 
     def say(self, line: str) -> None:
         """A line from the library about its current step: shown in the bar; a warning stays."""
@@ -123,7 +139,20 @@ class ProgressLine:
         else:
             self.update(text=line)
 
+    def _plain_line(self, force: bool) -> None:
+        now = time.monotonic()
+        if not force and now - self.said_at < self.PLAIN_EVERY:
+            return
+        self.said_at = now
+        count = f"{self.done} of {self.total}" if self.total else (str(self.done) if self.done else "")
+        parts = [part for part in (self.text, count) if part]
+        self._console().print(f"{self.what}: {', '.join(parts)}" if parts else f"{self.what} …", markup=False)
+
     def _started(self) -> bool:
+        """Whether the bar is drawn (started now, at the first report)."""
+        if self.plain and self.shown and not self.closed:
+            self._plain_line(force=False)
+            return False
         if not self.shown or self.closed:
             return False
         if self.bar is None:
