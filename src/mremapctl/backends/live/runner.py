@@ -129,7 +129,7 @@ class LiveBackend:
                     send(("end", maps_before, maps_after, engine.other_mappings))
                 except MremapctlError as err:
                     send(failure(err))
-                if before and n + 1 < len(indices) and not before.restore_after(engine, self.sys):
+                if before is not None and n + 1 < len(indices) and not before.restore_after(engine, self.sys):
                     send(("retire",))
                     return
 
@@ -173,11 +173,11 @@ class _Lane:
             self.run.steps.append(frame[1])
         elif tag == "end":
             self.run.maps_before, self.run.maps_after, self.run.other_mappings = frame[1], frame[2], frame[3]
-            self.next()
+            self.next_run()
         elif tag == "error" and self.record_errors:
             err = error_from(frame)
             self.run.failure = f"{'unavailable' if isinstance(err, Unavailable) else 'bad input'}: {err}"
-            self.next()
+            self.next_run()
         elif tag == "retire":  # it could not put the process back: the rest go to a new child
             self.release()
         else:
@@ -185,7 +185,7 @@ class _Lane:
             self.done = True
             raise_failure(frame, "the live child")
 
-    def next(self) -> None:
+    def next_run(self) -> None:
         """The current run has ended: on to the next scenario, or free the slot."""
         self.finished.append((self.queue.pop(0), self.run))
         if not self.queue:
