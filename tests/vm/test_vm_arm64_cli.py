@@ -54,4 +54,10 @@ def test_vm_list_arm64_shows_both_page_sizes(tmp_path: Path, monkeypatch: pytest
     table = invoke(["vm", "list", "--arch", "aarch64"]).stdout
     assert "linux-image-6.12.118+deb13-arm64 " in table and "linux-image-6.12.118+deb13-arm64-16k " in table
     assert "cloud" not in table
+    assert "16 KiB  linux-image-6.12.118+deb13-arm64-16k " in table  # the page size has its column
+    for width in ("60", "80"):  # too narrow for the table: two lines a kernel, every name whole
+        narrow = invoke(["vm", "list", "--arch", "arm64"], env={"COLUMNS": width, "NO_COLOR": "1"}).stdout
+        assert "…" not in narrow and "\n  linux-image-6.12.118+deb13-arm64-16k\n" in narrow
+        assert "6.12.118 arm64 16 KiB · trixie-security · 93 MB" in narrow
+        assert max(len(line) for line in narrow.splitlines()) <= int(width)
     assert not (tmp_path / "apt").exists()  # the amd64 lists were not touched

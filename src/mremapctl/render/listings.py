@@ -11,7 +11,9 @@ from rich.table import Table
 from rich.text import Text
 
 from mremapctl.documents import envelope
+from mremapctl.render.fit import fits
 from mremapctl.render.text import vm_flags_text
+from mremapctl.units import format_size
 
 if TYPE_CHECKING:
     from mremapctl.kernel import Model
@@ -99,14 +101,21 @@ def vm_list_json(rows: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
 
 
 def render_vm_list(console: Console, rows: Sequence[Dict[str, Any]]) -> None:
-    table = _table("series", "kernel", "package", "suite", "MB", "cached", "note")
-    table.columns[4].justify = "right"
+    table = _table("series", "kernel", "arch", "page", "package", "suite", "MB", "cached", "note")
+    table.columns[6].justify = "right"
     for r in rows:
         size = f"{r['size'] / 1e6:.0f}" if r["size"] else "?"
-        table.add_row(
-            r["series"], r["upstream"], r["package"], r["suite"], size, "yes" if r["cached"] else "", r["note"]
-        )
-    console.print(table)
+        page = format_size(r["page_size"])
+        cached = "yes" if r["cached"] else ""
+        table.add_row(r["series"], r["upstream"], r["arch"], page, r["package"], r["suite"], size, cached, r["note"])
+    if fits(console, table):
+        console.print(table)
+        return
+    for r in rows:  # narrower than the table: a package's name must not be cut, so two lines each
+        facts = [f"{r['upstream']} {r['arch']} {format_size(r['page_size'])}", r["suite"]]
+        facts += [f"{r['size'] / 1e6:.0f} MB" if r["size"] else "? MB", "cached" if r["cached"] else "", r["note"]]
+        console.print(" · ".join(fact for fact in facts if fact), markup=False)
+        console.print(f"  {r['package']}", markup=False)
 
 
 def scenarios_json(scenarios: Sequence[Tuple[str, str]]) -> Dict[str, Any]:
