@@ -106,3 +106,49 @@ def test_matrix_grids_split_instead_of_cutting(width: int) -> None:
         assert all(line.startswith(" kind") for line in text.splitlines() if "kind" in line)
         for row in rows:  # every row label whole, in every split grid
             assert f" {row.label} " in text
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_smaps_counters_are_whole_at_any_width(width: int) -> None:
+    from mremapctl.render.memory import amount, counter
+    from mremapctl.results import SMAPS_COUNTERS
+
+    run = open_sim("6.18").run(build(TryOptions(kind="memfd", dontunmap=True), 4096)[0])
+    console = Console(file=io.StringIO(), width=width, no_color=True, highlight=False, soft_wrap=False)
+    render_experiment(console, run, READ_LABELS, Show(smaps=True))
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    memory = text.split("memory (smaps")[1].split("contents now")[0]
+    assert "…" not in memory and max(len(line) for line in memory.splitlines()) <= width
+    for row in diff_maps(run.maps_before, run.maps_after):
+        entry = row.after or row.before
+        assert entry is not None and f"{entry.start:#x}-{entry.end:#x}" in memory
+        for name in SMAPS_COUNTERS.values():
+            now = amount(counter(row.after.memory if row.after else None, name))
+            assert f" {now}" in whole(memory)
+
+
+@pytest.mark.parametrize("width", (60, 80))
+@pytest.mark.parametrize(
+    ("args", "keys"),
+    [
+        (["kernels"], ("model", "covers")),
+        (["kinds"], ("kind", "summary")),
+        (["explain", "DONTUNMAP"], ("id", "errno", "versions", "text")),
+        (["explain", "EINVAL"], ("id", "errno", "versions", "text")),
+    ],
+)
+def test_reference_lists_fit_a_narrow_terminal_whole(width: int, args: List[str], keys: Tuple[str, ...]) -> None:
+    """Every value of the JSON's items is in the text whole (wrapped between words at most; a kind
+    that is not here shows why instead of what it is), and no line is wider than the terminal."""
+    import json
+
+    from tests.cli.conftest import invoke
+
+    result = invoke(args, env={"COLUMNS": str(width), "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.stderr
+    assert max(len(line) for line in result.stdout.splitlines()) <= width
+    items = json.loads(invoke([*args, "--json"]).stdout)["items"]
+    text = whole(result.stdout)
+    shown = [{**item, "summary": item["reason"]} if item.get("available") is False else item for item in items]
+    missing = [item[key] for item in shown for key in keys if item[key] and item[key] not in text]
+    assert not missing, missing

@@ -14,6 +14,14 @@ from rich.console import Console
 from rich.table import Table
 
 T = TypeVar("T")
+PROSE_MIN = 30  # a wrapped column narrower than this reads as a list of single words
+
+
+def room_for_prose(console: Console, *columns: Sequence[str]) -> bool:
+    """Whether a table whose other columns hold these values, never wrapped, leaves its prose
+    column PROSE_MIN characters (two between columns, as our borderless tables draw them)."""
+    used = sum(max(map(len, values), default=0) + 2 for values in columns)
+    return console.width - used >= PROSE_MIN
 
 
 def fits(console: Console, table: Table) -> bool:

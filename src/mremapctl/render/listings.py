@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Dict, Optional, Sequence, Tuple
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from mremapctl.documents import envelope
-from mremapctl.render.fit import fits
+from mremapctl.render.fit import fits, room_for_prose
 from mremapctl.render.text import vm_flags_text
 from mremapctl.units import format_size
 
@@ -24,9 +25,10 @@ History = Sequence[Tuple[str, str]]  # (kernel model, change) lines that mention
 
 
 def _table(*columns: str, **options: Any) -> Table:
+    """A borderless table whose long words fold onto the next line instead of being cut."""
     table = Table(box=None, pad_edge=False, header_style="bold", **options)
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     return table
 
 
@@ -46,14 +48,23 @@ def kinds_json(probes: Sequence[KindProbe]) -> Dict[str, Any]:
 
 
 def render_kinds(console: Console, probes: Sequence[KindProbe]) -> None:
-    table = _table("kind", "here", "VmFlags", "what it is")
+    """A row per kind; a block per kind where a table would leave the sentences too narrow."""
+    flags = [" ".join(p.vm_flags or ()) if p.available else "" for p in probes]
+    table = room_for_prose(console, ["kind", *(p.kind for p in probes)], ["here"], ["VmFlags", *flags])
+    grid = _table("kind", "here", "VmFlags", "what it is")
     for p in probes:
         here = Text("yes", style="green") if p.available else Text("no", style="red")
+        what = Text(p.summary) if p.available else Text(p.reason or "", style="red")
+        if table:
+            grid.add_row(p.kind, here, vm_flags_text(p.vm_flags) if p.available else "", what)
+            continue
+        first = Text(f"{p.kind}  ", style="bold").append(here)
         if p.available:
-            table.add_row(p.kind, here, vm_flags_text(p.vm_flags), p.summary)
-        else:
-            table.add_row(p.kind, here, "", Text(p.reason or "", style="red"))
-    console.print(table)
+            first.append("  ").append(vm_flags_text(p.vm_flags))
+        console.print(first)
+        console.print(Padding(what, (0, 0, 0, 2)))
+    if table:
+        console.print(grid)
 
 
 def rules_json(topic: str, kernel: Optional[str], rules: Sequence[Rule], history: History) -> Dict[str, Any]:
@@ -68,13 +79,20 @@ def rules_json(topic: str, kernel: Optional[str], rules: Sequence[Rule], history
 
 
 def render_rules(console: Console, rules: Sequence[Rule], history: History) -> None:
-    """The rules with their kernels and source change, then a flag's history."""
-    table = Table(box=None, pad_edge=False, header_style="bold", show_lines=False)
-    for column in ("rule", "errno", "kernels", "what the kernel checks or does"):
-        table.add_column(column, no_wrap=column != "what the kernel checks or does")
-    for r in rules:
-        table.add_row(r.id, r.errno or "—", r.versions, Text(f"{r.text}\n").append(r.change, style="dim"))
-    console.print(table)
+    """The rules with their kernels and source change, then a flag's history; a block per rule
+    where a table would leave the sentences too narrow."""
+    names, errnos, versions = [r.id for r in rules], [r.errno or "—" for r in rules], [r.versions for r in rules]
+    if room_for_prose(console, ["rule", *names], ["errno", *errnos], ["kernels", *versions]):
+        table = _table("rule", "errno", "kernels", "what the kernel checks or does")
+        for column in table.columns[:3]:
+            column.no_wrap = True
+        for r, errno in zip(rules, errnos):
+            table.add_row(r.id, errno, r.versions, Text(f"{r.text}\n").append(r.change, style="dim"))
+        console.print(table)
+    else:
+        for r, errno in zip(rules, errnos):
+            console.print(Text(f"{r.id}  {errno}  {r.versions}", style="bold", overflow="fold"))
+            console.print(Padding(Text(f"{r.text}\n", overflow="fold").append(r.change, style="dim"), (0, 0, 0, 2)))
     if history:
         console.print(Text("\nhistory", style="bold"))
         for model, change in history:
@@ -87,10 +105,13 @@ def kernels_json(models: Sequence[Model]) -> Dict[str, Any]:
 
 
 def render_kernels(console: Console, models: Sequence[Model]) -> None:
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    table.add_column("model", no_wrap=True)
-    table.add_column("covers", no_wrap=True)
-    table.add_column("what changed")
+    if not room_for_prose(console, ["model", *(m.name for m in models)], ["covers", *(m.span for m in models)]):
+        for m in models:  # a block per model where a table would leave the changes too narrow
+            console.print(Text(f"{m.name}  ({m.span})", style="bold", overflow="fold"))
+            console.print(Padding(Text("\n".join(f"• {c}" for c in m.changes), overflow="fold"), (0, 0, 0, 2)))
+        return
+    table = _table("model", "covers", "what changed")
+    table.columns[0].no_wrap = table.columns[1].no_wrap = True
     for m in models:
         table.add_row(m.name, m.span, "\n".join(f"• {c}" for c in m.changes))
     console.print(table)

@@ -4,12 +4,14 @@ old range for the new one."""
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 from rich import box
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from mremapctl.render.fit import fits
 from mremapctl.results import SMAPS_COUNTERS, DiffRow, MapEntry, MemoryUse
 from mremapctl.units import format_size
 
@@ -60,6 +62,24 @@ def memory_table(rows: Sequence[DiffRow], title: str) -> Table:
             Text(row.status, style="dim"),
         )
     return table
+
+
+def memory_view(console: Console, rows: Sequence[DiffRow], title: str) -> RenderableType:
+    """The memory table when it fits whole, else a block per range with a line per counter (a
+    range or a "before → after" is never cut to make a column fit)."""
+    table = memory_table(rows, title)
+    if fits(console, table):
+        return table
+    parts: List[RenderableType] = [Text(title, style="bold")]
+    width = max(len(name) for name in SMAPS_COUNTERS.values())
+    for row in rows:
+        entry = row.after or row.before
+        assert entry is not None
+        first = Text(f"{entry.start:#x}-{entry.end:#x}", style="bold")
+        parts.append(first.append(f"  {entry.label or ''}  ").append(row.status, style="dim"))
+        for name in SMAPS_COUNTERS.values():
+            parts.append(Text(f"  {HEADS[name]:<{width}}  ").append(change(row.before, row.after, name)))
+    return Group(*parts, Text(""))
 
 
 def resident_label(entry: MapEntry) -> str:

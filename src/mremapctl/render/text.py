@@ -15,7 +15,7 @@ from mremapctl.calls import errno_message
 from mremapctl.flags import DONTUNMAP_BLOCKERS
 from mremapctl.pages import summarise_runs
 from mremapctl.render.fit import fits
-from mremapctl.render.memory import memory_table
+from mremapctl.render.memory import memory_view
 from mremapctl.render.picture import band, legend
 from mremapctl.results import CRASHED, SKIPPED, DiffRow, MapEntry, Run, StepResult, diff_maps
 from mremapctl.teach import explain_step
@@ -241,7 +241,7 @@ def maps_and_memory(console: Console, rows: Sequence[DiffRow], show: Show, title
     between which moments they changed."""
     console.print(maps_view(console, rows, title))
     if show.smaps:
-        console.print(memory_table(rows, f"memory (smaps: {when})"))
+        console.print(memory_view(console, rows, f"memory (smaps: {when})"))
 
 
 def render_run(console: Console, run: Run, show: Optional[Show] = None) -> None:
