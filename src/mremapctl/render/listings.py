@@ -50,21 +50,27 @@ def kinds_json(probes: Sequence[KindProbe]) -> Dict[str, Any]:
 def render_kinds(console: Console, probes: Sequence[KindProbe]) -> None:
     """A row per kind; a block per kind where a table would leave the sentences too narrow."""
     flags = [" ".join(p.vm_flags or ()) if p.available else "" for p in probes]
-    table = room_for_prose(console, ["kind", *(p.kind for p in probes)], ["here"], ["VmFlags", *flags])
-    grid = _table("kind", "here", "VmFlags", "what it is")
+    if not room_for_prose(console, ["kind", *(p.kind for p in probes)], ["here"], ["VmFlags", *flags]):
+        for p in probes:
+            first = Text(f"{p.kind}  ", style="bold").append(_here(p))
+            if p.available:
+                first.append("  ").append(vm_flags_text(p.vm_flags))
+            console.print(first)
+            console.print(Padding(_what(p), (0, 0, 0, 2)))
+        return
+    table = _table("kind", "here", "VmFlags", "what it is")
     for p in probes:
-        here = Text("yes", style="green") if p.available else Text("no", style="red")
-        what = Text(p.summary) if p.available else Text(p.reason or "", style="red")
-        if table:
-            grid.add_row(p.kind, here, vm_flags_text(p.vm_flags) if p.available else "", what)
-            continue
-        first = Text(f"{p.kind}  ", style="bold").append(here)
-        if p.available:
-            first.append("  ").append(vm_flags_text(p.vm_flags))
-        console.print(first)
-        console.print(Padding(what, (0, 0, 0, 2)))
-    if table:
-        console.print(grid)
+        table.add_row(p.kind, _here(p), vm_flags_text(p.vm_flags) if p.available else "", _what(p))
+    console.print(table)
+
+
+def _here(p: KindProbe) -> Text:
+    return Text("yes", style="green") if p.available else Text("no", style="red")
+
+
+def _what(p: KindProbe) -> Text:
+    """What the kind is, or why it is not here."""
+    return Text(p.summary) if p.available else Text(p.reason or "", style="red")
 
 
 def rules_json(topic: str, kernel: Optional[str], rules: Sequence[Rule], history: History) -> Dict[str, Any]:
