@@ -77,11 +77,15 @@ def test_ctrl_c_during_matrix_says_so_in_every_format(ctrl_c_after_100: None) ->
             assert "interrupted after 100 of 580 experiments" in result.stdout
 
 
-def test_a_real_ctrl_c_is_130(live_backend: Any) -> None:
-    # a survey runs for several seconds (a matrix of one lane can end within the second on a quiet machine)
-    done = interrupt_after(1.0, "survey", "--parallel", "1", "--json")
+@pytest.mark.parametrize("seconds", [0.5, 0.8, 1.1, 1.4])
+def test_a_real_ctrl_c_is_130_and_one_line(live_backend: Any, seconds: float) -> None:
+    # a survey runs for several seconds (a matrix of one lane can end within the second on a quiet
+    # machine); at several moments, since a child just forked once took the SIGINT in its
+    # after-fork hooks and printed "Exception ignored in: …" (1 run in 6)
+    done = interrupt_after(seconds, "survey", "--parallel", "1", "--json")
     assert done.returncode == 130, done.stderr
-    assert done.stderr.strip().splitlines()[-1].startswith("mremapctl: error: interrupted")
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mremapctl: error: interrupted"), done.stderr
 
 
 @pytest.mark.parametrize("fmt", ["--no-color", "--json"])

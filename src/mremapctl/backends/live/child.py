@@ -104,19 +104,26 @@ def spawn(body: Callable[[Send], None], lab: Lab, syscalls: Syscalls, timeout: f
     """
     rfd, wfd = os.pipe()
     gc.freeze()  # the child's collector must not walk (and so copy) every page of the parent's heap
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child, reported through the pipe
-        os.close(rfd)
-        _child(wfd, body, lab, syscalls)
-    os.close(wfd)
-    return Child(pid, rfd, timeout)
+    # Ctrl-C waits until the child has its own SIGINT disposition: a KeyboardInterrupt raised in
+    # the child's after-fork hooks would print "Exception ignored in: …" under the error line.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child, reported through the pipe
+            os.close(rfd)
+            _child(wfd, body, lab, syscalls)
+        os.close(wfd)
+        return Child(pid, rfd, timeout)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _child(wfd: int, body: Callable[[Send], None], lab: Lab, syscalls: Syscalls) -> NoReturn:  # pragma: no cover
     code = 0
     try:
         gc.disable()  # short-lived: a collection would copy-on-write most of the heap, or land in a timing
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C is the parent's to handle
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends the child quietly; the parent reports
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         faulthandler.disable()  # a crash is reported by the parent, in one line
         syscalls.call("munmap", lab.start, lab.size)  # the lab is free for the work
         body(lambda message: write_frame(wfd, message))

@@ -53,7 +53,9 @@ def run_batch(
             if on_result:
                 on_result(message[1], message[2])
     except KeyboardInterrupt:
-        os.killpg(proc.pid, signal.SIGINT)  # it kills its children and stops
+        # SIGKILL, not SIGINT: the zygote and its children end without a word of their own (a
+        # KeyboardInterrupt in one of them could print "Exception ignored in: …" on our stderr).
+        os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         raise BatchInterrupted(runs) from None
     finally:
