@@ -10,6 +10,7 @@ mirrors are missing, but never in CI (CI=true).
 
 from __future__ import annotations
 
+import json
 import os
 from typing import List, Optional, Tuple
 
@@ -72,3 +73,22 @@ def test_arm64_16k_runs_try_and_the_gc_flip(arm64_ready: None) -> None:
     judged = [s for s in flip.steps if s.expect_met is not None]
     assert len(judged) >= 6 and flip.expectations_met, [(s.call, s.expect, s.status) for s in flip.steps]
     assert outcomes(huge) == [("ok", None, []), ("ok", None, ["data:H"] * 2048)], (huge.failure, outcomes(huge))
+
+
+@pytest.mark.vm
+def test_arm64_16k_runs_bench_and_the_gc_demo_in_its_own_pages(arm64_ready: None) -> None:
+    """One boot: `bench --quick` measures whole 16 KiB pages with the placements of 32 MiB PMDs and
+    64 GiB PUDs (a larger lab), and the demo GC compacts a memfd heap of 16 KiB pages."""
+    from mremapctl.backends.vm import qemu
+    from mremapctl.backends.vm.pyz import GUEST_PYZ
+
+    tool = f"python3 {GUEST_PYZ}"
+    script = f"{tool} bench --quick --ops move --json && echo @@ && {tool} demo gc --heap memfd --json"
+    result = qemu.run_in_kernel("7.2", ["sh", "-c", script], arch="arm64", page_size=16384, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    bench_text, gc_text = result.stdout.decode().split("@@\n")
+    bench, gc = json.loads(bench_text), json.loads(gc_text)
+    assert sorted({c["size"] for c in bench["cases"]}) == [64 << 10, 2 << 20, 8 << 20]  # no 4 KiB cell
+    assert {c["placement"] for c in bench["cases"]} == {"pud", "pmd", "mutual", "misaligned"}
+    assert all(c["median_ns"] is not None for c in bench["cases"]), bench["cases"]
+    assert gc["contents_ok"] is True and gc["faults"] == gc["size"] // 16384, gc

@@ -1,12 +1,13 @@
 """What ``bench`` measures: the cells (op × mapping × size × placement × populated) and where
 each region and destination sits in the lab.
 
-The placements are chosen against the page-table levels on x86_64 and arm64 (4 KiB pages):
-a move relinks whole PUD entries (1 GiB) or PMD entries (2 MiB, one PTE table) only where
-both the source and the destination cover whole aligned units, and otherwise moves PTE by
-PTE. Since 6.7 the kernel also realigns "mutually aligned" starts (same offset within a
-PMD, nothing mapped below) down to the PMD boundary, which is what the ``mutual`` placement
-shows; ``misaligned`` can only ever move PTEs.
+The placements are chosen against the page-table levels of this machine's page size: a move
+relinks whole entries one level up from the PTEs (PUD: 1 GiB with 4 KiB pages, 64 GiB with 16
+KiB) or PMD entries (one PTE table: 2 MiB, 32 MiB with 16 KiB pages) only where both the source
+and the destination cover whole aligned units, and otherwise moves PTE by PTE. Since 6.7 the
+kernel also realigns "mutually aligned" starts (same offset within a PMD, nothing mapped below)
+down to the PMD boundary, which is what the ``mutual`` placement shows; ``misaligned`` can only
+ever move PTEs.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from mremapctl.errors import BadInput
-from mremapctl.lab import GiB, align_up
+from mremapctl.lab import LAB_SIZE, GiB, align_up
+from mremapctl.platforms import Platform, host_platform
 from mremapctl.units import format_size, parse_term
 
 KiB, MiB = 1 << 10, 1 << 20
-PAGE = 4096
 
 OPS = ("move", "dontunmap", "grow", "shrink")
 MAPPINGS = ("anon", "memfd")
@@ -33,21 +34,24 @@ DEFAULT_MAPPINGS: Dict[str, Tuple[str, ...]] = {
 }
 DEFAULT_SIZES = (4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB, MiB, 2 * MiB, 4 * MiB, 16 * MiB, 64 * MiB, 256 * MiB, GiB)
 QUICK_SIZES = (4 * KiB, 64 * KiB, 2 * MiB, 8 * MiB)  # `bench --quick`: seconds, for CI
-MAX_SIZE = 8 * GiB  # the source, its room to grow to 2 × size, and the destination fit the 32 GiB lab
+MAX_SIZE = 8 * GiB  # a cell holds 3 × size at its peak (a grown source and a destination)
 
-# Offsets from a 1 GiB boundary of the (source, destination) for each placement.
-OFFSETS: Dict[str, Tuple[int, int]] = {
-    "pud": (0, 0),  # both 1 GiB-aligned: whole PUD entries move
-    "pmd": (2 * MiB, 4 * MiB),  # both 2 MiB-aligned, never 1 GiB-aligned: PMD entries
-    "mutual": (64 * KiB, 2 * MiB + 64 * KiB),  # the same offset within a PMD, not PMD-aligned
-    "misaligned": (64 * KiB, 128 * KiB),  # different offsets within a PMD: PTE by PTE
-}
-PLACEMENT_HELP = {
-    "pud": "source and destination 1 GiB-aligned",
-    "pmd": "2 MiB-aligned, not 1 GiB-aligned",
-    "mutual": "same offset within 2 MiB, not 2 MiB-aligned",
-    "misaligned": "different offsets within 2 MiB",
-}
+
+def offsets(placement: str, shape: Platform) -> Tuple[int, int]:
+    """The (source, destination) offsets from a slot boundary (PUD-aligned for ``pud``)."""
+    pmd = shape.pmd
+    return {
+        "pud": (0, 0),  # both PUD-aligned: whole PUD entries move
+        "pmd": (pmd, 2 * pmd),  # both PMD-aligned, never PUD-aligned: PMD entries
+        "mutual": (64 * KiB, pmd + 64 * KiB),  # the same offset within a PMD, not PMD-aligned
+        "misaligned": (64 * KiB, 128 * KiB),  # different offsets within a PMD: PTE by PTE
+    }[placement]
+
+
+def default_sizes(quick: bool, shape: Optional[Platform] = None) -> Tuple[int, ...]:
+    """The sizes measured when none are asked for: those that are whole pages here."""
+    page = (shape or host_platform()).page
+    return tuple(size for size in (QUICK_SIZES if quick else DEFAULT_SIZES) if size % page == 0)
 
 
 @dataclass(frozen=True, order=True)
@@ -93,12 +97,21 @@ def build_cases(selection: Selection) -> List[Case]:
     return cases
 
 
-def addresses(case: Case, lab_start: int) -> Tuple[int, int]:
-    """(source, destination) in the lab. The source's 1 GiB slot leaves room to grow to 2 × size."""
-    src_off, dst_off = OFFSETS[case.placement]
-    src_slot = lab_start + GiB
-    dst_slot = src_slot + align_up(2 * case.size + 8 * MiB, GiB)
+def addresses(case: Case, lab_start: int, shape: Optional[Platform] = None) -> Tuple[int, int]:
+    """(source, destination) in the lab. Slots are 1 GiB apart (a PUD apart for ``pud``); the
+    source's slot leaves room to grow to 2 × size past its offset."""
+    shape = shape or host_platform()
+    src_off, dst_off = offsets(case.placement, shape)
+    slot = shape.pud if case.placement == "pud" else GiB
+    src_slot = lab_start + slot
+    dst_slot = src_slot + align_up(2 * case.size + 4 * shape.pmd, slot)
     return src_slot + src_off, dst_slot + dst_off
+
+
+def lab_size(cases: Sequence[Case], shape: Optional[Platform] = None) -> int:
+    """The lab the cells need: the default 32 GiB, or more where a PUD is larger (16 KiB pages)."""
+    ends = [addresses(case, 0, shape)[1] + case.size for case in cases]
+    return max(LAB_SIZE, align_up(max(ends, default=0), GiB))
 
 
 def populate_need(case: Case) -> int:
@@ -111,15 +124,16 @@ def populate_need(case: Case) -> int:
 # -- parsing the selection -----------------------------------------------------------------------
 
 
-def parse_sizes(text: str) -> Tuple[int, ...]:
-    """ "4K,2M,1G" → sizes in bytes; each a whole number of pages, 4 KiB … 8 GiB."""
+def parse_sizes(text: str, shape: Optional[Platform] = None) -> Tuple[int, ...]:
+    """ "4K,2M,1G" → sizes in bytes; each a whole number of this machine's pages, at most 8 GiB."""
+    page = (shape or host_platform()).page
     sizes = []
     for item in _items(text, "size"):
-        size = parse_term(item, PAGE)
-        if size == 0 or size % PAGE:
-            raise BadInput(f"bad size {item!r}: a bench size is a whole number of 4 KiB pages")
+        size = parse_term(item, page)
+        if size == 0 or size % page:
+            raise BadInput(f"bad size {item!r}: a bench size is a whole number of {format_size(page)} pages")
         if size > MAX_SIZE:
-            raise BadInput(f"bad size {item!r}: at most {format_size(MAX_SIZE)} (the lab is 32 GiB)")
+            raise BadInput(f"bad size {item!r}: at most {format_size(MAX_SIZE)}")
         sizes.append(size)
     return tuple(sorted(set(sizes)))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import List, Tuple
 
 from mremapctl.bench.report import BenchReport
+from mremapctl.platforms import host_platform
 from mremapctl.units import format_ns, format_size
 
 Note = Tuple[str, str]  # (level: "info" | "warn", one line)
@@ -74,20 +75,25 @@ def noise_notes(report: BenchReport) -> List[Note]:
     return out
 
 
+NO_SHMEM_THP = ("never", "deny")  # shmem_enabled values under which memfd pages are never huge
+
+
 def thp_notes(report: BenchReport) -> List[Note]:
     s, thp = report.system, report.settings.thp
+    here = host_platform()
+    page, pmd, pud = (format_size(n) for n in (here.page, here.pmd, here.pud))
     shares = [c.huge_share for c in report.cells if c.huge_share is not None and c.case.mapping == "anon"]
     huge = max(shares, default=0.0)
     out: List[Note] = []
     if s.thp_enabled is None:
-        out.append(("info", "no transparent huge pages in this kernel: every populated region is 4 KiB pages"))
+        out.append(("info", f"no transparent huge pages in this kernel: every populated region is {page} pages"))
     elif shares and huge == 0:
         how = {"system": "this run did not advise them", "none": "--thp none advised MADV_NOHUGEPAGE"}.get(thp, "")
         out.append(
             (
                 "info",
-                f"THP enabled=[{s.thp_enabled}], {how}: populated anonymous regions were 4 KiB pages, so a move "
-                "carries PTE tables — one PMD entry per 2 MiB, one PUD entry per 1 GiB where both ends are aligned, "
+                f"THP enabled=[{s.thp_enabled}], {how}: populated anonymous regions were {page} pages, so a move "
+                f"carries PTE tables — one PMD entry per {pmd}, one PUD entry per {pud} where both ends are aligned, "
                 "one PTE per page where they are not. --thp huge shows the huge-page picture",
             )
         )
@@ -97,7 +103,7 @@ def thp_notes(report: BenchReport) -> List[Note]:
                 "info",
                 f"THP enabled=[{s.thp_enabled}], --thp {thp}: up to {huge:.0%} of populated anonymous memory was "
                 "PMD-mapped huge pages while sampling; a huge PMD moves as one entry where both ends are "
-                "2 MiB-aligned (like a PTE table at PMD placements), but a misaligned move splits it into PTEs "
+                f"{pmd}-aligned (like a PTE table at PMD placements), but a misaligned move splits it into PTEs "
                 "first (paid in the discarded warm-up) and then moves each PTE",
             )
         )
@@ -106,7 +112,7 @@ def thp_notes(report: BenchReport) -> List[Note]:
             (
                 "info",
                 f"memfd regions follow shmem_enabled=[{s.shmem_enabled}]"
-                + (": 4 KiB pages, PTE tables as for anonymous memory" if s.shmem_enabled in ("never", "deny") else ""),
+                + (f": {page} pages, PTE tables as for anonymous memory" if s.shmem_enabled in NO_SHMEM_THP else ""),
             )
         )
     pages = s.nr_hugepages or 0
@@ -114,7 +120,7 @@ def thp_notes(report: BenchReport) -> List[Note]:
         (
             "info",
             f"hugetlb is not measured (vm.nr_hugepages = {pages}): hugetlb regions move huge PTEs with their own "
-            f"page-table code and need both ends aligned to the huge page size ({format_size(2 << 20)} or 1 GiB)",
+            f"page-table code and need both ends aligned to the huge page size ({pmd} by default here)",
         )
     )
     return out

@@ -6,7 +6,7 @@ import platform
 from typing import Any, Callable, List, Optional
 
 from mremapctl.backends.live.timing import Overhead
-from mremapctl.bench.cases import IN_PLACE_OPS, Case, Selection, build_cases, populate_need
+from mremapctl.bench.cases import IN_PLACE_OPS, Case, Selection, build_cases, lab_size, populate_need
 from mremapctl.bench.measure import Measured, Settings, measure_cases
 from mremapctl.bench.report import BenchReport, CaseStats
 from mremapctl.bench.system import SystemInfo
@@ -56,7 +56,7 @@ def run_bench(
     def work(lab: Lab, send: Callable[[Any], None]) -> None:
         measure_cases(lab.start, cases, settings, send)
 
-    run_in_lab(work, what="bench", idle_timeout=idle_timeout, on_message=collector.take)
+    run_in_lab(work, what="bench", idle_timeout=idle_timeout, on_message=collector.take, lab_size=lab_size(cases))
     assert collector.overhead is not None
     report = BenchReport(platform.release(), collector.flavour, collector.overhead, settings, SystemInfo.read())
     by_case = {m.case: m for m in collector.measured}

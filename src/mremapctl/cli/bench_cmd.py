@@ -28,8 +28,9 @@ QUICK_SAMPLES, QUICK_MAX_TIME = 6, 0.1
     default="pud,pmd,mutual,misaligned",
     show_default=True,
     metavar="LIST",
-    help="pud: both ends 1 GiB-aligned; pmd: 2 MiB-aligned; mutual: same offset within 2 MiB; "
-    "misaligned: different offsets. (grow/shrink have one address: no mutual.)",
+    help="pud: both ends PUD-aligned (1 GiB with 4K pages); pmd: PMD-aligned (2 MiB); mutual: same offset "
+    "within a PMD; misaligned: different offsets. Sizes follow the page size (16K pages: 32 MiB PMD, 64 GiB "
+    "PUD). (grow/shrink have one address: no mutual.)",
 )
 @click.option(
     "--mappings",
@@ -72,8 +73,9 @@ QUICK_SAMPLES, QUICK_MAX_TIME = 6, 0.1
     help="Kill the measuring child when one cell takes longer than this.",
 )
 def bench_cmd(output: Output, **opts: Any) -> None:
-    """Measure mremap latency for region sizes 4 KiB … 1 GiB: MAYMOVE|FIXED moves with both ends
-    1 GiB-aligned (PUD), 2 MiB-aligned (PMD), mutually aligned or misaligned, DONTUNMAP moves of
+    """Measure mremap latency for region sizes 4 KiB … 1 GiB (whole pages of this machine):
+    MAYMOVE|FIXED moves with both ends PUD-aligned (1 GiB with 4 KiB pages, 64 GiB with 16 KiB),
+    PMD-aligned (2 MiB; 32 MiB), mutually aligned or misaligned, DONTUNMAP moves of
     private anonymous and memfd-shared regions, and in-place grow and shrink; populated or not.
     Prints medians (net of the timer's own cost) and a log–log chart where the PTE, PMD and PUD
     page-table moves separate; --json and --csv for plotting elsewhere.
@@ -109,11 +111,10 @@ def bench_cmd(output: Output, **opts: Any) -> None:
 
 def _selection(opts: Dict[str, Any]) -> Selection:
     from mremapctl.bench import Selection
-    from mremapctl.bench.cases import DEFAULT_SIZES, MAPPINGS, OPS, PLACEMENTS, QUICK_SIZES, parse_choice, parse_sizes
+    from mremapctl.bench.cases import MAPPINGS, OPS, PLACEMENTS, default_sizes, parse_choice, parse_sizes
 
-    default_sizes = QUICK_SIZES if opts["quick"] else DEFAULT_SIZES
     return Selection(
-        sizes=parse_sizes(opts["sizes"]) if opts["sizes"] else default_sizes,
+        sizes=parse_sizes(opts["sizes"]) if opts["sizes"] else default_sizes(opts["quick"]),
         ops=parse_choice(opts["ops"], OPS, "op"),
         placements=parse_choice(opts["placements"], PLACEMENTS, "placement"),
         mappings=parse_choice(opts["mappings"], MAPPINGS, "mapping") if opts["mappings"] else None,

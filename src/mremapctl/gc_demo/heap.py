@@ -15,10 +15,13 @@ import random
 from array import array
 from typing import Tuple
 
-PAGE = 4096
+from mremapctl.units import host_page_size
+
+PAGE = host_page_size()  # the heap is laid out in this machine's pages: faults are resolved a page at a time
 OBJECT = 64
 OBJECTS_PER_PAGE = PAGE // OBJECT
 WORDS_PER_PAGE = PAGE // 8
+MASK_BYTES = OBJECTS_PER_PAGE // 8  # a page's live mask, a bit per object
 TAG = 0x6D72656D_00000000  # "mrem" in the high half: never a small number, never zero
 
 
@@ -29,15 +32,17 @@ def page_bytes(first_page: int, pages: int = 1) -> bytes:
 
 
 class Marks:
-    """Which objects survive: a 64-bit live mask per page, from a seed (what a GC's marking finds)."""
+    """Which objects survive: a live mask per page, a bit per object, from a seed (what a GC's
+    marking finds)."""
 
     def __init__(self, pages: int, seed: int = 5) -> None:
         rng = random.Random(seed)
         self.pages = pages
-        self._a, self._b, self._c = (rng.randbytes(8 * pages) for _ in range(3))
+        self._a, self._b, self._c = (rng.randbytes(MASK_BYTES * pages) for _ in range(3))
 
     def mask(self, page: int) -> int:
-        a, b, c = (int.from_bytes(x[8 * page : 8 * page + 8], "little") for x in (self._a, self._b, self._c))
+        at = MASK_BYTES * page
+        a, b, c = (int.from_bytes(x[at : at + MASK_BYTES], "little") for x in (self._a, self._b, self._c))
         return a | (b & c)  # P(live) = 1/2 + 1/2 · 1/4 = 5/8
 
     def live_slots(self, page: int) -> Tuple[int, ...]:

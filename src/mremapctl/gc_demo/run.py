@@ -19,7 +19,7 @@ def check_shape(config: GcConfig) -> None:
     if config.heap not in ("anon", "memfd"):
         raise BadInput(f"unknown heap {config.heap!r}: anon or memfd")
     if config.size <= 0 or config.size % PAGE:
-        raise BadInput(f"bad --size {config.size}: the heap is a whole number of 4 KiB pages")
+        raise BadInput(f"bad --size {config.size}: the heap is a whole number of {format_size(PAGE)} pages")
     if config.size > FROM_SPACE_OFFSET // 2:
         raise BadInput(
             f"bad --size {format_size(config.size)}: at most {format_size(FROM_SPACE_OFFSET // 2)} in the lab"

@@ -24,7 +24,7 @@ from mremapctl.backends.live.libc import Syscalls
 from mremapctl.errors import BadInput, MremapctlError, Unavailable
 from mremapctl.lab import DEFAULT_LAB_START, FALLBACK_LAB_STARTS, LAB_SIZE, Lab
 from mremapctl.results import Run
-from mremapctl.units import host_page_size
+from mremapctl.units import format_size
 
 Send = Callable[[Any], None]
 BUG_EXIT = 70  # EX_SOFTWARE: the child hit a bug (reported as a traceback)
@@ -206,23 +206,13 @@ def reap_released(block: bool) -> None:
 # -- one child for work that is not a scenario (bench, demo gc) ------------------------------
 
 
-def page_table_lab(syscalls: Syscalls) -> Lab:
-    """The lab, for work placed by 2 MiB and 1 GiB page-table units.
-
-    Those are the PMD and PUD sizes only with 4 KiB pages: other page sizes (arm64 16K/64K
-    kernels) are refused.
-    """
-    if host_page_size() != 4096:
-        raise Unavailable(f"needs 4 KiB pages (PMD 2 MiB, PUD 1 GiB); this kernel uses {host_page_size()} B pages")
-    return reserve_lab(syscalls)
-
-
 def run_in_lab(
     work: Callable[[Lab, Send], Any],
     *,
     what: str,
     idle_timeout: float,
     on_message: Optional[Send] = None,
+    lab_size: int = LAB_SIZE,
 ) -> Any:
     """Fork; the child frees the lab and returns ``work(lab, send)``; that value is returned here.
 
@@ -231,7 +221,9 @@ def run_in_lab(
     ``idle_timeout`` seconds. BadInput and Unavailable raised in the child are re-raised here.
     """
     syscalls = Syscalls()
-    lab = page_table_lab(syscalls)
+    lab = reserve_lab(syscalls, lab_size)
+    if lab.size < lab_size:
+        raise Unavailable(f"{what}: needs a {format_size(lab_size)} lab; this process reserved {format_size(lab.size)}")
 
     def body(send: Send) -> None:
         send(("done", work(lab, lambda obj: send(("msg", obj)))))

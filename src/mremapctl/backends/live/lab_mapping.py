@@ -15,11 +15,10 @@ from typing import Optional
 from mremapctl import flags as F
 from mremapctl.backends.live.libc import Syscalls
 from mremapctl.errors import Unavailable
-from mremapctl.units import format_size
+from mremapctl.units import format_size, host_page_size
 
 MADV_POPULATE_WRITE = 23
 THP_ADVICE = {"system": None, "huge": F.MADVISE["hugepage"], "none": F.MADVISE["nohugepage"]}
-PAGE = 4096
 
 
 @dataclass
@@ -79,7 +78,7 @@ class LabMapping:
 def _touch_pages(addr: int, size: int) -> None:  # pragma: no cover - kernels before 5.14
     import ctypes
 
-    for page in range(addr, addr + size, PAGE):
+    for page in range(addr, addr + size, host_page_size()):
         ctypes.memset(page, 1, 1)
 
 
