@@ -2,9 +2,9 @@
 
 The point is the page-table levels: a move of a populated region relinks whole PUD (1 GiB
 with 4 KiB pages, 64 GiB with 16 KiB) or PMD (2 MiB; 32 MiB) entries where source and
-destination allow it, and PTEs one by one where they do not. ``cases`` says what is measured and where, ``measure`` times it in a lab
-child, ``report`` summarises, ``render`` (with ``chart`` and ``notes``) shows it to people and
-exports it for scripts.
+destination allow it, and PTEs one by one where they do not. ``cases`` says what is measured
+and where, ``measure`` times it in a lab child, ``report`` summarises, ``render`` (with
+``chart`` and ``notes``) shows it to people and exports it for scripts.
 """
 
 from mremapctl.bench.cases import Case, Selection, build_cases
