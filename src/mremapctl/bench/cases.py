@@ -12,7 +12,7 @@ ever move PTEs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from mremapctl.errors import BadInput
@@ -77,7 +77,7 @@ class Case:
 
 @dataclass(frozen=True)
 class Selection:
-    sizes: Tuple[int, ...] = DEFAULT_SIZES
+    sizes: Tuple[int, ...] = field(default_factory=lambda: default_sizes(quick=False))
     ops: Tuple[str, ...] = OPS
     placements: Tuple[str, ...] = PLACEMENTS
     mappings: Optional[Tuple[str, ...]] = None  # None: DEFAULT_MAPPINGS per op
