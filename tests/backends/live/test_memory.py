@@ -23,28 +23,19 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 
 def in_child(live_backend: Any, setup: Callable[[Syscalls], None], addr: int) -> tuple:
     """In a fork (the lab freed): set up, then the pipe trick's verdict and a real read's signal."""
-    rfd, wfd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - child
-        try:
-            sys_ = Syscalls()
-            sys_.call("munmap", live_backend.lab.start, live_backend.lab.size)
-            setup(sys_)
-            verdict = Memory(sys_, PAGE).read_byte(addr)
-            grandchild = os.fork()
-            if grandchild == 0:
-                faulthandler.disable()  # the crash is the expected answer, not news
-                ctypes.string_at(addr, 1)
-                os._exit(0)
-            _, status = os.waitpid(grandchild, 0)
-            real = signal.Signals(os.WTERMSIG(status)).name if os.WIFSIGNALED(status) else "read"
-            os.write(wfd, f"{verdict} {real}".encode())
-        finally:
+
+    def verdict_and_real_read(memory: Memory) -> tuple:
+        verdict = memory.read_byte(addr)
+        grandchild = os.fork()
+        if grandchild == 0:  # pragma: no cover - grandchild
+            faulthandler.disable()  # the crash is the expected answer, not news
+            ctypes.string_at(addr, 1)
             os._exit(0)
-    os.close(wfd)
-    out = os.read(rfd, 100).decode().split()
-    os.waitpid(pid, 0)
-    return tuple(out)
+        _, status = os.waitpid(grandchild, 0)
+        real = signal.Signals(os.WTERMSIG(status)).name if os.WIFSIGNALED(status) else "read"
+        return (verdict, real)
+
+    return tuple(eval(in_child_memory(live_backend, setup, verdict_and_real_read)))
 
 
 def anon(prot: int) -> Callable[[Syscalls], None]:
