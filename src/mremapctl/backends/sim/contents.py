@@ -8,7 +8,7 @@ result counts its pages ("data:A" × 262144), which is what a read reports.
 
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, Optional, Tuple
 
 from mremapctl.backends.sim.space import Obj, Pte, Space, Vma, new_anon_vma
 from mremapctl.kinds import KINDS
@@ -182,8 +182,3 @@ def _write_private(space: Space, vma: Vma, lo: int, hi: int, pte: Optional[Pte],
         index = vma.pgoff + (lo * vma.page - vma.start) // vma.page
         current = obj.pages.get(index) or 0 if obj is not None and obj.backing != "anonfile" else 0
     space.ptes.set(lo, hi, Pte(value=current))
-
-
-def pages_of(runs: PageRuns) -> List[str]:
-    """Runs as one entry per page (for small reads only)."""
-    return [value for value, count in runs for _ in range(count)]
