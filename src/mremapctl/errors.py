@@ -1,6 +1,12 @@
-"""The two kinds of failure a user can be told about, mapped onto the exit-code contract."""
+"""The failures a user can be told about, mapped onto the exit-code contract, and the Ctrl-C
+that carries the runs a batch finished."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, List, Optional
+
+if TYPE_CHECKING:
+    from mremapctl.results import Run
 
 
 class MremapctlError(Exception):
@@ -25,3 +31,11 @@ class Interrupted(MremapctlError):
     """Ctrl-C, after a partial report was printed (exit 130, as the shell reports a SIGINT)."""
 
     exit_code = 130
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a backend's batch: carries the runs, by scenario index (None: not finished)."""
+
+    def __init__(self, runs: List[Optional[Run]]) -> None:
+        super().__init__()
+        self.runs = runs

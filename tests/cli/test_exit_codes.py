@@ -37,8 +37,8 @@ def interrupt_after(seconds: float, *args: str) -> subprocess.CompletedProcess[s
 def ctrl_c_after_100(monkeypatch: pytest.MonkeyPatch, live_backend: Any) -> None:
     """The live batch stops as Ctrl-C stops it, after 100 experiments: the same partial results,
     at a moment a test can rely on."""
-    from mremapctl.backends.live.child import BatchInterrupted
     from mremapctl.backends.live.runner import LiveBackend
+    from mremapctl.errors import BatchInterrupted
 
     real = LiveBackend.run_many
 

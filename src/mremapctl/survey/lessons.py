@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from mremapctl.annotate import comparable_runs
-from mremapctl.errors import BadInput, Unavailable
 from mremapctl.examples import bundled, load_bundled
 from mremapctl.pages import summarise_runs
 from mremapctl.primitives import RunOptions
@@ -44,21 +43,8 @@ def run_lessons(backend: Any) -> Dict[str, Answers]:
     """Every bundled lesson on ``backend`` (live and vm in one batch), lesson -> answers."""
     names = [name for name, _ in bundled()]
     scenarios = [load_bundled(name) for name in names]
-    if backend.name == "live":
-        runs = backend.run_many(scenarios, QUICK, errors="record")
-    elif backend.name == "vm":
-        runs = backend.run_batch(scenarios, QUICK)
-    else:
-        runs = [_sim_run(backend, scenario) for scenario in scenarios]
-    return {name: answers(run) if run is not None else None for name, run in zip(names, runs)}
-
-
-def _sim_run(backend: Any, scenario: Any) -> Optional[Run]:
-    try:
-        run: Run = backend.run(scenario, QUICK)
-        return run
-    except (Unavailable, BadInput):
-        return None
+    runs = backend.run_batch(scenarios, QUICK)
+    return {name: answers(run) for name, run in zip(names, runs)}
 
 
 def step_deviations(live: Dict[str, Answers], model: Dict[str, Answers]) -> List[StepDeviation]:

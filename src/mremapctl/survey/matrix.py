@@ -7,14 +7,13 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from mremapctl.errors import BadInput, Unavailable
+from mremapctl.errors import BatchInterrupted
 from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.survey.grid import Column, Row, scenario_for
 
 # One more child than cores: while one is in the kernel tearing down, another runs.
 DEFAULT_PARALLEL = (os.cpu_count() or 1) + 1
-ZYGOTE_FROM = 50  # experiments: below that, starting the zygote costs more than it saves
 FAST = RunOptions(per_step_maps=False, vm_flags=False, snapshots=False, timeout=10.0)
 Advance = Callable[[int], None]  # told how many more experiments just finished
 
@@ -86,46 +85,19 @@ def run_group(
     """Every cell on one backend; a kind this backend cannot make becomes an 'unavailable' row."""
     pairs = [(row, column) for row in rows for column in columns]
     scenarios = [scenario_for(row, column, backend.page_size) for row, column in pairs]
-    runs: List[Run]
-    if backend.name == "live":
-        from mremapctl.backends.live.child import BatchInterrupted
-
-        try:
-            runs = backend.run_many(
-                scenarios,
-                FAST,
-                parallel=parallel or DEFAULT_PARALLEL,
-                errors="record",
-                on_result=lambda i, r: progress(1) if progress else None,
-                via_zygote=len(scenarios) >= ZYGOTE_FROM,
-                share_children=True,
-            )
-        except BatchInterrupted as stop:
-            done = [(pair, run) for pair, run in zip(pairs, stop.runs) if run is not None]
-            raise MatrixInterrupted(
-                [cell_from_run(r, c, run, backend.kernel, "live") for (r, c), run in done]
-            ) from None
-    elif backend.name == "vm":
-        runs = backend.run_batch(scenarios, FAST)
-        if progress:
-            progress(len(runs))
-    else:
-        runs = []
-        for scenario in scenarios:
-            runs.append(_sim_run(backend, scenario))
-            if progress:
-                progress(1)
-    return [cell_from_run(row, column, run, backend.kernel, backend.name) for (row, column), run in zip(pairs, runs)]
-
-
-def _sim_run(backend: Any, scenario: Any) -> Run:
     try:
-        run: Run = backend.run(scenario, FAST)
-        return run
-    except (Unavailable, BadInput) as err:
-        failed = Run("sim", backend.kernel, backend.page_size, backend.lab.start, backend.lab.end)
-        failed.failure = f"unavailable: {err}"
-        return failed
+        runs = backend.run_batch(
+            scenarios,
+            FAST,
+            parallel=parallel or DEFAULT_PARALLEL,
+            on_result=lambda i, r: progress(1) if progress else None,
+        )
+    except BatchInterrupted as stop:
+        done = [(pair, run) for pair, run in zip(pairs, stop.runs) if run is not None]
+        raise MatrixInterrupted(
+            [cell_from_run(r, c, run, backend.kernel, backend.name) for (r, c), run in done]
+        ) from None
+    return [cell_from_run(row, column, run, backend.kernel, backend.name) for (row, column), run in zip(pairs, runs)]
 
 
 @dataclass

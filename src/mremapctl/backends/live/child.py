@@ -23,7 +23,6 @@ from mremapctl.backends.live.frames import split_frames, write_frame
 from mremapctl.backends.live.libc import Syscalls
 from mremapctl.errors import BadInput, MremapctlError, Unavailable
 from mremapctl.lab import DEFAULT_LAB_START, FALLBACK_LAB_STARTS, LAB_SIZE, Lab
-from mremapctl.results import Run
 from mremapctl.units import format_size
 
 Send = Callable[[Any], None]
@@ -31,14 +30,6 @@ BUG_EXIT = 70  # EX_SOFTWARE: the child hit a bug (reported as a traceback)
 _ERRORS = {cls.__name__: cls for cls in (BadInput, Unavailable)}
 _RESERVED: Optional[Lab] = None
 _RELEASED: List[int] = []  # children that reported everything and may still be exiting
-
-
-class BatchInterrupted(KeyboardInterrupt):
-    """Ctrl-C during a batch: carries the runs, by scenario index (None: not finished)."""
-
-    def __init__(self, runs: List[Optional[Run]]) -> None:
-        super().__init__()
-        self.runs = runs
 
 
 # -- errors across the pipe --------------------------------------------------------------

@@ -13,7 +13,6 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from mremapctl.backends.live import reuse
 from mremapctl.backends.live.child import (
-    BatchInterrupted,
     Child,
     Send,
     error_from,
@@ -27,7 +26,7 @@ from mremapctl.backends.live.child import (
 from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.machine import LiveMachine  # imported here, not in every child
 from mremapctl.engine import Engine, crashed_step
-from mremapctl.errors import MremapctlError, Unavailable
+from mremapctl.errors import BatchInterrupted, MremapctlError, Unavailable
 from mremapctl.kernel import running_release
 from mremapctl.lab import LAB_SIZE
 from mremapctl.platforms import host_arch
@@ -35,6 +34,7 @@ from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario
 
+ZYGOTE_FROM = 50  # scenarios in a batch: below that, starting the zygote costs more than it saves
 # Scenarios handed to one child at most when children are shared: enough to spread the cost of
 # a fork, few enough that the children of a batch end together.
 SHARED_CHILD_RUNS = 32
@@ -57,6 +57,28 @@ class LiveBackend:
     ) -> Run:
         """One scenario in a child; ``meanwhile`` runs here while the child experiments."""
         return self.run_many([scenario], options, meanwhile=meanwhile)[0]
+
+    def run_batch(
+        self,
+        scenarios: Sequence[Scenario],
+        options: Optional[RunOptions] = None,
+        *,
+        parallel: Optional[int] = None,
+        on_result: Optional[Callable[[int, Run], None]] = None,
+    ) -> List[Run]:
+        """The batch every backend runs (a scenario that cannot be carried out is a run that says
+        so): from a zygote when it is big enough to pay for one, and in shared children when its
+        runs take no maps snapshots (whose parsing grows a child's heap and so ends it anyway)."""
+        options = options or RunOptions()
+        return self.run_many(
+            scenarios,
+            options,
+            parallel=parallel or 1,
+            on_result=on_result,
+            errors="record",
+            via_zygote=len(scenarios) >= ZYGOTE_FROM,
+            share_children=not options.snapshots,
+        )
 
     def run_many(
         self,

@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
-from mremapctl.backends.live.child import BatchInterrupted, raise_failure
+from mremapctl.backends.live.child import raise_failure
 from mremapctl.backends.live.frames import read_frames, write_frame
-from mremapctl.errors import Unavailable
+from mremapctl.errors import BatchInterrupted, Unavailable
 from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.scenario.load import Scenario

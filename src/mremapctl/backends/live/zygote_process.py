@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import sys
 
-from mremapctl.backends.live.child import BatchInterrupted, failure
+from mremapctl.backends.live.child import failure
 from mremapctl.backends.live.frames import read_frames, write_frame
 from mremapctl.backends.live.runner import LiveBackend
+from mremapctl.errors import BatchInterrupted
 
 
 def main() -> None:

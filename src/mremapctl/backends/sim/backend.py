@@ -6,11 +6,12 @@ import contextlib
 import signal
 import sys
 import threading
-from typing import Iterator, Optional
+from typing import Callable, Iterator, List, Optional, Sequence
 
 from mremapctl.backends.sim.facts import Facts, facts_for, host_facts
 from mremapctl.backends.sim.machine import SimMachine
 from mremapctl.engine import Engine
+from mremapctl.errors import BadInput, Unavailable
 from mremapctl.kernel import Kernel, model_info
 from mremapctl.lab import Lab
 from mremapctl.platforms import Platform, host_platform
@@ -39,6 +40,28 @@ class SimBackend:
         on = "" if shape == Platform("amd64", 4096) else f" on {shape.label}"
         self.header = f"simulated with the model of Linux {kernel.model.span}{on}"
         self.model_info = model_info(kernel)
+
+    def run_batch(
+        self,
+        scenarios: Sequence[Scenario],
+        options: Optional[RunOptions] = None,
+        *,
+        parallel: Optional[int] = None,
+        on_result: Optional[Callable[[int, Run], None]] = None,
+    ) -> List[Run]:
+        """Each scenario in turn; one the model cannot carry out (a kind this kernel lacks) is a
+        run that says so. ``parallel`` means nothing here."""
+        runs = []
+        for index, scenario in enumerate(scenarios):
+            try:
+                run = self.run(scenario, options)
+            except (Unavailable, BadInput) as err:
+                run = Run("sim", self.kernel, self.page_size, self.lab.start, self.lab.end, arch=self.arch)
+                run.failure = f"unavailable: {err}"
+            runs.append(run)
+            if on_result:
+                on_result(index, run)
+        return runs
 
     def run(self, scenario: Scenario, options: Optional[RunOptions] = None) -> Run:
         options = options or RunOptions()

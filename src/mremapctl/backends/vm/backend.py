@@ -63,8 +63,16 @@ class VmBackend:
     def run(self, scenario: Scenario, options: Optional[RunOptions] = None) -> Run:
         return self.run_batch([scenario], options)[0]
 
-    def run_batch(self, scenarios: Sequence[Scenario], options: Optional[RunOptions] = None) -> List[Run]:
-        """Run every scenario in one boot of the kernel."""
+    def run_batch(
+        self,
+        scenarios: Sequence[Scenario],
+        options: Optional[RunOptions] = None,
+        *,
+        parallel: Optional[int] = None,
+        on_result: Optional[Callable[[int, Run], None]] = None,
+    ) -> List[Run]:
+        """Run every scenario in one boot of the kernel (``on_result`` hears of each when the
+        guest is done; ``parallel`` means nothing here)."""
         from mremapctl.documents import runs_from_json
 
         options = options or RunOptions()
@@ -82,6 +90,9 @@ class VmBackend:
             run.backend = "vm"
             run.notes.insert(0, self._note(result))
             run.kernel_version = run.kernel_version or self.booted.upstream
+        for index, run in enumerate(runs):
+            if on_result:
+                on_result(index, run)
         return runs
 
     def _note(self, result: GuestResult) -> str:
