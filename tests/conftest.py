@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from typing import Iterator, List, Optional, Tuple
 
@@ -36,6 +37,18 @@ def live_backend() -> Iterator[object]:
             pytest.fail(f"CI requires live tests, but: {reason}")
         pytest.skip(reason)
     yield backend
+
+
+@pytest.fixture(scope="session")
+def cc() -> str:
+    """The system C compiler; skipped (with the reason) where there is none, but never in CI."""
+    found = shutil.which("cc")
+    if found is None:
+        reason = "no C compiler: `cc` is not on PATH (install gcc to check --show-c programs)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI requires the C program tests, but: {reason}")
+        pytest.skip(reason)
+    return found
 
 
 @pytest.fixture

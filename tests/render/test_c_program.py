@@ -9,9 +9,7 @@ output parser, and that the program's errno names are the tool's.
 from __future__ import annotations
 
 import errno
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
@@ -448,18 +446,6 @@ def _scenario(case: str) -> Scenario:
 
 def _uses_hugetlb(scenario: Scenario) -> bool:
     return any(isinstance(s, Mmap) and (s.kind == "hugetlb" or s.hugetlb) for s in scenario.steps)
-
-
-@pytest.fixture(scope="session")
-def cc() -> str:
-    """The system C compiler; skipped (with the reason) where there is none, but never in CI."""
-    found = shutil.which("cc")
-    if found is None:
-        reason = "no C compiler: `cc` is not on PATH (install gcc to check --show-c programs)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI requires the C program tests, but: {reason}")
-        pytest.skip(reason)
-    return found
 
 
 def build_command(source: str) -> List[str]:

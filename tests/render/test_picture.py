@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from rich.console import Console
 
 from mremapctl.backends.select import open_sim
@@ -73,15 +72,11 @@ def test_explain_picture_and_exports_on_the_command_line(tmp_path: Path) -> None
     assert "lab ▕" not in quiet.stdout
 
 
-def test_show_c_prints_a_program_that_builds_and_runs(tmp_path: Path, live_backend: object) -> None:
-    import shutil
+def test_show_c_prints_a_program_that_builds_and_runs(tmp_path: Path, live_backend: object, cc: str) -> None:
     import subprocess
 
     result = invoke(["try", "--memfd", "--dontunmap", "--show-c"])
     assert result.exit_code == 0 and result.stdout.startswith("/*") and "int main(void)" in result.stdout
-    cc = shutil.which("cc")
-    if cc is None:
-        pytest.skip("no C compiler (cc) to build the program with")
     source = tmp_path / "exp.c"
     source.write_text(result.stdout)
     subprocess.run([cc, "-O2", "-o", str(tmp_path / "exp"), str(source)], check=True)
