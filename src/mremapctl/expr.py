@@ -8,11 +8,11 @@ user wrote, so a saved scenario reads exactly as it was typed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Optional, Tuple
 
 from mremapctl.errors import BadInput
+from mremapctl.frozen import frozen
 from mremapctl.units import U64_MAX, parse_term
 
 _SPLIT = re.compile(r"\s*([+-])\s*")
@@ -44,7 +44,7 @@ def _sum_terms(terms: Tuple[Tuple[int, str], ...], page_size: int, text: str, wh
     return total
 
 
-@dataclass(frozen=True)
+@frozen
 class SizeExpr:
     """A byte count: "4097" is bytes, "2p" pages of the backend's page size, "16K" binary KiB."""
 
@@ -85,7 +85,7 @@ def _address_parts(text: str) -> Tuple[Optional[str], Tuple[Tuple[int, str], ...
     return None, terms
 
 
-@dataclass(frozen=True)
+@frozen
 class AddrExpr:
     """An address: a region name, ``lab``, or a number, plus or minus sizes."""
 

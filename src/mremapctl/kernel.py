@@ -9,11 +9,11 @@ series. A model is a name for the releases between two such landings, derived fr
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import Dict, List, Optional, Tuple
 
 from mremapctl.errors import BadInput
+from mremapctl.frozen import frozen
 from mremapctl.results import ModelInfo
 
 Version = Tuple[int, int, int]  # (major, minor, point release)
@@ -61,7 +61,7 @@ def show(version: Version) -> str:
     return f"{version[0]}.{version[1]}" + (f".{version[2]}" if version[2] else "")
 
 
-@dataclass(frozen=True)
+@frozen
 class Model:
     """Releases where the same rules hold: a mainline series up to the next one where a rule lands,
     or, within one series, the point releases from a stable backport on."""
@@ -177,7 +177,7 @@ def model_names() -> str:
     return ", ".join(m.name for m in series_models())
 
 
-@dataclass(frozen=True)
+@frozen
 class Kernel:
     """What a simulation answers as: the exact version its rules hold for, and what to tell the user."""
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 from mremapctl.backends.base import Backend
 from mremapctl.errors import Unavailable
+from mremapctl.frozen import frozen
 from mremapctl.kinds import KINDS
 from mremapctl.primitives import RunOptions
 from mremapctl.scenario.load import Scenario
 from mremapctl.scenario.steps import Mmap
 
 
-@dataclass(frozen=True)
+@frozen
 class KindProbe:
     """One kind, mapped once: its VmFlags and path, or why it cannot be made here."""
 

@@ -9,13 +9,13 @@ makers, and tests.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Dict, Optional
 
 from mremapctl import flags as F
+from mremapctl.frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Kind:
     name: str
     summary: str

@@ -6,7 +6,7 @@ scenario put every region at the same address and their maps compare line for li
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from mremapctl.frozen import frozen
 
 GiB = 1 << 30
 
@@ -22,7 +22,7 @@ def align_up(value: int, alignment: int) -> int:
     return (value + alignment - 1) // alignment * alignment
 
 
-@dataclass(frozen=True)
+@frozen
 class Lab:
     start: int = DEFAULT_LAB_START
     size: int = LAB_SIZE

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
 from mremapctl.errors import BadInput
+from mremapctl.frozen import frozen
 
 ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64"}
 # the page sizes each architecture's kernels can be built with
@@ -56,7 +56,7 @@ def format_page(size: int) -> str:
     return f"{size // 1024}K" if size % 1024 == 0 else str(size)
 
 
-@dataclass(frozen=True)
+@frozen
 class Platform:
     """An architecture with one page size."""
 

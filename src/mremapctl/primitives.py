@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Protocol, Sequence, Tuple
 
+from mremapctl.frozen import frozen
 from mremapctl.kinds import KINDS
 from mremapctl.results import MapEntry, PageRuns
 
 
-@dataclass(frozen=True)
+@frozen
 class MapRequest:
     """A resolved ``mmap`` step: everything a machine needs to create the region."""
 
@@ -40,7 +41,7 @@ class MapRequest:
         )
 
 
-@dataclass(frozen=True)
+@frozen
 class Outcome:
     """A primitive's answer: a value (address, 0) or an errno, and what decided it."""
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import List, Optional, Tuple
 
+from mremapctl.frozen import frozen
+
 # What a read of one page returns, besides "data:<c>" / "data:0xNN".
 ZERO, SIGSEGV, SIGBUS, UFFD = "zero", "SIGSEGV", "SIGBUS", "uffd"
 NOT_MODELLED = "kernel code (not modelled)"  # the model knows a vDSO is there, not its bytes
@@ -57,7 +59,7 @@ def runs_of(pages: List[str]) -> PageRuns:
 SMAPS_COUNTERS = {"Rss": "rss", "Pss": "pss", "Swap": "swap", "Locked": "locked", "AnonHugePages": "anon_huge_pages"}
 
 
-@dataclass(frozen=True)
+@frozen
 class MemoryUse:
     """How much of a mapping is in memory, as smaps counts it, in bytes; None where it is not known
     (the model has no THP, for instance). After a DONTUNMAP move the old range's Rss drops to 0
@@ -70,7 +72,7 @@ class MemoryUse:
     anon_huge_pages: Optional[int] = None
 
 
-@dataclass(frozen=True)
+@frozen
 class MapEntry:
     """One line of /proc/self/maps, with its smaps VmFlags and memory counters when they were read."""
 
@@ -95,7 +97,7 @@ class MapEntry:
         return replace(self, label=None, memory=None) == replace(other, label=None, memory=None)
 
 
-@dataclass(frozen=True)
+@frozen
 class DiffRow:
     """One row of a maps diff: ``before`` and/or ``after`` with what happened between."""
 
@@ -157,7 +159,7 @@ class StepResult:
         return expected.lower() == self.outcome.lower()
 
 
-@dataclass(frozen=True)
+@frozen
 class ModelInfo:
     """The model that answered a simulation, or annotated a live or vm run."""
 

@@ -12,10 +12,11 @@ ever move PTEs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from mremapctl.errors import BadInput
+from mremapctl.frozen import frozen
 from mremapctl.lab import LAB_SIZE, GiB, align_up
 from mremapctl.platforms import Platform, host_platform
 from mremapctl.units import format_size, parse_term
@@ -54,7 +55,7 @@ def default_sizes(quick: bool, shape: Optional[Platform] = None) -> Tuple[int, .
     return tuple(size for size in (QUICK_SIZES if quick else DEFAULT_SIZES) if size % page == 0)
 
 
-@dataclass(frozen=True, order=True)
+@frozen(order=True)
 class Case:
     """One cell of the benchmark. For grow, ``size`` is added (size → 2·size); for shrink removed."""
 
@@ -75,7 +76,7 @@ class Case:
         return (self.op, self.mapping, self.placement, self.populated)
 
 
-@dataclass(frozen=True)
+@frozen
 class Selection:
     sizes: Tuple[int, ...] = field(default_factory=lambda: default_sizes(quick=False))
     ops: Tuple[str, ...] = OPS

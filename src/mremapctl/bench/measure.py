@@ -20,12 +20,13 @@ from mremapctl.backends.live.lab_mapping import LabMapping, huge_share
 from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.timing import measure_overhead
 from mremapctl.bench.cases import IN_PLACE_OPS, Case, addresses
+from mremapctl.frozen import frozen
 
 MIN_SAMPLES = 4  # even when a cell's time budget runs out
 CELL_OVERHEAD_SAMPLES = 1000  # the timer's own cost, measured again before each cell (~2 ms)
 
 
-@dataclass(frozen=True)
+@frozen
 class Settings:
     samples: int = 30  # timed calls per cell
     max_time: float = 1.0  # seconds per cell, once MIN_SAMPLES are in (0: no limit)

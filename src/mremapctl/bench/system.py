@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Dict, Optional
+
+from mremapctl.frozen import frozen
 
 THP_DIR = "/sys/kernel/mm/transparent_hugepage"
 
@@ -29,7 +31,7 @@ def _number(path: str) -> Optional[int]:
         return None
 
 
-@dataclass(frozen=True)
+@frozen
 class SystemInfo:
     thp_enabled: Optional[str]  # always | madvise | never (None: no THP in this kernel)
     thp_defrag: Optional[str]

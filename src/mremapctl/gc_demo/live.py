@@ -29,6 +29,7 @@ from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.pipe import MemoryPipe
 from mremapctl.backends.live.timing import measure_overhead
 from mremapctl.errors import Unavailable
+from mremapctl.frozen import frozen
 from mremapctl.gc_demo.heap import PAGE, Marks, expected_page, page_bytes
 from mremapctl.gc_demo.threads import Handler, Mutator, direct_write
 from mremapctl.gc_demo.uffd import FEATURE_MINOR_SHMEM, IOCTL_BIT, MODE_MINOR, MODE_MISSING, Userfaultfd
@@ -43,7 +44,7 @@ PROGRESS_SECONDS = 1.0
 PAUSE_FLAGS = F.MREMAP_MAYMOVE | F.MREMAP_FIXED | F.MREMAP_DONTUNMAP
 
 
-@dataclass(frozen=True)
+@frozen
 class GcConfig:
     heap: str = "anon"  # anon | memfd
     size: int = 64 << 20

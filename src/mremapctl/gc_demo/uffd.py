@@ -23,7 +23,6 @@ from __future__ import annotations
 import errno
 import os
 import struct
-from dataclasses import dataclass
 from typing import Iterator
 
 from mremapctl.backends.live.libc import Syscalls
@@ -38,6 +37,7 @@ from mremapctl.backends.live.structs import (
 )
 from mremapctl.backends.live.userfaultfd import open_userfaultfd
 from mremapctl.errors import Unavailable
+from mremapctl.frozen import frozen
 
 # UFFDIO_API and UFFDIO_REGISTER are the live backend's, and every struct is packed in structs.py;
 # the demo adds the ioctls that resolve faults.
@@ -52,7 +52,7 @@ FLAG_WRITE, FLAG_MINOR = 1, 4
 MSG = struct.Struct("<B7xQQ8x")  # event, flags, address
 
 
-@dataclass(frozen=True)
+@frozen
 class Fault:
     address: int
     flags: int

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Callable, List, Optional, Tuple
+
+from mremapctl.frozen import frozen
 
 Series = Tuple[int, int]  # a mainline release: (6, 19)
 Version = Tuple[int, int, int]  # a point release: (6, 18, 8)
 
 
-@dataclass(frozen=True)
+@frozen
 class Rule:
     id: str
     errno: Optional[str]  # None: an effect of a successful call, not a refusal

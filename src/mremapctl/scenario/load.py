@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from mremapctl.errors import BadInput
+from mremapctl.frozen import frozen
 from mremapctl.kinds import KINDS
 from mremapctl.scenario.steps import OPS, Mmap, Step
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 RESERVED_NAMES = frozenset({"lab"})
 
 
-@dataclass(frozen=True)
+@frozen
 class Scenario:
     steps: Tuple[Step, ...]
     description: Optional[str] = None

@@ -6,12 +6,13 @@ generic over these declarations, so adding an op or a key is one line here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple, Type, Union
 
 from mremapctl.errors import BadInput
 from mremapctl.expr import AddrExpr, SizeExpr
 from mremapctl.flags import mremap_flag_bits
+from mremapctl.frozen import frozen
 from mremapctl.scenario import values as V
 from mremapctl.units import U64_MAX
 
@@ -162,7 +163,7 @@ class Step:
         return getattr(self, "name", None)
 
 
-@dataclass(frozen=True)
+@frozen
 class Mmap(Step):
     op: ClassVar[str] = "mmap"
     name: str = req(V.text)
@@ -183,7 +184,7 @@ class Mmap(Step):
     expect: Optional[Expect] = opt(_expect)
 
 
-@dataclass(frozen=True)
+@frozen
 class Mremap(Step):
     op: ClassVar[str] = "mremap"
     old: AddrExpr = req(AddrExpr.of)
@@ -207,7 +208,7 @@ class RangeStep(Step):
     size: Optional[SizeExpr]
 
 
-@dataclass(frozen=True)
+@frozen
 class Read(RangeStep):
     op: ClassVar[str] = "read"
     at: AddrExpr = req(AddrExpr.of)
@@ -215,7 +216,7 @@ class Read(RangeStep):
     expect: Optional[Expect] = opt(_expect)
 
 
-@dataclass(frozen=True)
+@frozen
 class Write(RangeStep):
     op: ClassVar[str] = "write"
     at: AddrExpr = req(AddrExpr.of)
@@ -224,7 +225,7 @@ class Write(RangeStep):
     expect: Optional[Expect] = opt(_expect)
 
 
-@dataclass(frozen=True)
+@frozen
 class Munmap(RangeStep):
     op: ClassVar[str] = "munmap"
     at: AddrExpr = req(AddrExpr.of)
@@ -232,7 +233,7 @@ class Munmap(RangeStep):
     expect: Optional[Expect] = opt(_expect)
 
 
-@dataclass(frozen=True)
+@frozen
 class Mprotect(RangeStep):
     op: ClassVar[str] = "mprotect"
     at: AddrExpr = req(AddrExpr.of)
@@ -241,7 +242,7 @@ class Mprotect(RangeStep):
     expect: Optional[Expect] = opt(_expect)
 
 
-@dataclass(frozen=True)
+@frozen
 class Mlock(RangeStep):
     op: ClassVar[str] = "mlock"
     at: AddrExpr = req(AddrExpr.of)
@@ -250,7 +251,7 @@ class Mlock(RangeStep):
     expect: Optional[Expect] = opt(_expect)
 
 
-@dataclass(frozen=True)
+@frozen
 class Munlock(RangeStep):
     op: ClassVar[str] = "munlock"
     at: AddrExpr = req(AddrExpr.of)
@@ -258,7 +259,7 @@ class Munlock(RangeStep):
     expect: Optional[Expect] = opt(_expect)
 
 
-@dataclass(frozen=True)
+@frozen
 class Mseal(RangeStep):
     op: ClassVar[str] = "mseal"
     outlives_unmap: ClassVar[bool] = True
@@ -267,7 +268,7 @@ class Mseal(RangeStep):
     expect: Optional[Expect] = opt(_expect)
 
 
-@dataclass(frozen=True)
+@frozen
 class Madvise(RangeStep):
     op: ClassVar[str] = "madvise"
     at: AddrExpr = req(AddrExpr.of)
@@ -276,7 +277,7 @@ class Madvise(RangeStep):
     expect: Optional[Expect] = opt(_expect)
 
 
-@dataclass(frozen=True)
+@frozen
 class UffdRegister(RangeStep):
     op: ClassVar[str] = "uffd_register"
     at: AddrExpr = req(AddrExpr.of)
@@ -285,7 +286,7 @@ class UffdRegister(RangeStep):
     expect: Optional[Expect] = opt(_expect)
 
 
-@dataclass(frozen=True)
+@frozen
 class Vmas(RangeStep):
     """A question, not a call: how many VMAs cover the range, or (``flag``) whether they carry a
     VmFlag ("yes", "no", "some"). Lessons ask it where a kernel change shows only in the maps."""
@@ -297,7 +298,7 @@ class Vmas(RangeStep):
     expect: Optional[Expect] = opt(_expect)
 
 
-@dataclass(frozen=True)
+@frozen
 class Setrlimit(Step):
     op: ClassVar[str] = "setrlimit"
     outlives_unmap: ClassVar[bool] = True
@@ -316,7 +317,7 @@ class Setrlimit(Step):
         return out
 
 
-@dataclass(frozen=True)
+@frozen
 class DropCap(Step):
     op: ClassVar[str] = "drop_cap"
     outlives_unmap: ClassVar[bool] = True

@@ -11,16 +11,17 @@ from __future__ import annotations
 import platform
 import shlex
 import socket
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import Any, Dict, Optional, Sequence
 
 from mremapctl import __version__
+from mremapctl.frozen import frozen
 from mremapctl.kinds import KINDS
 from mremapctl.survey.matrix import Cell
 
 
-@dataclass(frozen=True)
+@frozen
 class Machine:
     """One surveyed machine; None where this backend cannot tell (a vm guest, a model)."""
 

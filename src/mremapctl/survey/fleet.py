@@ -3,17 +3,17 @@ experiment with each machine's answer, and which experiments the machines answer
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from mremapctl.errors import BadInput
+from mremapctl.frozen import frozen
 from mremapctl.survey.about import Machine
 from mremapctl.survey.matrix import Cell
 from mremapctl.survey.survey import Key, load_survey
 
 
-@dataclass(frozen=True)
+@frozen
 class Surveyed:
     """One saved survey: where it came from, what ran it, and its answer to each experiment."""
 
@@ -28,7 +28,7 @@ class Surveyed:
         return self.machine.label if self.machine else f"{self.path.stem} · {self.kernel}"
 
 
-@dataclass(frozen=True)
+@frozen
 class Row:
     experiment: Key
     answers: Tuple[Optional[str], ...]  # one per machine; None: that survey lacks the experiment
@@ -38,7 +38,7 @@ class Row:
         return len({a for a in self.answers if a is not None}) > 1
 
 
-@dataclass(frozen=True)
+@frozen
 class Fleet:
     surveys: List[Surveyed]
     rows: List[Row]  # every experiment any survey has, in the first survey's order

@@ -6,12 +6,12 @@ columns are a flag set with a size relation. Each cell is one independent experi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from mremapctl import flags as F
 from mremapctl.errors import BadInput
 from mremapctl.expr import AddrExpr, SizeExpr
+from mremapctl.frozen import frozen
 from mremapctl.kinds import KINDS
 from mremapctl.scenario.load import Scenario
 from mremapctl.scenario.steps import Mlock, Mmap, Mprotect, Mremap, Mseal, Step
@@ -29,7 +29,7 @@ SIZES = ("same", "grow", "shrink", "zero", "onto")
 TARGET = "lab+1G"
 
 
-@dataclass(frozen=True)
+@frozen
 class Column:
     flags: str  # a FLAG_SETS key
     size: str  # same | grow | shrink | zero (old_size 0) | onto (FIXED onto an existing mapping)
@@ -40,7 +40,7 @@ class Column:
         return ("—" if self.flags == "none" else self.flags) + size
 
 
-@dataclass(frozen=True)
+@frozen
 class Row:
     kind: str
     variant: str = "plain"

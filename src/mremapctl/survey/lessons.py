@@ -7,11 +7,11 @@ So a survey runs them too, and a model must answer them alike to match this kern
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from mremapctl.annotate import comparable_runs
 from mremapctl.examples import bundled, load_bundled
+from mremapctl.frozen import frozen
 from mremapctl.pages import summarise_runs
 from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
@@ -20,7 +20,7 @@ Answers = Optional[List[str]]  # one per step; None: the lesson cannot run on th
 QUICK = RunOptions(per_step_maps=False, vm_flags=False)  # the vmas steps read VmFlags themselves
 
 
-@dataclass(frozen=True)
+@frozen
 class StepDeviation:
     lesson: str
     step: int  # 0: the lesson as a whole (it ran on one side only)

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from mremapctl.errors import BatchInterrupted
+from mremapctl.frozen import frozen
 from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.survey.grid import Column, Row, scenario_for
@@ -18,7 +19,7 @@ FAST = RunOptions(per_step_maps=False, vm_flags=False, snapshots=False, timeout=
 Advance = Callable[[int], None]  # told how many more experiments just finished
 
 
-@dataclass(frozen=True)
+@frozen
 class Cell:
     kind: str
     variant: str

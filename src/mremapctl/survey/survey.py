@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from mremapctl.errors import BadInput, Interrupted
+from mremapctl.frozen import frozen
 from mremapctl.kinds import KINDS
 from mremapctl.survey import grid
 from mremapctl.survey.lessons import Answers, StepDeviation, run_lessons, step_deviations
@@ -22,7 +23,7 @@ from mremapctl.survey.matrix import Advance, Cell
 Key = Tuple[str, str, Tuple[str, ...], str]
 
 
-@dataclass(frozen=True)
+@frozen
 class Deviation:
     cell: Key
     live: str

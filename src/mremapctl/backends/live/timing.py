@@ -8,15 +8,15 @@ through the same path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import List
 
 from mremapctl.backends.live.libc import Syscalls
+from mremapctl.frozen import frozen
 
 OVERHEAD_SAMPLES = 4000
 
 
-@dataclass(frozen=True)
+@frozen
 class Overhead:
     """The per-call cost of the timed path itself, in ns (what a no-op syscall measures)."""
 

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import errno
 import os
-from dataclasses import dataclass
 from typing import Callable, Optional, Sequence, Tuple
 
 from mremapctl.backends.live.libc import Syscalls
 from mremapctl.backends.live.structs import ioc
+from mremapctl.frozen import frozen
 
 DEV = "/dev/userfaultfd"
 USERFAULTFD_IOC_NEW = ioc(0, 0x00, 0)  # on /dev/userfaultfd; the argument is the open flags
 UFFD_USER_MODE_ONLY = 1  # userfaultfd(2) flag (5.11+): user-space faults only
 
 
-@dataclass(frozen=True)
+@frozen
 class Opened:
     """A userfaultfd (fd >= 0), or why there is none (errno and one line saying what was refused)."""
 

@@ -14,6 +14,7 @@ from typing import FrozenSet, Iterator, List, Optional, Tuple
 
 from mremapctl.backends.sim.extents import Extents
 from mremapctl.flags import VM_FLAGS
+from mremapctl.frozen import frozen
 
 SPECIAL = frozenset({"io", "de", "pf", "mm"})  # VM_SPECIAL: such VMAs never merge
 UFFD_FLAGS = frozenset({"um", "uw", "ui"})
@@ -21,7 +22,7 @@ SOFT_DIRTY = frozenset({"sd"})  # ignored when merging
 STICKY = frozenset({"sd", "gu"})  # 6.19+: ignored when merging, and kept by the merged VMA
 
 
-@dataclass(frozen=True)
+@frozen
 class MergeRules:
     """What decides a merge on the modelled kernel (the machine sets it from the rules)."""
 
@@ -29,6 +30,7 @@ class MergeRules:
     faulted_joins_unfaulted: bool = True  # "faulted-merges-unfaulted"
 
 
+DEFAULT_MERGES = MergeRules()
 _ids = itertools.count(1)
 
 
@@ -124,7 +126,7 @@ def new_anon_vma() -> int:
 class Space:
     """VMAs sorted by address, and the page table (virtual page number → Pte)."""
 
-    def __init__(self, merges: MergeRules = MergeRules(), page: int = 4096) -> None:
+    def __init__(self, merges: MergeRules = DEFAULT_MERGES, page: int = 4096) -> None:
         self.merges = merges
         self.page = page
         self.vmas: List[Vma] = []

@@ -14,12 +14,13 @@ import os
 import re
 import subprocess
 import time
-from dataclasses import astuple, dataclass
+from dataclasses import astuple
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from mremapctl.backends.vm.cache import locked, write_atomic
 from mremapctl.backends.vm.errors import MirrorUnavailable, PrerequisiteError
+from mremapctl.frozen import frozen
 
 MIRROR_ENV = "MREMAPCTL_VM_MIRROR"
 SECURITY_MIRROR_ENV = "MREMAPCTL_VM_SECURITY_MIRROR"
@@ -59,7 +60,7 @@ RETRY_AFTER_FAILURE = 3600.0  # offline: don't make every call wait for the mirr
 Progress = Callable[[str], None]
 
 
-@dataclass(frozen=True)
+@frozen
 class Stanza:
     """One binary package record from a Packages index."""
 

@@ -7,14 +7,14 @@ Names are Debian's (amd64, arm64); `uname -m` names (x86_64, aarch64) are accept
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
 from mremapctl.errors import BadInput
+from mremapctl.frozen import frozen
 from mremapctl.platforms import arch_name, format_page
 
 
-@dataclass(frozen=True)
+@frozen
 class Arch:
     """What differs per guest architecture: the emulator, its machine, console and flavours."""
 

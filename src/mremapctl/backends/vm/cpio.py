@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Collection, Iterable, List
+
+from mremapctl.frozen import frozen
 
 MAGIC = b"070701"
 TRAILER = "TRAILER!!!"
@@ -18,7 +19,7 @@ _FIELDS = 13  # ino mode uid gid nlink mtime filesize devmajor devminor rdevmajo
 HEADER_LEN = len(MAGIC) + 8 * _FIELDS  # 110
 
 
-@dataclass(frozen=True)
+@frozen
 class Entry:
     """One archive member: a path without leading '/', its st_mode, content, and device numbers."""
 

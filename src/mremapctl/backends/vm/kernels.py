@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
@@ -23,6 +23,7 @@ from mremapctl.backends.vm.errors import KernelNotFound, MirrorUnavailable, Unsu
 from mremapctl.backends.vm.packages import KernelPackage
 from mremapctl.backends.vm.prereq import check_arch, check_prerequisites
 from mremapctl.backends.vm.unpack import check_config, select, unpack_or_fail
+from mremapctl.frozen import frozen
 from mremapctl.platforms import format_page
 
 __all__ = ["Kernel", "available", "cached_kernels", "check_config", "clean", "fetch", "get", "resolve", "select"]
@@ -30,7 +31,7 @@ Progress = Callable[[str], None]
 META = "kernel.json"
 
 
-@dataclass(frozen=True)
+@frozen
 class Kernel:
     """A fetched, bootable kernel in the cache."""
 

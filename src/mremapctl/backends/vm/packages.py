@@ -8,12 +8,13 @@ asks for "5.10" and we pick the newest 5.10 package that exists today.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cmp_to_key
 from typing import Iterable, List, Optional, Tuple
 
 from mremapctl.backends.vm.arch import of_flavour
 from mremapctl.backends.vm.errors import KernelNotFound, UnsupportedKernel
+from mremapctl.frozen import frozen
 
 # amd64; arm64 with 4K pages, arm64-16k with 16K pages; cloud- and rt- variants of each
 _FLAVOUR = r"(?P<flavour>(?:cloud-|rt-)?(?:amd64|arm64(?:-16k)?))"
@@ -27,7 +28,7 @@ NO_9P_FLAVOURS = {"cloud-amd64": "the cloud flavour has no 9p (CONFIG_NET_9P is 
 PLAIN_FLAVOUR = "amd64"
 
 
-@dataclass(frozen=True)
+@frozen
 class KernelPackage:
     """A kernel a mirror (or the cache) offers: one linux-image package, or the split parts of one."""
 

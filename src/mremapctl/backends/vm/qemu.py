@@ -17,7 +17,6 @@ import struct
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, ContextManager, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -29,12 +28,13 @@ from mremapctl.backends.vm.initramfs import HOST_TAG, RUN_TAG, initramfs_for, us
 from mremapctl.backends.vm.kernels import Kernel
 from mremapctl.backends.vm.packages import KernelPackage
 from mremapctl.backends.vm.prereq import check_arch
+from mremapctl.frozen import frozen
 from mremapctl.platforms import host_arch
 
 CONSOLE_TAIL = 3000  # characters of the guest console kept for error reports
 
 
-@dataclass(frozen=True)
+@frozen
 class GuestResult:
     """What a command did inside the guest kernel (returncode is the shell's: 128+N for signal N)."""
 

@@ -15,7 +15,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, Optional
 
@@ -23,6 +22,7 @@ from mremapctl.backends.vm.apt import PrivateApt
 from mremapctl.backends.vm.cache import locked, remove_tree
 from mremapctl.backends.vm.errors import FetchFailed
 from mremapctl.backends.vm.packages import compare_versions
+from mremapctl.frozen import frozen
 
 Progress = Callable[[str], None]
 SUITES = ("trixie", "trixie-security")  # the stable release's Python, with its security updates
@@ -63,7 +63,7 @@ FOLDERS = ("proc", "sys", "dev", "tmp", "run", "root", "opt", "etc", "share", "u
 DONE = ".done"
 
 
-@dataclass(frozen=True)
+@frozen
 class Userland:
     """A prepared userland folder and the package versions it was made from."""
 

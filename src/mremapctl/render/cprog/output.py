@@ -22,8 +22,9 @@ could not be carried out here, 2 bad input — the tool's own exit codes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import List, Optional
+
+from mremapctl.frozen import frozen
 
 # One page result, then a separator (a space, or the end of the line).
 RESULT = re.compile(r"(data:0x[0-9a-f]{2}|data:.|zero|SIGSEGV|SIGBUS|uffd|ok|error:\w+)(?: |$)")
@@ -41,7 +42,7 @@ FORMAT_LINES = (
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class ProgramStep:
     """One output line of a generated program."""
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
+from mremapctl.frozen import frozen
 
-@dataclass(frozen=True)
+
+@frozen
 class Helper:
     code: str
     needs: Tuple[str, ...] = ()
