@@ -66,7 +66,7 @@ class Engine:
     def label_for(self, entry: MapEntry) -> Optional[str]:
         """The most recently created region that covers the entry's start."""
         start = entry.start
-        for region in reversed(list(self.resolver.regions.values())):
+        for region in reversed(self.resolver.regions.values()):
             addr = region.addr
             if addr.var is None and addr.offset <= start < addr.offset + region.size.value:
                 return region.name
@@ -93,7 +93,7 @@ class Engine:
         return (self.maps_before if self.maps_before is not None else []), after
 
     def run_step(self, index: int, step: S.Step) -> StepResult:
-        missing = [r for r in step.region_refs() if r in self.failed]
+        missing = [r for r in step.region_refs() if r in self.failed] if self.failed else None
         if missing:
             self.failed.update(n for n in [step.defines] if n)
             return StepResult(
@@ -106,7 +106,8 @@ class Engine:
             )
         handler = getattr(self, "do_" + step.op)
         result: StepResult = handler(index, step)
-        result.expect = S.expected_for(step.expect, self.machine.version, self.page)
+        if step.expect is not None:
+            result.expect = S.expected_for(step.expect, self.machine.version, self.page)
         if not result.ok and step.defines:
             self.failed.add(step.defines)
         return result
