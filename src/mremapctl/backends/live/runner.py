@@ -24,7 +24,6 @@ from mremapctl.backends.live.child import (
     wait_for,
 )
 from mremapctl.backends.live.libc import Syscalls
-from mremapctl.backends.live.machine import LiveMachine  # imported here, not in every child
 from mremapctl.engine import Engine, crashed_step
 from mremapctl.errors import BatchInterrupted, MremapctlError, Unavailable
 from mremapctl.kernel import running_release
@@ -100,6 +99,8 @@ class LiveBackend:
         scenarios in turn while it can put the process back between them (reuse.py).
         """
         options = options or RunOptions()
+        if len(scenarios) > 1:  # one import here rather than one in each child
+            import mremapctl.backends.live.machine  # noqa: F401
         if via_zygote:  # forks from a small process are much cheaper (see zygote.py)
             from mremapctl.backends.live import zygote
 
@@ -141,6 +142,10 @@ class LiveBackend:
 
     def _start(self, indices: List[int], scenarios: Sequence[Scenario], options: RunOptions, record: bool) -> _Lane:
         def body(send: Send) -> None:  # pragma: no cover - runs in the child
+            # Imported by the child of a single run, on the other core while this process
+            # carries on; already here when run_many starts several children.
+            from mremapctl.backends.live.machine import LiveMachine
+
             before = reuse.ProcessState() if len(indices) > 1 else None
             for n, index in enumerate(indices):
                 engine = Engine(LiveMachine(self.sys, force=options.force), scenarios[index], self.lab, options)
