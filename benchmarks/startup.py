@@ -18,6 +18,10 @@ from timing import medians
 TOOL = [str(Path(sys.executable).with_name("mremapctl"))]  # the console script people run
 COMMANDS = {
     "python -c pass": [sys.executable, "-c", "pass"],
+    # What the libraries cost before any of the tool's code: click alone (all a --json needs),
+    # and click with the parts of rich that every table and picture needs.
+    "floor: import click": [sys.executable, "-c", "import click"],
+    "floor: click + rich": [sys.executable, "-c", "import click, rich.console, rich.table"],
     "try --anon": [*TOOL, "try", "--anon"],
     "try --anon --json": [*TOOL, "try", "--anon", "--json"],
     "try --anon --backend sim": [*TOOL, "try", "--anon", "--backend", "sim"],

@@ -39,6 +39,13 @@ def _ordered(flags: FrozenSet[str]) -> Tuple[str, ...]:
     return tuple(f for f in VM_FLAGS if f in flags)
 
 
+@lru_cache(maxsize=1024)
+def _perms(flags: FrozenSet[str]) -> str:
+    """The maps line's "rwxp" for these VmFlags (a matrix asks it of the same few sets millions of times)."""
+    rwx = "".join((c if f in flags else "-") for c, f in (("r", "rd"), ("w", "wr"), ("x", "ex")))
+    return rwx + ("s" if "ms" in flags else "p")
+
+
 @dataclass(eq=False)
 class Obj:
     """A backing object: a file, a memfd, a shmem segment. Pages hold their first byte."""
@@ -97,9 +104,7 @@ class Vma:
         return self.obj.path if self.obj is not None else ""
 
     def perms(self) -> str:
-        return "".join((c if f in self.flags else "-") for c, f in (("r", "rd"), ("w", "wr"), ("x", "ex"))) + (
-            "s" if "ms" in self.flags else "p"
-        )
+        return _perms(self.flags)
 
     def offset(self) -> int:
         return self.pgoff * self.page if self.obj is not None else 0
