@@ -38,11 +38,14 @@ class Extents(Generic[V]):
 
     def runs(self, lo: int, hi: int) -> List[Run[V]]:
         """The runs meeting [lo, hi), clipped to it."""
-        k = max(0, bisect_right(self.starts, lo) - 1)
+        starts, ends, values = self.starts, self.ends, self.values  # the simulation's hottest loop
+        k = max(0, bisect_right(starts, lo) - 1)
+        count = len(starts)
         out: List[Run[V]] = []
-        while k < len(self.starts) and self.starts[k] < hi:
-            if self.ends[k] > lo:
-                out.append((max(lo, self.starts[k]), min(hi, self.ends[k]), self.values[k]))
+        while k < count and starts[k] < hi:
+            start, end = starts[k], ends[k]
+            if end > lo:
+                out.append((start if start > lo else lo, end if end < hi else hi, values[k]))
             k += 1
         return out
 
