@@ -393,7 +393,7 @@ class SimMachine:
 
     def snapshot(self, window: Optional[Sequence[Tuple[int, int]]], vm_flags: bool) -> Tuple[List[MapEntry], int]:
         entries = []
-        everyone = residency.mappers(self.space) if vm_flags else {}
+        counters = residency.Residency(self.space) if vm_flags else None
         for vma in self.space:
             if window is not None and not any(vma.start < e and s < vma.end for s, e in window):
                 continue
@@ -409,7 +409,7 @@ class SimMachine:
                     inode,
                     vma.path,
                     vma.ordered_flags() if vm_flags else None,
-                    memory=residency.memory_of(self.space, vma, everyone) if vm_flags else None,
+                    memory=counters.memory_of(vma) if counters else None,
                 )
             )
         return entries, 0

@@ -19,25 +19,62 @@ from mremapctl.results import MemoryUse
 KiB = 1024
 
 
-def object_page_runs(space: Space, vma: Vma) -> List[Tuple[int, int]]:
-    """The object pages [lo, hi) this VMA's page table maps (not private copies, not guards)."""
+Walk = Tuple[int, List[Tuple[int, int]]]  # a VMA's private pages, and the object pages [lo, hi) it maps
+
+
+def walk(space: Space, vma: Vma) -> Walk:
+    """One pass over the VMA's page table: the private pages it holds (not zero pages, not guards)
+    and the runs of object pages it maps (not private copies, not guards)."""
     page = space.page
-    offset = vma.pgoff - vma.start // page
-    return [
-        (lo + offset, hi + offset)
-        for lo, hi, pte in space.ptes.runs(vma.start // page, vma.end // page)
-        if pte.value is None and not pte.guard
-    ]
+    first = vma.start // page
+    offset = vma.pgoff - first
+    private = 0
+    shared: List[Tuple[int, int]] = []
+    for lo, hi, pte in space.ptes.runs(first, vma.end // page):
+        if pte.guard:
+            continue
+        if pte.value is None:
+            shared.append((lo + offset, hi + offset))
+        elif not pte.zero_page:
+            private += hi - lo
+    return private, shared
 
 
-def mappers(space: Space) -> Dict[int, List[Tuple[int, int]]]:
-    """For each object (by id), every run of its pages some VMA maps: a page's mapcount is how many
-    runs cover it."""
-    found: Dict[int, List[Tuple[int, int]]] = defaultdict(list)
-    for vma in space:
-        if vma.obj is not None and not vma.anonymous:
-            found[id(vma.obj)] += object_page_runs(space, vma)
-    return found
+class Residency:
+    """The page tables of a whole address space, walked once for a snapshot's smaps counters: a
+    shared page's Pss depends on every VMA that maps it."""
+
+    def __init__(self, space: Space) -> None:
+        self.space = space
+        self.walks = {id(vma): walk(space, vma) for vma in space}
+        # For each object (by id), every run of its pages some VMA maps: a page's mapcount is how
+        # many runs cover it.
+        self.mappers: Dict[int, List[Tuple[int, int]]] = defaultdict(list)
+        for vma in space:
+            if vma.obj is not None and not vma.anonymous:
+                self.mappers[id(vma.obj)] += self.walks[id(vma)][1]
+
+    def memory_of(self, vma: Vma) -> Optional[MemoryUse]:
+        """The smaps counters of one VMA, or None where the model does not know what the kernel maps."""
+        page = self.space.page
+        if vma.special is not None or "lo" in vma.flags or readahead_may_have_filled(vma.obj, page):
+            return None
+        if "ht" in vma.flags:  # hugetlb pages are counted apart (Shared_Hugetlb), never in Rss
+            return MemoryUse(rss=0, pss=0, swap=0, locked=0, anon_huge_pages=0)
+        private, object_runs = self.walks[id(vma)]
+        shared_runs = object_runs if not vma.anonymous else []
+        shared = sum(hi - lo for lo, hi in shared_runs)
+        obj: Optional[Obj] = vma.obj
+        pss = float(private * page)
+        if shared_runs and obj is not None:
+            pss += _shared_pss(shared_runs, self.mappers[id(obj)], page)
+        return MemoryUse(
+            rss=(private + shared) * page,
+            pss=int(pss) // KiB * KiB,  # smaps prints kB, rounded down
+            swap=0,  # the model never swaps
+            locked=0,
+            anon_huge_pages=None,
+        )
 
 
 def _shared_pss(runs: List[Tuple[int, int]], everyone: List[Tuple[int, int]], page: int) -> float:
@@ -58,28 +95,3 @@ def readahead_may_have_filled(obj: Optional[Obj], page: int) -> bool:
         return False
     pages = -(-obj.size // page)
     return sum(hi - lo for lo, hi, _ in obj.pages.runs(0, pages)) < pages
-
-
-def memory_of(space: Space, vma: Vma, everyone: Dict[int, List[Tuple[int, int]]]) -> Optional[MemoryUse]:
-    """The smaps counters of one VMA, or None where the model does not know what the kernel maps."""
-    page = space.page
-    if vma.special is not None or "lo" in vma.flags or readahead_may_have_filled(vma.obj, page):
-        return None
-    if "ht" in vma.flags:  # hugetlb pages are counted apart (Shared_Hugetlb), never in Rss
-        return MemoryUse(rss=0, pss=0, swap=0, locked=0, anon_huge_pages=0)
-    private = sum(
-        hi - lo
-        for lo, hi, pte in space.ptes.runs(vma.start // page, vma.end // page)
-        if pte.value is not None and not pte.zero_page and not pte.guard
-    )
-    shared_runs = object_page_runs(space, vma) if not vma.anonymous else []
-    shared = sum(hi - lo for lo, hi in shared_runs)
-    obj: Optional[Obj] = vma.obj
-    pss = private * page + (_shared_pss(shared_runs, everyone[id(obj)], page) if shared_runs and obj else 0.0)
-    return MemoryUse(
-        rss=(private + shared) * page,
-        pss=int(pss) // KiB * KiB,  # smaps prints kB, rounded down
-        swap=0,  # the model never swaps
-        locked=0,
-        anon_huge_pages=None,
-    )
