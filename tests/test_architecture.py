@@ -64,6 +64,18 @@ def test_the_simulator_never_compares_kernel_versions() -> None:
     assert not found, "ask whether a rule holds (SimMachine.holds) instead:\n" + "\n".join(found)
 
 
+def test_immutable_values_are_frozen_for_the_type_checker_only() -> None:
+    """``@frozen`` (frozen.py), not ``dataclass(frozen=True)``: one decision about what freezing costs."""
+    found: List[str] = []
+    for path in modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call) or ast.unparse(node.func) not in ("dataclass", "dataclasses.dataclass"):
+                continue
+            if any(k.arg == "frozen" for k in node.keywords):
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: {ast.unparse(node)}")
+    assert not found, "use @frozen from mremapctl.frozen:\n" + "\n".join(found)
+
+
 def import_graph() -> Dict[str, Set[str]]:
     """Module -> modules of the package it imports (anywhere in it, TYPE_CHECKING included)."""
     names = {}
