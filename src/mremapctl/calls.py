@@ -21,7 +21,7 @@ def errno_message(name: str) -> str:
 
 def mremap_call(old: int, old_size: int, new_size: int, flags: int, new_addr: int) -> str:
     """strace's form, with the fifth argument whenever the kernel reads it (FIXED or DONTUNMAP)."""
-    text = f"mremap({old:#x}, {old_size}, {new_size}, {F.decode_flags(flags, F.MREMAP_FLAGS, 'MREMAP_')}"
+    text = f"mremap({old:#x}, {old_size}, {new_size}, {F.mremap_flags_text(flags)}"
     if flags & (F.MREMAP_FIXED | F.MREMAP_DONTUNMAP):
         text += f", {new_addr:#x}" if new_addr else ", 0"
     return text + ")"
@@ -36,5 +36,4 @@ def mmap_call(req: MapRequest) -> str:
         return f"shmat(shmget(IPC_PRIVATE, {size}), {req.addr:#x})"
     flags = req.map_flags()
     source = req.path if req.path else kind.call_source or f"{req.kind}:{req.same_as or req.name}"
-    prot = F.decode_flags(req.prot, F.PROT_NAMES) if req.prot else "PROT_NONE"
-    return f"mmap({req.addr:#x}, {size}, {prot}, {F.decode_flags(flags, F.MAP_NAMES)}, {source}, 0)"
+    return f"mmap({req.addr:#x}, {size}, {F.prot_text(req.prot)}, {F.map_flags_text(flags)}, {source}, 0)"

@@ -48,8 +48,14 @@ class Engine:
 
     def spans(self) -> List[Tuple[int, int]]:
         """The lab, and each region the kernel moved out of it: everything this run may have mapped."""
-        spans = [(r.addr.offset, r.addr.offset + r.size.value) for r in self.resolver.regions.values()]
-        return [(self.lab.start, self.lab.end), *(span for span in spans if not self.lab.contains(*span))]
+        lab = self.lab
+        spans = [(lab.start, lab.end)]
+        for region in self.resolver.regions.values():
+            start = region.addr.offset
+            end = start + region.size.value
+            if not lab.contains(start, end):
+                spans.append((start, end))
+        return spans
 
     def snapshot(self) -> List[MapEntry]:
         """The window's maps now; reused until a step that can change them runs."""
@@ -193,8 +199,8 @@ class Engine:
     def do_mprotect(self, index: int, step: S.Mprotect) -> StepResult:
         a, n = self.range_of(index, step)
         prot = F.parse_prot(step.prot)
-        text = F.decode_flags(prot, F.PROT_NAMES) if prot else "PROT_NONE"
-        return self._simple(index, step, f"mprotect({a:#x}, {n}, {text})", self.machine.mprotect(a, n, prot))
+        call = f"mprotect({a:#x}, {n}, {F.prot_text(prot)})"
+        return self._simple(index, step, call, self.machine.mprotect(a, n, prot))
 
     def do_mlock(self, index: int, step: S.Mlock) -> StepResult:
         a, n = self.range_of(index, step)

@@ -6,6 +6,7 @@ predate MREMAP_DONTUNMAP (5.7) and mseal (6.10).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Mapping, Sequence
 
 from mremapctl.errors import BadInput
@@ -124,6 +125,22 @@ def decode_flags(value: int, names: Mapping[str, int], prefix: str = "") -> str:
     if rest:
         parts.append(hex(rest))
     return "|".join(parts) or "0"
+
+
+# The call texts of every step: a matrix names the same few flag sets hundreds of thousands of times.
+@lru_cache(maxsize=1024)
+def mremap_flags_text(value: int) -> str:
+    return decode_flags(value, MREMAP_FLAGS, "MREMAP_")
+
+
+@lru_cache(maxsize=1024)
+def map_flags_text(value: int) -> str:
+    return decode_flags(value, MAP_NAMES)
+
+
+@lru_cache(maxsize=1024)
+def prot_text(value: int) -> str:
+    return decode_flags(value, PROT_NAMES) if value else "PROT_NONE"
 
 
 def mremap_flag_bits(names: Sequence[str]) -> int:
