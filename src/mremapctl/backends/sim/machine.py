@@ -72,7 +72,6 @@ class SimMachine:
 
     def __init__(self, version: Version, facts: Optional[Facts] = None) -> None:
         self.version = version
-        self.name = show(version)
         self.facts = facts or Facts()
         self.page_size = self.facts.page
         self.objects: Dict[str, Obj] = {}
@@ -82,6 +81,11 @@ class SimMachine:
         merges = MergeRules(self.holds("sticky-flags"), self.holds("faulted-merges-unfaulted"))
         self.space = Space(merges, self.page_size)
         self.unaccounts_unfaulted = self.holds("mprotect-unaccounts-unfaulted")
+
+    @property
+    def name(self) -> str:
+        """The modelled version as people write it, for messages (not made for every run)."""
+        return show(self.version)
 
     # -- accounting the rules need ----------------------------------------------------------
 
