@@ -7,7 +7,7 @@ So a survey runs them too, and a model must answer them alike to match this kern
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
 
 from mremapctl.annotate import comparable_runs
 from mremapctl.examples import bundled, load_bundled
@@ -15,6 +15,9 @@ from mremapctl.frozen import frozen
 from mremapctl.pages import summarise_runs
 from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
+
+if TYPE_CHECKING:
+    from mremapctl.backends.base import Backend
 
 Answers = Optional[List[str]]  # one per step; None: the lesson cannot run on that kernel
 QUICK = RunOptions(per_step_maps=False, vm_flags=False)  # the vmas steps read VmFlags themselves
@@ -39,7 +42,7 @@ def answers(run: Run) -> Answers:
     ]
 
 
-def run_lessons(backend: Any) -> Dict[str, Answers]:
+def run_lessons(backend: Backend) -> Dict[str, Answers]:
     """Every bundled lesson on ``backend`` (live and vm in one batch), lesson -> answers."""
     names = [name for name, _ in bundled()]
     scenarios = [load_bundled(name) for name in names]

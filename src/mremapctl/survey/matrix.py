@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from mremapctl.errors import BatchInterrupted
 from mremapctl.frozen import frozen
 from mremapctl.primitives import RunOptions
 from mremapctl.results import Run
 from mremapctl.survey.grid import Column, Row, scenario_for
+
+if TYPE_CHECKING:
+    from mremapctl.backends.base import Backend
 
 # One more child than cores: while one is in the kernel tearing down, another runs.
 DEFAULT_PARALLEL = (os.cpu_count() or 1) + 1
@@ -77,7 +80,7 @@ class MatrixInterrupted(KeyboardInterrupt):
 
 
 def run_group(
-    backend: Any,
+    backend: Backend,
     rows: Sequence[Row],
     columns: Sequence[Column],
     progress: Optional[Advance] = None,
