@@ -210,8 +210,7 @@ def _mremap_step(opts: TryOptions, bits: int, page_size: int) -> Mremap:
 
 
 def describe(opts: TryOptions, bits: int) -> str:
-    flags = F.decode_flags(bits, F.MREMAP_FLAGS, "MREMAP_")
-    return f"try: {opts.kind} region, mremap with {flags}"
+    return f"try: {opts.kind} region, mremap with {F.mremap_flags_text(bits)}"
 
 
 READ_LABELS = ("old range", "new range")

@@ -127,7 +127,7 @@ def decode_flags(value: int, names: Mapping[str, int], prefix: str = "") -> str:
     return "|".join(parts) or "0"
 
 
-# The call texts of every step: a matrix names the same few flag sets hundreds of thousands of times.
+# How call texts and tables name flag sets (cached: a matrix names the same few hundreds of thousands of times).
 @lru_cache(maxsize=1024)
 def mremap_flags_text(value: int) -> str:
     return decode_flags(value, MREMAP_FLAGS, "MREMAP_")

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mremapctl.documents import envelope
-from mremapctl.flags import MREMAP_FLAGS, MREMAP_MAYMOVE, decode_flags
+from mremapctl.flags import MREMAP_MAYMOVE, mremap_flags_text
 from mremapctl.render.fit import split_columns
 from mremapctl.survey.grid import FLAG_SETS, Column, Row
 from mremapctl.survey.matrix import Cell, Matrix
@@ -28,7 +28,7 @@ def flags_sent(flag_set: str) -> str:
     'MREMAP_MAYMOVE|MREMAP_DONTUNMAP'
     """
     bits = FLAG_SETS[flag_set]
-    return decode_flags(bits, MREMAP_FLAGS, "MREMAP_") if bits else "0"
+    return mremap_flags_text(bits)
 
 
 def implied_note(columns: Sequence[Column]) -> Optional[str]:

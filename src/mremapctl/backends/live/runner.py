@@ -99,12 +99,12 @@ class LiveBackend:
         scenarios in turn while it can put the process back between them (reuse.py).
         """
         options = options or RunOptions()
-        if len(scenarios) > 1:  # one import here rather than one in each child
-            import mremapctl.backends.live.machine  # noqa: F401
         if via_zygote:  # forks from a small process are much cheaper (see zygote.py)
             from mremapctl.backends.live import zygote
 
             return zygote.run_batch(scenarios, options, parallel, errors, on_result, share_children)
+        if len(scenarios) > 1:  # one import here rather than one in each child
+            import mremapctl.backends.live.machine  # noqa: F401
         runs: List[Optional[Run]] = [None] * len(scenarios)
         waiting = list(range(len(scenarios)))
         lanes = max(1, parallel)
