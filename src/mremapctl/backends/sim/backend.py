@@ -64,8 +64,7 @@ class SimBackend:
 
     def run(self, scenario: Scenario, options: Optional[RunOptions] = None) -> Run:
         options = options or RunOptions()
-        facts = Facts(**{**self.facts.__dict__, "limits": dict(self.facts.limits), "caps": set(self.facts.caps)})
-        machine = SimMachine(self.answers_as.version, facts)
+        machine = SimMachine(self.answers_as.version, self.facts.copy())
         engine = Engine(machine, scenario, self.lab, options)
         run = Run("sim", self.kernel, self.page_size, self.lab.start, self.lab.end, arch=self.arch)
         run.notes.append(self.header)

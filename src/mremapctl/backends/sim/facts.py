@@ -6,7 +6,7 @@ read so that a simulation of this machine's kernel can match it exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Dict, Set
 
@@ -31,6 +31,10 @@ class Facts:
     )
     caps: Set[str] = field(default_factory=lambda: {"IPC_LOCK", "SYS_RESOURCE"})  # as root
 
+    def copy(self) -> Facts:
+        """A copy one machine may change, limits and capabilities included (setrlimit, drop_cap)."""
+        return Facts(**{**self.__dict__, "limits": dict(self.limits), "caps": set(self.caps)})
+
 
 def facts_for(shape: Platform) -> Facts:
     """A machine of another architecture or page size: its sizes, the defaults for the rest."""
@@ -42,8 +46,7 @@ def facts_for(shape: Platform) -> Facts:
 
 def host_facts() -> Facts:
     """This machine's values where Linux tells them (the defaults elsewhere); a copy to change."""
-    facts = _read_host_facts()
-    return replace(facts, limits=dict(facts.limits), caps=set(facts.caps))
+    return _read_host_facts().copy()
 
 
 @cache
