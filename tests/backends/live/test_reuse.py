@@ -1,7 +1,8 @@
 """Shared children: several experiments per child, and never a result that sharing changed.
 
 They run with the matrix's options (FAST): no maps snapshots, whose parsing grows the child's
-own heap, which the check would rightly take for a change and end the child.
+Python heap by new anonymous arenas, which the check would rightly take for a change and end the
+child.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any, List, Tuple
 
 import pytest
 
-from mremapctl.backends.live import runner
+from mremapctl.backends.live import reuse, runner
 from mremapctl.errors import Unavailable
 from mremapctl.kinds import KINDS
 from mremapctl.results import Run
@@ -151,3 +152,11 @@ def test_a_hang_in_a_shared_child_times_out_its_run_and_the_rest_still_run(live_
         "timed out after 0.5 s during step 3 (the child was killed); give it longer with --timeout SECONDS"
     )
     assert outcomes(runs[0]) == outcomes(runs[2]) and not runs[2].failure
+
+
+def test_the_allocators_own_heap_is_not_taken_for_a_change() -> None:
+    """glibc's brk heap appears and grows with the process's own allocations, whatever the parent
+    had allocated before the fork: only mappings an experiment left may end a shared child."""
+    before = reuse.ProcessState()
+    held = [bytes(10_000) for _ in range(2000)]  # 20 MB in malloc's brk heap (each object one malloc)
+    assert len(held) == 2000 and reuse._maps() == before.maps

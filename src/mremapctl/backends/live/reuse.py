@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gc
 import os
-import sys
 from typing import List, Sequence, Set
 
 from mremapctl.backends.live.libc import Syscalls
@@ -80,10 +79,14 @@ def _open_fds() -> Set[int]:
 
 
 def _maps() -> str:
+    """/proc/self/maps without the [heap] line: glibc's brk heap appears and grows with the child's
+    own allocations (whether it exists at the fork depends on what the parent happened to
+    allocate), never with an experiment's mappings, which stay in the lab and the regions it moved."""
     with open("/proc/self/maps") as f:
-        return f.read()
+        return "".join(line for line in f if not line.rstrip().endswith("[heap]"))
 
 
 def _threads() -> int:
-    threading = sys.modules.get("threading")  # loaded only where a read may start a helper thread
-    return threading.active_count() if threading else 1
+    import threading  # loaded already (click imports it); a read's helper thread would show here
+
+    return threading.active_count()
